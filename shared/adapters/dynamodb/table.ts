@@ -1,0 +1,59 @@
+/**
+ * The one definition of the mesh's DynamoDB table. The local stack creates it
+ * in DynamoDB Local with `createTableInput`; the Pulumi program declares the
+ * same keys, index and TTL attribute from `MESH_TABLE`.
+ *
+ * Items (see docs/architecture.md for attributes and access patterns):
+ *   pk = G#{groupId}@{domain}   sk = META              the group (gsi1: D#{domain} / {createdAt}#{groupId})
+ *   pk = G#{groupId}@{domain}   sk = N#{nodeId}         a node, its merged status and its push sequence
+ *   pk = G#{groupId}@{domain}   sk = C#{connectionId}   a connection subscribed to the group's pushes
+ *   pk = C#{connectionId}       sk = CONN               which group and node a connection is
+ *   pk = H#{domain}#{hostId}    sk = HOST               the host's live group (idempotent createGroup)
+ */
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+export const MESH_TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Epoch seconds; DynamoDB's TTL deletes expired items lazily, so reads check expiry too. */
+  ttlAttribute: 'ttl',
+  attributes: [
+    { name: 'pk', type: 'S' },
+    { name: 'sk', type: 'S' },
+    { name: 'gsi1pk', type: 'S' },
+    { name: 'gsi1sk', type: 'S' },
+  ],
+  globalSecondaryIndexes: [
+    {
+      /** listGroupsByDomain: groups of a domain, oldest first. */
+      name: 'byDomain',
+      partitionKey: 'gsi1pk',
+      sortKey: 'gsi1sk',
+      projectionType: 'ALL',
+    },
+  ],
+  billingMode: 'PAY_PER_REQUEST',
+} as const;
+
+export const BY_DOMAIN_INDEX = MESH_TABLE.globalSecondaryIndexes[0].name;
+
+/** CreateTable input for the definition above (used by the local stack). */
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: MESH_TABLE.billingMode,
+    AttributeDefinitions: MESH_TABLE.attributes.map((a) => ({ AttributeName: a.name, AttributeType: a.type })),
+    KeySchema: [
+      { AttributeName: MESH_TABLE.partitionKey, KeyType: 'HASH' },
+      { AttributeName: MESH_TABLE.sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: MESH_TABLE.globalSecondaryIndexes.map((index) => ({
+      IndexName: index.name,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: index.projectionType },
+    })),
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * Configuration of the Lambda handlers, read once from environment variables
+ * that the Pulumi program (in AWS) or the local stack (on one machine) sets.
+ * A getter throws on a missing or malformed value, so a handler built at module
+ * scope fails on cold start rather than on its tenth request.
+ *
+ * Endpoints of DynamoDB and SNS are not configured here: the AWS SDK reads the
+ * standard AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SNS variables, which
+ * are unset in AWS and point at the local engines in the local stack.
+ */
+import { DEFAULT_SETTINGS, type MeshSettings } from './core/settings';
+
+/** Every variable the handlers read, with what it means. docs/architecture.md lists them too. */
+export const ENV = {
+  tableName: 'MESH_TABLE_NAME',
+  topicArn: 'MESH_TOPIC_ARN',
+  managementEndpoint: 'MESH_MANAGEMENT_ENDPOINT',
+  fanoutConcurrency: 'MESH_FANOUT_CONCURRENCY',
+  hostHeartbeatIntervalSeconds: 'MESH_HOST_HEARTBEAT_INTERVAL_SECONDS',
+  hostHeartbeatTtlSeconds: 'MESH_HOST_HEARTBEAT_TTL_SECONDS',
+  memberHeartbeatIntervalSeconds: 'MESH_MEMBER_HEARTBEAT_INTERVAL_SECONDS',
+  memberHeartbeatTtlSeconds: 'MESH_MEMBER_HEARTBEAT_TTL_SECONDS',
+  maxConnectionTimeSeconds: 'MESH_MAX_CONNECTION_TIME_SECONDS',
+  eventTtlSeconds: 'MESH_EVENT_TTL_SECONDS',
+  pollingIntervalSeconds: 'MESH_POLLING_INTERVAL_SECONDS',
+} as const;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') throw new ConfigError(`${name} is not set`);
+  return value;
+}
+
+function positiveNumber(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`${name} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+/** Name of the DynamoDB table holding groups, nodes, status and connections. */
+export function tableName(env: Env = process.env): string {
+  return required(env, ENV.tableName);
+}
+
+/** ARN of the SNS topic every push is published to. */
+export function topicArn(env: Env = process.env): string {
+  return required(env, ENV.topicArn);
+}
+
+/** `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}` in AWS. */
+export function managementEndpoint(env: Env = process.env): string {
+  const value = required(env, ENV.managementEndpoint);
+  try {
+    new URL(value);
+  } catch {
+    throw new ConfigError(`${ENV.managementEndpoint} must be a URL, got "${value}"`);
+  }
+  return value;
+}
+
+/** How many PostToConnection calls the fan-out runs at once. */
+export function fanoutConcurrency(env: Env = process.env): number {
+  return Math.floor(positiveNumber(env, ENV.fanoutConcurrency, 32));
+}
+
+/** The MESH_* time settings, Mesh v2's defaults where unset. */
+export function meshSettings(env: Env = process.env): MeshSettings {
+  const settings = {} as MeshSettings;
+  for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof MeshSettings)[]) {
+    settings[key] = positiveNumber(env, ENV[key], DEFAULT_SETTINGS[key]);
+  }
+  if (settings.hostHeartbeatTtlSeconds < settings.hostHeartbeatIntervalSeconds) {
+    throw new ConfigError(`${ENV.hostHeartbeatTtlSeconds} must not be below ${ENV.hostHeartbeatIntervalSeconds}`);
+  }
+  if (settings.memberHeartbeatTtlSeconds < settings.memberHeartbeatIntervalSeconds) {
+    throw new ConfigError(`${ENV.memberHeartbeatTtlSeconds} must not be below ${ENV.memberHeartbeatIntervalSeconds}`);
+  }
+  return settings;
+}

@@ -1,0 +1,44 @@
+/**
+ * Typed errors of the mesh. A use case throws them; one place (the request
+ * handler's error middleware) turns them into `error` replies. Anything else
+ * thrown is an InternalError whose detail is logged, never sent to a client.
+ */
+import type { ErrorType } from '../protocol/messages';
+
+export class MeshError extends Error {
+  constructor(
+    readonly errorType: ErrorType,
+    message: string,
+  ) {
+    super(message);
+    this.name = errorType;
+  }
+}
+
+export class GroupNotFound extends MeshError {
+  constructor(message = 'group not found, dissolved or expired') {
+    super('GroupNotFound', message);
+  }
+}
+
+export class NodeNotFound extends MeshError {
+  constructor(message = 'node not found in the group, or expired') {
+    super('NodeNotFound', message);
+  }
+}
+
+export class Unauthorized extends MeshError {
+  constructor(message: string) {
+    super('Unauthorized', message);
+  }
+}
+
+export class ValidationError extends MeshError {
+  constructor(message: string) {
+    super('ValidationError', message);
+  }
+}
+
+export function isMeshError(error: unknown): error is MeshError {
+  return error instanceof MeshError;
+}

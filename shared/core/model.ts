@@ -1,0 +1,60 @@
+/**
+ * What the mesh keeps, in the core's terms. Times are epoch milliseconds here;
+ * the protocol shows them as ISO 8601 strings.
+ */
+
+/** A group is addressed by its id and its domain, as in Mesh v2. */
+export interface GroupKey {
+  groupId: string;
+  domain: string;
+}
+
+export interface GroupRecord extends GroupKey {
+  name: string;
+  hostId: string;
+  createdAt: number;
+  /** createdAt + max connection time: the group is gone after it. */
+  expiresAt: number;
+  /** The host's last heartbeat; older than the host heartbeat TTL = group gone. */
+  heartbeatAt: number;
+  useWebSocket: boolean;
+}
+
+export interface NodeRecord extends GroupKey {
+  nodeId: string;
+  name: string;
+  isHost: boolean;
+  /** Set anew each time the node is created; orders pushes together with seq. */
+  epoch: string;
+  /** The last push sequence number allocated to this node (0 before its first push). */
+  seq: number;
+  /** The connection acting as this node; null after it closed, until the node rejoins. */
+  connectionId: string | null;
+  joinedAt: number;
+  /** Members: last heartbeat + member TTL. The host: the group's expiresAt. */
+  expiresAt: number;
+  /** Merged status: the latest value per key. */
+  data: Record<string, string>;
+  /** Time of the last report, or null before any. */
+  statusAt: number | null;
+}
+
+/** Which node of which group a connection acts as. */
+export interface ConnectionRecord extends GroupKey {
+  connectionId: string;
+  nodeId: string;
+}
+
+/** A connection subscribed to a group's pushes. */
+export interface Subscriber {
+  connectionId: string;
+  nodeId: string;
+  /** Mirrors the node's expiresAt, so the fan-out skips expired members without reading nodes. */
+  expiresAt: number;
+}
+
+/** Who sent a request: API Gateway's identity of the connection. */
+export interface Caller {
+  connectionId: string;
+  sourceIp: string;
+}

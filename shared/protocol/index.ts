@@ -1,0 +1,5 @@
+/** Wire protocol v1: limits, request schemas, data shapes and server frames. */
+export * from './limits';
+export * from './requests';
+export * from './messages';
+export * from './types';

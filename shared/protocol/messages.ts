@@ -1,0 +1,79 @@
+/**
+ * The frames of wire protocol v1 that the server sends: one reply per request
+ * (to the caller only, as the route's response) and pushes to the other
+ * members of a group.
+ */
+import type { Action } from './requests';
+import type {
+  BatchEvent,
+  GroupDissolvePayload,
+  MeshMessage,
+  NodeStatus,
+} from './types';
+
+/** Error types a client acts on (see docs/protocol.md). */
+export const ERROR_TYPES = [
+  'GroupNotFound',
+  'Unauthorized',
+  'NodeNotFound',
+  'ValidationError',
+  'InternalError',
+] as const;
+export type ErrorType = (typeof ERROR_TYPES)[number];
+
+/** Errors after which a Mesh client leaves the group (as Mesh v2's extension does). */
+export const DISCONNECTING_ERRORS: readonly ErrorType[] = ['GroupNotFound', 'Unauthorized', 'NodeNotFound'];
+
+export interface ResultReply<T = unknown> {
+  type: 'result';
+  action: Action;
+  requestId?: string;
+  data: T;
+  /** List actions only: pass it back to read the next page. */
+  nextToken?: string;
+}
+
+export interface ErrorReply {
+  type: 'error';
+  /** Absent when the message named no action. */
+  action?: string;
+  requestId?: string;
+  errorType: ErrorType;
+  message: string;
+}
+
+export type Reply<T = unknown> = ResultReply<T> | ErrorReply;
+
+/**
+ * Ordering and de-duplication fields every push carries. SNS delivers at least
+ * once and unordered, so a receiver keeps, per `(from, epoch)`, the highest
+ * `seq` it has delivered: a push with a seq at or below it is a duplicate, one
+ * above the next expected is early and waits for the gap to fill.
+ */
+export interface PushOrder {
+  /** The sending node's id. */
+  from: string;
+  /** Changes whenever the sender's node is created anew (join after leave or expiry). */
+  epoch: string;
+  /** 1, 2, 3, … per (from, epoch), allocated by the server. */
+  seq: number;
+  /** Server time the push was published (ISO 8601). */
+  sentAt: string;
+}
+
+export type PushPayload =
+  | { nodeStatus: NodeStatus }
+  | { batchEvent: BatchEvent }
+  | { groupDissolve: GroupDissolvePayload };
+
+export type Push = { type: 'message'; groupId: string; domain: string } & PushOrder & PushPayload;
+
+export type ServerFrame = Reply | Push;
+
+/** The MeshMessage a push carries (the Mesh v2 shape, without envelope fields). */
+export function meshMessageOf(push: Push): MeshMessage {
+  const { groupId, domain } = push;
+  if ('nodeStatus' in push) return { groupId, domain, nodeStatus: push.nodeStatus };
+  if ('batchEvent' in push) return { groupId, domain, batchEvent: push.batchEvent };
+  return { groupId, domain, groupDissolve: push.groupDissolve };
+}

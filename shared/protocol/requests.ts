@@ -1,0 +1,173 @@
+/**
+ * One zod schema per request action of wire protocol v1. Argument names are
+ * the Mesh v2 GraphQL argument names. Handlers validate with these, the client
+ * SDK types its calls with the inferred types, and the docs list them.
+ */
+import { z } from 'zod';
+import { LIMITS, utf8Bytes } from './limits';
+
+const text = (field: string, max: number) =>
+  z
+    .string({ error: `${field} must be a string` })
+    .min(1, { error: `${field} must not be empty` })
+    .max(max, { error: `${field} must be at most ${max} characters` });
+
+export const domainField = text('domain', LIMITS.maxDomainLength);
+export const groupIdField = text('groupId', LIMITS.maxGroupIdLength);
+export const nodeIdField = text('nodeId', LIMITS.maxNodeIdLength);
+export const hostIdField = text('hostId', LIMITS.maxNodeIdLength);
+const requestIdField = z
+  .string({ error: 'requestId must be a string' })
+  .max(LIMITS.maxRequestIdLength, { error: `requestId must be at most ${LIMITS.maxRequestIdLength} characters` })
+  .optional();
+const nextTokenField = z
+  .string({ error: 'nextToken must be a string' })
+  .max(LIMITS.maxNextTokenLength)
+  .optional();
+/** ISO 8601 date-time, e.g. 2026-01-02T03:04:05.678Z. */
+const isoTimestamp = (field: string) =>
+  z.iso.datetime({ offset: true, error: `${field} must be an ISO 8601 date-time` });
+
+const statusEntry = z.strictObject({
+  key: text('key', LIMITS.maxStatusKeyLength),
+  value: z
+    .string({ error: 'value must be a string' })
+    .max(LIMITS.maxStatusValueLength, { error: `value must be at most ${LIMITS.maxStatusValueLength} characters` }),
+});
+
+const eventInput = z.strictObject({
+  eventName: text('eventName', LIMITS.maxEventNameLength),
+  payload: z
+    .string({ error: 'payload must be a string' })
+    .max(LIMITS.maxEventPayloadLength, { error: `payload must be at most ${LIMITS.maxEventPayloadLength} characters` })
+    .nullish(),
+  firedAt: isoTimestamp('firedAt'),
+});
+
+const request = <A extends string, S extends z.ZodRawShape>(action: A, shape: S) =>
+  z.strictObject({ action: z.literal(action), requestId: requestIdField, ...shape });
+
+export const requestSchemas = {
+  createDomain: request('createDomain', {}),
+  createGroup: request('createGroup', {
+    name: text('name', LIMITS.maxNameLength),
+    hostId: hostIdField,
+    domain: domainField,
+    maxConnectionTimeSeconds: z
+      .number({ error: 'maxConnectionTimeSeconds must be a number' })
+      .int({ error: 'maxConnectionTimeSeconds must be an integer' })
+      .min(1, { error: 'maxConnectionTimeSeconds must be at least 1' })
+      .optional(),
+    useWebSocket: z.boolean({ error: 'useWebSocket must be a boolean' }).optional(),
+  }),
+  listGroupsByDomain: request('listGroupsByDomain', { domain: domainField }),
+  joinGroup: request('joinGroup', { groupId: groupIdField, domain: domainField, nodeId: nodeIdField }),
+  leaveGroup: request('leaveGroup', { groupId: groupIdField, domain: domainField, nodeId: nodeIdField }),
+  dissolveGroup: request('dissolveGroup', { groupId: groupIdField, domain: domainField, hostId: hostIdField }),
+  renewHeartbeat: request('renewHeartbeat', { groupId: groupIdField, domain: domainField, hostId: hostIdField }),
+  sendMemberHeartbeat: request('sendMemberHeartbeat', {
+    groupId: groupIdField,
+    domain: domainField,
+    nodeId: nodeIdField,
+  }),
+  reportDataByNode: request('reportDataByNode', {
+    groupId: groupIdField,
+    domain: domainField,
+    nodeId: nodeIdField,
+    data: z
+      .array(statusEntry, { error: 'data must be a list of {key, value}' })
+      .min(1, { error: 'data must not be empty' })
+      .max(LIMITS.maxStatusKeysPerReport, { error: `data holds at most ${LIMITS.maxStatusKeysPerReport} entries` }),
+  }),
+  fireEventsByNode: request('fireEventsByNode', {
+    groupId: groupIdField,
+    domain: domainField,
+    nodeId: nodeIdField,
+    events: z
+      .array(eventInput, { error: 'events must be a list of {eventName, payload?, firedAt}' })
+      .min(1, { error: 'events must not be empty' })
+      .max(LIMITS.maxEventsPerBatch, { error: `events holds at most ${LIMITS.maxEventsPerBatch} events` }),
+  }),
+  getNodeStatus: request('getNodeStatus', {
+    nodeId: nodeIdField,
+    /** Optional: defaults to the caller's own group. */
+    groupId: groupIdField.optional(),
+    domain: domainField.optional(),
+  }),
+  listGroupStatuses: request('listGroupStatuses', {
+    groupId: groupIdField,
+    domain: domainField,
+    nextToken: nextTokenField,
+  }),
+  listNodesInGroup: request('listNodesInGroup', {
+    groupId: groupIdField,
+    domain: domainField,
+    nextToken: nextTokenField,
+  }),
+} as const;
+
+export type Action = keyof typeof requestSchemas;
+export const ACTIONS = Object.keys(requestSchemas) as Action[];
+
+/** The validated request of each action. */
+export type RequestOf<A extends Action> = z.infer<(typeof requestSchemas)[A]>;
+/** What a caller passes for an action: the request without `action`. */
+export type ArgsOf<A extends Action> = Omit<z.input<(typeof requestSchemas)[A]>, 'action' | 'requestId'>;
+export type AnyRequest = { [A in Action]: RequestOf<A> }[Action];
+
+export function isAction(value: unknown): value is Action {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(requestSchemas, value);
+}
+
+/** Result of parsing one inbound frame: the request, or why it was refused. */
+export type ParsedRequest =
+  | { ok: true; request: AnyRequest }
+  | { ok: false; action?: string; requestId?: string; message: string };
+
+/**
+ * Parses and validates one client message (the frame's text). Never throws.
+ * The action and requestId are recovered where possible so the error reply can
+ * echo them.
+ */
+export function parseRequest(body: string | undefined | null): ParsedRequest {
+  if (typeof body !== 'string' || body.length === 0) return { ok: false, message: 'message body is empty' };
+  if (utf8Bytes(body) > LIMITS.maxClientMessageBytes) {
+    return { ok: false, message: `message exceeds ${LIMITS.maxClientMessageBytes} bytes` };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { ok: false, message: 'message is not valid JSON' };
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    return { ok: false, message: 'message must be a JSON object' };
+  }
+  const raw = json as Record<string, unknown>;
+  const requestId = typeof raw.requestId === 'string' ? raw.requestId.slice(0, LIMITS.maxRequestIdLength) : undefined;
+  const action = typeof raw.action === 'string' ? raw.action.slice(0, 64) : undefined;
+  if (!isAction(raw.action)) {
+    return {
+      ok: false,
+      action,
+      requestId,
+      message: action === undefined ? 'action is missing' : `unknown action: ${action}`,
+    };
+  }
+  const result = requestSchemas[raw.action].safeParse(raw);
+  if (!result.success) {
+    return { ok: false, action, requestId, message: describeIssues(result.error) };
+  }
+  return { ok: true, request: result.data as AnyRequest };
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => {
+      const where = issue.path.length > 0 ? issue.path.join('.') : 'message';
+      if (issue.code === 'unrecognized_keys') return `${where}: unknown field(s) ${issue.keys.join(', ')}`;
+      return `${where}: ${issue.message}`;
+    })
+    .join('; ');
+}

@@ -1,0 +1,99 @@
+/**
+ * Shapes of the data the server returns and pushes, as in the Mesh v2 GraphQL
+ * schema. Timestamps are ISO 8601 strings with milliseconds.
+ */
+
+export interface Group {
+  id: string;
+  domain: string;
+  /** `{id}@{domain}` */
+  fullId: string;
+  name: string;
+  hostId: string;
+  createdAt: string;
+  expiresAt: string;
+  heartbeatIntervalSeconds: number;
+  useWebSocket: boolean;
+  /** Polling mode only (useWebSocket false). */
+  pollingIntervalSeconds?: number;
+}
+
+export interface Node {
+  id: string;
+  name: string;
+  groupId: string;
+  domain: string;
+  /** The group's expiresAt. */
+  expiresAt: string;
+  /** How often this node should send its heartbeat. */
+  heartbeatIntervalSeconds: number;
+}
+
+export interface StatusEntry {
+  key: string;
+  value: string;
+}
+
+export interface NodeStatus {
+  nodeId: string;
+  groupId: string;
+  domain: string;
+  data: StatusEntry[];
+  timestamp: string;
+}
+
+export interface MeshEvent {
+  name: string;
+  firedByNodeId: string;
+  groupId: string;
+  domain: string;
+  payload: string | null;
+  /** The sender's firedAt. */
+  timestamp: string;
+}
+
+export interface BatchEvent {
+  events: MeshEvent[];
+  firedByNodeId: string;
+  groupId: string;
+  domain: string;
+  /** Server time of the batch. */
+  timestamp: string;
+}
+
+export interface GroupDissolvePayload {
+  groupId: string;
+  domain: string;
+  message: string;
+}
+
+/** What group members receive; exactly one payload field is set. */
+export interface MeshMessage {
+  groupId: string;
+  domain: string;
+  nodeStatus?: NodeStatus;
+  batchEvent?: BatchEvent;
+  groupDissolve?: GroupDissolvePayload;
+}
+
+export interface LeaveGroupPayload {
+  peerId: string;
+  groupId: string;
+  domain: string;
+  message: string;
+}
+
+export interface HeartbeatPayload {
+  groupId: string;
+  domain: string;
+  expiresAt: string;
+  heartbeatIntervalSeconds: number;
+}
+
+export interface MemberHeartbeatPayload {
+  nodeId: string;
+  groupId: string;
+  domain: string;
+  expiresAt: string;
+  heartbeatIntervalSeconds: number;
+}
