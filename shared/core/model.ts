@@ -20,6 +20,16 @@ export interface GroupRecord extends GroupKey {
   useWebSocket: boolean;
 }
 
+/**
+ * The host's idempotency record (H#{domain}#{hostId}): the group the host
+ * created last, and that group's record unless its item is gone (TTL deletes
+ * items in no particular order, so the host record can outlive its group).
+ */
+export interface HostRecord {
+  groupId: string;
+  group?: GroupRecord;
+}
+
 export interface NodeRecord extends GroupKey {
   nodeId: string;
   name: string;

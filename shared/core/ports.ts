@@ -3,7 +3,7 @@
  * API Gateway Management API); unit tests implement them in memory.
  */
 import type { Push } from '../protocol/messages';
-import type { ConnectionRecord, GroupKey, GroupRecord, NodeRecord, Subscriber } from './model';
+import type { ConnectionRecord, GroupKey, GroupRecord, HostRecord, NodeRecord, Subscriber } from './model';
 import type { MeshSettings } from './settings';
 
 /** Thrown by a store when a conditional write lost a race; the use case decides what it means. */
@@ -16,8 +16,13 @@ export interface MeshStore {
   getGroup(key: GroupKey): Promise<GroupRecord | undefined>;
   /** The hot path's one read: the group and one of its nodes. */
   getGroupAndNode(key: GroupKey, nodeId: string): Promise<{ group?: GroupRecord; node?: NodeRecord }>;
-  /** The group the host's idempotency record points at (maybe expired: the caller checks). */
-  findHostGroup(domain: string, hostId: string): Promise<GroupRecord | undefined>;
+  /**
+   * The host's idempotency record, with the group it points at (maybe expired:
+   * the caller checks; absent when that group's item is gone). Undefined when
+   * there is no host record. Its `groupId` is what createGroup's `replaces`
+   * must name to take the record over.
+   */
+  findHostGroup(domain: string, hostId: string): Promise<HostRecord | undefined>;
   /** Groups of a domain, oldest first, expired ones included (the caller filters). */
   listGroups(domain: string): Promise<GroupRecord[]>;
   getConnection(connectionId: string): Promise<ConnectionRecord | undefined>;
@@ -31,16 +36,29 @@ export interface MeshStore {
   /**
    * Writes the node (new, or bound to a new connection), its subscription and
    * its connection record at once, and drops the subscription and connection
-   * record of `previousConnectionId`. ConditionFailed if the group is gone.
+   * record of `previousConnectionId` (null when the node had no other
+   * connection). ConditionFailed if the group is gone, or if the stored node
+   * has the same epoch but another seq than `node` (a write since it was read,
+   * which this put must not undo): read again and decide afresh.
    */
   putNode(node: NodeRecord, previousConnectionId: string | null): Promise<void>;
   /** Deletes the node, its status, its subscription and its connection record. */
   removeNode(node: NodeRecord): Promise<void>;
-  /** Deletes every item of the group and the host's idempotency record. */
+  /**
+   * dissolveGroup: deletes the group item, its nodes (with their status) and
+   * the host's idempotency record (only while it still points at this group).
+   * It keeps the group's C# subscription items and the members' connection
+   * records: the groupDissolve push published just before is fanned out from
+   * those subscriptions, possibly after this delete. Their TTL removes them;
+   * reads find the group gone, so they deliver and allow nothing else.
+   */
   deleteGroup(group: GroupRecord): Promise<void>;
   /** ConditionFailed if the group item is gone. */
   setHostHeartbeat(key: GroupKey, at: number): Promise<void>;
-  /** Moves a member's expiry (node and subscription). ConditionFailed if the node is gone. */
+  /**
+   * Moves a member's expiry (node and subscription). ConditionFailed if the
+   * node is gone or no longer bound to `node.connectionId`.
+   */
   setNodeExpiry(node: NodeRecord, expiresAt: number): Promise<void>;
   /**
    * Merges `data` into the node's status (when given) and allocates `seqCount`

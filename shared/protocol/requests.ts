@@ -3,7 +3,7 @@
  * the Mesh v2 GraphQL argument names. Handlers validate with these, the client
  * SDK types its calls with the inferred types, and the docs list them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { LIMITS, utf8Bytes } from './limits';
 
 const text = (field: string, max: number) =>

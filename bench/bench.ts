@@ -1,0 +1,555 @@
+/**
+ * The bench: starts (or targets) the mesh, forks load workers that own whole
+ * groups, runs the base phase and the steps, runs the same profile through the
+ * baseline relay, reads the stack's counters around each measured window, and
+ * writes bench/results/latest.json and latest.svg. bench/run.ts is the CLI.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Histogram } from 'hdr-histogram-js';
+import { type CostSheet, type Traffic, appsyncCost, formatCost, meshCost, modelledCalls } from './cost-model';
+import type { GroupPlan } from './drivers/types';
+import type { LoadProfile, PhaseResult, TargetKind } from './ipc';
+import { type LatencySummary, addCounts, emptyCounts, mergeHistograms, summarize } from './ledger';
+import { type BenchOptions, workerCount } from './options';
+import { lambdaMemoryMb } from './prices';
+import { type Child, REPO_ROOT, WorkerHandle, spawnReady } from './processes';
+import { type WindowCalls, diffStats, perInboundMessage, readStats } from './stack-stats';
+import { renderSvg } from './svg';
+import type { StackTimings } from './profile-stack';
+
+export interface PhaseSummary {
+  target: TargetKind;
+  multiplier: number;
+  measuredSeconds: number;
+  /** Items the profile produced (status values set + events fired) in the measured window. */
+  handed: number;
+  /** Items that left the clients on the wire: what the mesh owes. */
+  sent: number;
+  /** handed − sent: status values the client library merged (latest value wins) before they left. */
+  mergedAtSender: number;
+  statusReports: number;
+  eventBatches: number;
+  events: number;
+  clientMessages: number;
+  expectedDeliveries: number;
+  delivered: number;
+  lost: number;
+  duplicates: number;
+  outOfOrder: number;
+  stray: number;
+  rawDelivered: number;
+  rawDuplicates: number;
+  rawOutOfOrder: number;
+  latencyMs: LatencySummary;
+  deliveredPerSec: number;
+  expectedPerSec: number;
+  drainedMs: number;
+  clean: boolean;
+  /** Why the phase is not clean. */
+  verdict: string;
+  calls?: WindowCalls;
+  /** Busy share of all CPUs of the machine during the measured window (every process, not only the bench's). */
+  machineCpuBusyPct: number;
+  /** With --profile: mean time of each SDK call the handlers made, the stack's event loop delay and CPU. */
+  timings?: PhaseTimings;
+}
+
+export interface PhaseTimings {
+  calls: Record<string, { calls: number; meanMs: number }>;
+  eventLoop: StackTimings['eventLoop'];
+  /** CPU time of the stack's Node process over the window, as % of one core. */
+  stackCpuPct: number;
+}
+
+/** The JSON written to bench/results/latest.json (the issue's shape, plus details). */
+export interface BenchResult {
+  version: 1;
+  finishedAt: string;
+  machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string };
+  target: { url: string; local: boolean; workers: number };
+  profile: {
+    groups: number;
+    nodes: number;
+    statusPerSecPerGroup: number;
+    batchesPerSecPerGroup: number;
+    eventsPerBatch: { min: number; max: number };
+    durationS: number;
+    warmupS: number;
+    multiplier: number;
+    stepDurationS: number;
+    p99BoundMs: number;
+  };
+  mesh: Omit<PhaseSummary, 'target' | 'calls'>;
+  baseline: { delivered: number; lost: number; duplicates: number; outOfOrder: number; latencyMs: LatencySummary } | null;
+  ratio: { p50: number; p99: number } | null;
+  maxCleanMultiplier: number;
+  steps: Omit<PhaseSummary, 'calls'>[];
+  baselineSteps: Omit<PhaseSummary, 'calls'>[];
+  callsPerInboundMessage: ReturnType<typeof perInboundMessage> & { counted: boolean };
+  calls: WindowCalls;
+  costPerHourUSD: { mesh: number; appsync: number; ratio: number };
+  cost: { traffic: Traffic; mesh: CostSheet; appsync: CostSheet; lambdaMemoryMb: Record<string, number> };
+  /** Latency CDF points [ms, fraction] for the picture. */
+  cdf: { mesh: [number, number][]; baseline: [number, number][] };
+}
+
+export interface BenchIo {
+  /** The live progress line (stderr). */
+  progress: (line: string, final: boolean) => void;
+  /** The human summary (stdout). */
+  print: (text: string) => void;
+}
+
+export const consoleIo: BenchIo = {
+  progress: (line, final) => {
+    if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${line}${final ? '\n' : ''}`);
+    else if (final) process.stderr.write(`${line}\n`);
+  },
+  print: (text) => process.stdout.write(`${text}\n`),
+};
+
+const CDF_PERCENTILES = [
+  0.1, 1, 2, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90, 92.5, 95, 97, 98, 99, 99.5, 99.9,
+  99.99, 100,
+];
+
+function cdfOf(histogram: Histogram): [number, number][] {
+  if (histogram.totalCount === 0) return [];
+  return CDF_PERCENTILES.map((p) => [histogram.getValueAtPercentile(p) / 1000, p / 100]);
+}
+
+/** The groups of one target, spread over the workers round-robin (whole groups per worker). */
+function planGroups(kind: TargetKind, options: BenchOptions, runId: string, workers: number): GroupPlan[][] {
+  const domain = `bench-${runId}-${kind}`;
+  const perWorker: GroupPlan[][] = Array.from({ length: workers }, () => []);
+  for (let g = 0; g < options.groups; g++) {
+    perWorker[g % workers].push({
+      name: `bench group ${g}`,
+      domain,
+      nodeIds: Array.from({ length: options.nodes }, (_, n) => `${kind}-${runId}-g${g}-n${n}`),
+    });
+  }
+  return perWorker;
+}
+
+/** One target (mesh or baseline) driven by its own workers through a list of phases. */
+class TargetRun {
+  private workers: WorkerHandle[] = [];
+  private phaseNo = 0;
+
+  constructor(
+    private readonly kind: TargetKind,
+    private readonly url: string,
+    private readonly statsUrl: string | undefined,
+    private readonly timingsUrl: string | undefined,
+    private readonly options: BenchOptions,
+    private readonly io: BenchIo,
+    private readonly logDir: string,
+  ) {}
+
+  async open(runId: string): Promise<void> {
+    const count = workerCount(this.options);
+    const plans = planGroups(this.kind, this.options, runId, count);
+    this.workers = plans.map(() => WorkerHandle.start(path.join(this.logDir, `worker-${this.kind}.log`)));
+    const started = Date.now();
+    const opened = await Promise.all(
+      this.workers.map((worker, workerIndex) =>
+        worker.request({ type: 'open', target: this.kind, url: this.url, groups: plans[workerIndex], workerIndex }, 'opened'),
+      ),
+    );
+    const nodes = opened.reduce((total, o) => total + o.nodes, 0);
+    this.io.print(`${this.kind}: ${nodes} nodes in ${this.options.groups} groups joined in ${Date.now() - started} ms (${count} load worker${count > 1 ? 's' : ''})`);
+  }
+
+  async phase(multiplier: number, measuredSeconds: number, profile: LoadProfile): Promise<{ summary: PhaseSummary; histogram: Histogram }> {
+    const phase = ++this.phaseNo;
+    const warmupMs = this.options.warmup * 1000;
+    const measureMs = measuredSeconds * 1000;
+    const startAt = Date.now() + 300;
+    const label = `[${this.kind} ×${multiplier}]`;
+
+    // Stats are read when the measured window opens and after every worker drained.
+    let before: Promise<Awaited<ReturnType<typeof readStats>> | undefined> = Promise.resolve(undefined);
+    let timingsBefore: Promise<StackTimings | undefined> = Promise.resolve(undefined);
+    let cpuBefore = os.cpus();
+    const statsTimer = setTimeout(() => {
+      cpuBefore = os.cpus();
+      if (this.statsUrl) before = readStats(this.statsUrl).catch(() => undefined);
+      if (this.timingsUrl) timingsBefore = readTimings(`${this.timingsUrl}?reset`);
+    }, startAt + warmupMs - Date.now());
+
+    const latest = new Map<number, { sent: number; expected: number; delivered: number; histogram: string }>();
+    const offs = this.workers.map((worker, i) =>
+      worker.on((message) => {
+        if (message.type === 'progress' && message.phase === phase) latest.set(i, message);
+      }),
+    );
+    const ticker = setInterval(() => {
+      const parts = [...latest.values()];
+      const recent = mergeHistograms(parts.map((p) => p.histogram));
+      const s = summarize(recent);
+      recent.destroy();
+      const sum = (f: (p: (typeof parts)[number]) => number) => parts.reduce((t, p) => t + f(p), 0);
+      const elapsed = Math.max(0, (Date.now() - startAt) / 1000);
+      const phaseName = elapsed * 1000 < warmupMs ? 'warm-up' : elapsed * 1000 < warmupMs + measureMs ? 'measuring' : 'draining';
+      this.io.progress(
+        `${label} ${elapsed.toFixed(0)}/${(warmupMs + measureMs) / 1000}s ${phaseName}  sent ${sum((p) => p.sent)}  delivered ${sum((p) => p.delivered)}/${sum((p) => p.expected)}  last 1 s: p50 ${s.p50.toFixed(1)} ms p99 ${s.p99.toFixed(1)} ms`,
+        false,
+      );
+    }, 1000);
+
+    let results: PhaseResult[];
+    try {
+      results = (
+        await Promise.all(
+          this.workers.map((worker) =>
+            worker.request(
+              { type: 'phase', phase, multiplier, profile, startAt, warmupMs, measureMs, drainMs: this.options.drain * 1000 },
+              'phaseDone',
+            ),
+          ),
+        )
+      ).map((reply) => reply.result);
+    } finally {
+      clearInterval(ticker);
+      clearTimeout(statsTimer);
+      offs.forEach((off) => off());
+    }
+
+    const machineCpuBusyPct = cpuBusyPct(cpuBefore, os.cpus());
+    let calls: WindowCalls | undefined;
+    const first = await before;
+    if (this.statsUrl && first) calls = diffStats(first, await readStats(this.statsUrl), measuredSeconds);
+    let timings: PhaseTimings | undefined;
+    const firstTimings = await timingsBefore;
+    if (this.timingsUrl && firstTimings) {
+      const windowMs = Date.now() - (startAt + warmupMs);
+      timings = diffTimings(firstTimings, (await readTimings(this.timingsUrl))!, windowMs);
+    }
+
+    const histogram = mergeHistograms(results.map((r) => r.histogram));
+    const app = results.reduce((t, r) => addCounts(t, r.app), emptyCounts());
+    const raw = results.reduce((t, r) => addCounts(t, r.raw), emptyCounts());
+    const total = (f: (r: PhaseResult) => number) => results.reduce((t, r) => t + f(r), 0);
+    const expectedDeliveries = total((r) => r.expectedDeliveries);
+    const latencyMs = summarize(histogram);
+    const lost = expectedDeliveries - app.delivered;
+    const problems = [
+      lost > 0 ? `${lost} lost` : '',
+      app.duplicates > 0 ? `${app.duplicates} duplicated` : '',
+      app.outOfOrder > 0 ? `${app.outOfOrder} out of order` : '',
+      latencyMs.p99 > this.options.p99Bound ? `p99 ${latencyMs.p99} ms > ${this.options.p99Bound} ms` : '',
+    ].filter(Boolean);
+    const summary: PhaseSummary = {
+      target: this.kind,
+      multiplier,
+      measuredSeconds,
+      handed: total((r) => r.handed),
+      sent: total((r) => r.sent),
+      mergedAtSender: total((r) => r.handed - r.sent),
+      statusReports: total((r) => r.statusReports),
+      eventBatches: total((r) => r.eventBatches),
+      events: total((r) => r.events),
+      clientMessages: total((r) => r.clientMessages),
+      expectedDeliveries,
+      delivered: app.delivered,
+      lost,
+      duplicates: app.duplicates,
+      outOfOrder: app.outOfOrder,
+      stray: app.stray,
+      rawDelivered: raw.delivered,
+      rawDuplicates: raw.duplicates,
+      rawOutOfOrder: raw.outOfOrder,
+      latencyMs,
+      deliveredPerSec: Math.round(app.delivered / measuredSeconds),
+      expectedPerSec: Math.round(expectedDeliveries / measuredSeconds),
+      drainedMs: Math.max(...results.map((r) => r.drainedMs)),
+      clean: problems.length === 0,
+      verdict: problems.length === 0 ? 'clean' : problems.join(', '),
+      calls,
+      machineCpuBusyPct,
+      timings,
+    };
+    this.io.progress(
+      `${label} ${summary.verdict}: sent ${summary.sent} (merged at sender ${summary.mergedAtSender}), delivered ${summary.delivered}/${expectedDeliveries}, dupes ${summary.duplicates} (raw ${summary.rawDuplicates}), out of order ${summary.outOfOrder} (raw ${summary.rawOutOfOrder}), p50 ${latencyMs.p50} ms, p99 ${latencyMs.p99} ms, max ${latencyMs.max} ms`,
+      true,
+    );
+    return { summary, histogram };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.close()));
+  }
+}
+
+function cpuBusyPct(before: os.CpuInfo[], after: os.CpuInfo[]): number {
+  let busy = 0;
+  let total = 0;
+  after.forEach((cpu, i) => {
+    const prior = before[i]?.times ?? { user: 0, nice: 0, sys: 0, idle: 0, irq: 0 };
+    const d = (k: keyof os.CpuInfo['times']) => cpu.times[k] - prior[k];
+    const all = d('user') + d('nice') + d('sys') + d('idle') + d('irq');
+    busy += all - d('idle');
+    total += all;
+  });
+  return total > 0 ? Math.round((busy / total) * 1000) / 10 : 0;
+}
+
+async function readTimings(url: string): Promise<StackTimings | undefined> {
+  try {
+    const response = await fetch(url);
+    return response.ok ? ((await response.json()) as StackTimings) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function diffTimings(before: StackTimings, after: StackTimings, windowMs: number): PhaseTimings {
+  const calls: PhaseTimings['calls'] = {};
+  for (const [name, t] of Object.entries(after.calls)) {
+    const prior = before.calls[name] ?? { calls: 0, totalMs: 0, maxMs: 0 };
+    const n = t.calls - prior.calls;
+    if (n > 0) calls[name] = { calls: n, meanMs: Math.round(((t.totalMs - prior.totalMs) / n) * 10) / 10 };
+  }
+  const cpuMs = after.cpuUserMs + after.cpuSystemMs - before.cpuUserMs - before.cpuSystemMs;
+  return { calls, eventLoop: after.eventLoop, stackCpuPct: Math.round((cpuMs / windowMs) * 1000) / 10 };
+}
+
+const strip = <T extends { calls?: unknown }>(phase: T): Omit<T, 'calls'> => {
+  const { calls: _calls, ...rest } = phase;
+  return rest;
+};
+
+/** Runs base phase and steps on one target; returns every phase and the base phase's histogram. */
+async function drive(run: TargetRun, options: BenchOptions, profile: LoadProfile, multipliers?: number[]) {
+  const phases: PhaseSummary[] = [];
+  const base = await run.phase(options.multiplier, options.duration, profile);
+  phases.push(base.summary);
+  if (multipliers) {
+    for (const m of multipliers) phases.push((await run.phase(m, options.stepDuration, profile)).summary);
+  } else if (options.step && base.summary.clean) {
+    for (let m = options.multiplier * 2; m <= options.maxMultiplier; m *= 2) {
+      const step = await run.phase(m, options.stepDuration, profile);
+      phases.push(step.summary);
+      step.histogram.destroy();
+      if (!step.summary.clean) break;
+    }
+  }
+  return { phases, baseHistogram: base.histogram };
+}
+
+export async function runBench(options: BenchOptions, io: BenchIo = consoleIo): Promise<BenchResult> {
+  const outDir = path.resolve(REPO_ROOT, options.out);
+  mkdirSync(outDir, { recursive: true });
+  const runId = randomBytes(3).toString('hex');
+  const profile: LoadProfile = {
+    statusPerSecPerGroup: options.statusRate,
+    batchesPerSecPerGroup: options.batchRate,
+    eventsPerBatch: { min: 1, max: 5 },
+  };
+  const children: Child<unknown>[] = [];
+  const runs: TargetRun[] = [];
+  try {
+    let wsUrl = options.url;
+    let statsUrl = options.statsUrl;
+    let timingsUrl: string | undefined;
+    if (!wsUrl) {
+      const started = Date.now();
+      const stack = await spawnReady<{ wsUrl: string; statsUrl: string; timingsUrl?: string }>(
+        options.profile ? 'bench/profile-stack.ts' : 'infra/local/main.ts',
+        'MESH_READY',
+        path.join(outDir, 'stack.log'),
+        { MESH_WS_PORT: '0', MESH_TABLE_NAME: `bench-${runId}` },
+      );
+      children.push(stack);
+      wsUrl = stack.ready.wsUrl;
+      statsUrl = stack.ready.statsUrl;
+      timingsUrl = stack.ready.timingsUrl;
+      io.print(`local stack ready in ${Date.now() - started} ms: ${wsUrl}`);
+    }
+    const relay = options.baseline
+      ? await spawnReady<{ url: string }>('bench/baseline.ts', 'BASELINE_READY', path.join(outDir, 'baseline.log'))
+      : undefined;
+    if (relay) children.push(relay);
+
+    const mesh = new TargetRun('mesh', wsUrl, statsUrl, timingsUrl, options, io, outDir);
+    runs.push(mesh);
+    await mesh.open(runId);
+    const meshRun = await drive(mesh, options, profile);
+    await mesh.close();
+    // A stack still working off a backlog would take the baseline's CPU: stop it first.
+    const stack = children.shift();
+    if (!options.url) await stack?.stop();
+
+    let baselineRun: Awaited<ReturnType<typeof drive>> | undefined;
+    if (relay) {
+      const baseline = new TargetRun('baseline', relay.ready.url, undefined, undefined, options, io, outDir);
+      runs.push(baseline);
+      await baseline.open(runId);
+      // The baseline runs the multipliers the mesh ran, for the picture.
+      baselineRun = await drive(baseline, options, profile, meshRun.phases.slice(1).map((p) => p.multiplier));
+      await baseline.close();
+    }
+
+    const result = await assemble(options, { url: wsUrl, local: !options.url }, meshRun, baselineRun);
+    writeFileSync(path.join(outDir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(path.join(outDir, 'latest.svg'), pictureOf(result));
+    io.print(summaryText(result, outDir));
+    meshRun.baseHistogram.destroy();
+    baselineRun?.baseHistogram.destroy();
+    return result;
+  } finally {
+    await Promise.allSettled(runs.map((run) => run.close()));
+    await Promise.allSettled(children.map((child) => child.stop()));
+  }
+}
+
+async function assemble(
+  options: BenchOptions,
+  target: { url: string; local: boolean },
+  meshRun: { phases: PhaseSummary[]; baseHistogram: Histogram },
+  baselineRun: { phases: PhaseSummary[]; baseHistogram: Histogram } | undefined,
+): Promise<BenchResult> {
+  const base = meshRun.phases[0];
+  const baseBaseline = baselineRun?.phases[0];
+  let maxCleanMultiplier = 0;
+  for (const phase of meshRun.phases) {
+    if (!phase.clean) break;
+    maxCleanMultiplier = phase.multiplier;
+  }
+  const traffic: Traffic = {
+    seconds: base.measuredSeconds,
+    connections: options.groups * options.nodes,
+    membersPerGroup: options.nodes,
+    statusReports: base.statusReports,
+    eventBatches: base.eventBatches,
+  };
+  const calls = base.calls ?? modelledCalls(traffic);
+  const memory = await lambdaMemoryMb();
+  const meshSheet = meshCost(calls, traffic, memory);
+  const appsyncSheet = appsyncCost(traffic);
+  const round = (n: number, digits = 4) => Math.round(n * 10 ** digits) / 10 ** digits;
+  return {
+    version: 1,
+    finishedAt: new Date().toISOString(),
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${os.platform()} ${os.arch()}`,
+    },
+    target: { ...target, workers: workerCount(options) },
+    profile: {
+      groups: options.groups,
+      nodes: options.nodes,
+      statusPerSecPerGroup: options.statusRate,
+      batchesPerSecPerGroup: options.batchRate,
+      eventsPerBatch: { min: 1, max: 5 },
+      durationS: options.duration,
+      warmupS: options.warmup,
+      multiplier: options.multiplier,
+      stepDurationS: options.stepDuration,
+      p99BoundMs: options.p99Bound,
+    },
+    mesh: (({ target: _t, ...rest }) => rest)(strip(base)),
+    baseline: baseBaseline
+      ? {
+          delivered: baseBaseline.delivered,
+          lost: baseBaseline.lost,
+          duplicates: baseBaseline.duplicates,
+          outOfOrder: baseBaseline.outOfOrder,
+          latencyMs: baseBaseline.latencyMs,
+        }
+      : null,
+    ratio: baseBaseline
+      ? {
+          p50: round(base.latencyMs.p50 / Math.max(baseBaseline.latencyMs.p50, 0.001), 2),
+          p99: round(base.latencyMs.p99 / Math.max(baseBaseline.latencyMs.p99, 0.001), 2),
+        }
+      : null,
+    maxCleanMultiplier,
+    steps: meshRun.phases.map(strip),
+    baselineSteps: (baselineRun?.phases ?? []).map(strip),
+    callsPerInboundMessage: { ...perInboundMessage(calls), counted: base.calls !== undefined },
+    calls,
+    costPerHourUSD: {
+      mesh: round(meshSheet.usdPerHour),
+      appsync: round(appsyncSheet.usdPerHour),
+      ratio: round(appsyncSheet.usdPerHour / Math.max(meshSheet.usdPerHour, Number.EPSILON), 2),
+    },
+    cost: { traffic, mesh: meshSheet, appsync: appsyncSheet, lambdaMemoryMb: memory },
+    cdf: { mesh: cdfOf(meshRun.baseHistogram), baseline: baselineRun ? cdfOf(baselineRun.baseHistogram) : [] },
+  };
+}
+
+export function pictureOf(result: BenchResult): string {
+  const p = result.profile;
+  const rateSeries = (phases: BenchResult['steps'], label: string, color: string) => ({
+    label,
+    color,
+    points: phases
+      .map((s) => ({ multiplier: s.multiplier, delivered: s.deliveredPerSec, expected: s.expectedPerSec, clean: s.clean }))
+      .sort((a, b) => a.multiplier - b.multiplier),
+  });
+  return renderSvg({
+    title: `Mesh bench: ${p.groups} groups × ${p.nodes} nodes, ${p.statusPerSecPerGroup} status + ${p.batchesPerSecPerGroup} event batches /s/group`,
+    subtitle: `${result.machine.cpus} CPUs (${result.machine.cpuModel}), Node ${result.machine.node}, ${result.target.local ? 'local stack' : result.target.url}, ${result.finishedAt.slice(0, 16).replace('T', ' ')} UTC — highest clean multiplier ×${result.maxCleanMultiplier}`,
+    p99BoundMs: p.p99BoundMs,
+    cdf: [
+      { label: `mesh ×${p.multiplier} (p50 ${result.mesh.latencyMs.p50} ms, p99 ${result.mesh.latencyMs.p99} ms)`, color: '#1f77b4', points: result.cdf.mesh },
+      ...(result.baseline
+        ? [{ label: `baseline ws relay (p50 ${result.baseline.latencyMs.p50} ms, p99 ${result.baseline.latencyMs.p99} ms)`, color: '#ff7f0e', points: result.cdf.baseline }]
+        : []),
+    ],
+    rates: [
+      rateSeries(result.steps, 'mesh delivered / s', '#1f77b4'),
+      ...(result.baselineSteps.length > 0 ? [rateSeries(result.baselineSteps, 'baseline delivered / s', '#ff7f0e')] : []),
+    ],
+  });
+}
+
+export function summaryText(result: BenchResult, outDir: string): string {
+  const m = result.mesh;
+  const lat = (l: LatencySummary) => `p50 ${l.p50} ms, p90 ${l.p90} ms, p99 ${l.p99} ms, max ${l.max} ms`;
+  const c = result.callsPerInboundMessage;
+  const lines = [
+    '',
+    `== Mesh bench (${result.profile.groups} groups × ${result.profile.nodes} nodes, ×${result.profile.multiplier}, ${result.profile.durationS} s measured) ==`,
+    `mesh:      sent ${m.sent} items (profile: ${m.statusReports} status reports, ${m.eventBatches} batches / ${m.events} events; ${m.mergedAtSender} status values merged by the client before sending; ${m.clientMessages} client messages)`,
+    `           expected ${m.expectedDeliveries}, delivered ${m.delivered}, lost ${m.lost}, duplicates ${m.duplicates}, out of order ${m.outOfOrder}`,
+    `           raw at the socket: duplicates ${m.rawDuplicates}, out of order ${m.rawOutOfOrder}`,
+    `           latency ${lat(m.latencyMs)}`,
+    result.baseline
+      ? `baseline:  delivered ${result.baseline.delivered}, lost ${result.baseline.lost}, latency ${lat(result.baseline.latencyMs)}`
+      : 'baseline:  not run',
+    result.ratio ? `ratio mesh/baseline: p50 ×${result.ratio.p50}, p99 ×${result.ratio.p99}` : '',
+    'steps:',
+    ...result.steps.map(
+      (s) =>
+        `  ×${String(s.multiplier).padEnd(3)} ${String(s.deliveredPerSec).padStart(7)} deliveries/s of ${String(s.expectedPerSec).padStart(7)}  p50 ${s.latencyMs.p50} ms  p99 ${s.latencyMs.p99} ms  ${s.verdict}`,
+    ),
+    `highest clean multiplier: ×${result.maxCleanMultiplier}`,
+    `machine CPU busy during the base window: ${m.machineCpuBusyPct}% of ${result.machine.cpus} cores (all processes)`,
+    ...(m.timings
+      ? [
+          `where the stack's time goes (mean per SDK call over the base window; stack process CPU ${m.timings.stackCpuPct}% of a core, event loop delay mean ${m.timings.eventLoop.meanMs.toFixed(1)} ms, p99 ${m.timings.eventLoop.p99Ms.toFixed(1)} ms):`,
+          ...Object.entries(m.timings.calls)
+            .sort((a, b) => b[1].calls * b[1].meanMs - a[1].calls * a[1].meanMs)
+            .map(([name, t]) => `  ${name.padEnd(28)} ${String(t.calls).padStart(7)} calls  mean ${t.meanMs} ms`),
+        ]
+      : []),
+    `calls per inbound message (${c.counted ? `counted over ${c.inboundMessages} inbound messages` : 'modelled, no stats endpoint'}): ` +
+      `DynamoDB read ${c.dynamodbRead}, write ${c.dynamodbWrite}, SNS publish ${c.snsPublish}, PostToConnection ${c.postToConnection}, Lambda ${c.lambdaInvocations}, bytes in ${c.bytesIn} / out ${c.bytesOut}`,
+    `  DynamoDB by operation: ${Object.entries(c.dynamodbByOperation).map(([op, n]) => `${op} ${n}`).join(', ')}`,
+    '',
+    `Cost per hour at this load (${result.cost.traffic.statusReports + result.cost.traffic.eventBatches} messages in ${result.cost.traffic.seconds} s):`,
+    formatCost(result.cost.mesh, result.cost.appsync),
+    '',
+    `wrote ${path.join(outDir, 'latest.json')} and ${path.join(outDir, 'latest.svg')}`,
+  ];
+  return lines.filter((l) => l !== '').join('\n').replace('\nCost per hour', '\n\nCost per hour');
+}

@@ -1,0 +1,186 @@
+/**
+ * Turns the calls a measured window made into US dollars per hour on AWS, and
+ * prices the same traffic on Mesh v2's AppSync design beside it. Prices come
+ * from bench/prices.ts only.
+ */
+import {
+  DEFAULT_LAMBDA_MEMORY_MB,
+  DYNAMODB_UNITS_PER_CALL,
+  MESH_V2_DYNAMODB_PER_MESSAGE,
+  PRICES,
+  type PriceName,
+  priceOf,
+} from './prices';
+import type { WindowCalls } from './stack-stats';
+
+const FRAME_UNIT_BYTES = 32 * 1024;
+
+/** The traffic both designs carry, counted over one window. */
+export interface Traffic {
+  seconds: number;
+  /** Open WebSocket connections (one per node). */
+  connections: number;
+  membersPerGroup: number;
+  /** Messages the clients sent: each a reportDataByNode / fireEventsByNode (an AppSync mutation). */
+  statusReports: number;
+  eventBatches: number;
+}
+
+export interface CostLine {
+  item: string;
+  price: PriceName;
+  quantityPerHour: number;
+  usdPerHour: number;
+}
+
+export interface CostSheet {
+  lines: CostLine[];
+  usdPerHour: number;
+}
+
+function line(item: string, price: PriceName, quantityPerHour: number): CostLine {
+  return { item, price, quantityPerHour, usdPerHour: priceOf(price, quantityPerHour) };
+}
+
+function sheet(lines: CostLine[]): CostSheet {
+  return { lines, usdPerHour: lines.reduce((total, l) => total + l.usdPerHour, 0) };
+}
+
+/** Messages in 32 KB units, from the frame count and bytes of one direction. */
+function messageUnits(frames: number, bytes: number): number {
+  if (frames === 0) return 0;
+  return frames * Math.max(1, Math.ceil(bytes / frames / FRAME_UNIT_BYTES));
+}
+
+/**
+ * The mesh on API Gateway WebSocket + Lambda (arm64) + SNS + DynamoDB on-demand.
+ * Lambda durations are the local stack's measured means (handlers run
+ * in-process on a loaded machine, so they are an upper bound for Lambda).
+ */
+export function meshCost(
+  calls: WindowCalls,
+  traffic: Traffic,
+  memoryMb: Record<string, number> = DEFAULT_LAMBDA_MEMORY_MB,
+): CostSheet {
+  const hour = 3600 / calls.seconds;
+  const lines: CostLine[] = [
+    line(
+      'API Gateway messages in (client requests)',
+      'apiGatewayMessage',
+      messageUnits(calls.ws.framesIn, calls.ws.bytesIn) * hour,
+    ),
+    line(
+      'API Gateway messages out (replies + pushes)',
+      'apiGatewayMessage',
+      messageUnits(calls.ws.framesOut, calls.ws.bytesOut) * hour,
+    ),
+    line('API Gateway connection-minutes', 'apiGatewayConnectionMinute', traffic.connections * 60),
+    line('Lambda invocations', 'lambdaRequest', calls.lambdaInvocations * hour),
+  ];
+  for (const [name, fn] of Object.entries(calls.lambda)) {
+    const gb = (memoryMb[name] ?? 256) / 1024;
+    // Lambda bills each invocation's duration rounded up to the millisecond.
+    const gbSeconds = fn.invocations * (Math.ceil(fn.meanMs) / 1000) * gb * hour;
+    lines.push(line(`Lambda ${name} GB-s (${memoryMb[name] ?? 256} MB × ${fn.meanMs.toFixed(1)} ms)`, 'lambdaGbSecondArm64', gbSeconds));
+  }
+  lines.push(line('SNS publish requests', 'snsPublish', calls.snsPublishRequests * hour));
+  let readUnits = 0;
+  let writeUnits = 0;
+  for (const [op, count] of Object.entries(calls.dynamodbByOperation)) {
+    const reads = DYNAMODB_UNITS_PER_CALL.read as Record<string, (members: number) => number>;
+    const writes = DYNAMODB_UNITS_PER_CALL.write as Record<string, (members: number) => number>;
+    if (reads[op]) readUnits += count * reads[op](traffic.membersPerGroup);
+    else if (writes[op]) writeUnits += count * writes[op](traffic.membersPerGroup);
+  }
+  lines.push(line('DynamoDB read units', 'dynamodbReadUnit', readUnits * hour));
+  lines.push(line('DynamoDB write units', 'dynamodbWriteUnit', writeUnits * hour));
+  return sheet(lines);
+}
+
+/**
+ * Mesh v2 on AppSync for the same traffic: each report or batch one mutation,
+ * each message one real-time update per subscriber of the group (the sender is
+ * subscribed too and receives its own message), the same connections, and the
+ * DynamoDB calls of its resolvers.
+ */
+export function appsyncCost(traffic: Traffic): CostSheet {
+  const hour = 3600 / traffic.seconds;
+  const messages = traffic.statusReports + traffic.eventBatches;
+  const perMessage = MESH_V2_DYNAMODB_PER_MESSAGE;
+  return sheet([
+    line('AppSync mutations', 'appsyncOperation', messages * hour),
+    line('AppSync real-time updates', 'appsyncRealtimeUpdate', messages * traffic.membersPerGroup * hour),
+    line('AppSync connection-minutes', 'appsyncConnectionMinute', traffic.connections * 60),
+    line(
+      'DynamoDB read units',
+      'dynamodbReadUnit',
+      (traffic.statusReports * perMessage.status.readUnits + traffic.eventBatches * perMessage.eventBatch.readUnits) * hour,
+    ),
+    line(
+      'DynamoDB write units',
+      'dynamodbWriteUnit',
+      (traffic.statusReports * perMessage.status.writeUnits + traffic.eventBatches * perMessage.eventBatch.writeUnits) *
+        hour,
+    ),
+  ]);
+}
+
+/** Both sheets as a plain-text table, with the prices and their sources. */
+export function formatCost(mesh: CostSheet, appsync: CostSheet): string {
+  const usd = (n: number) => `$${n.toFixed(n < 0.01 ? 5 : 3)}`;
+  const qty = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(1));
+  const rows = (s: CostSheet) =>
+    s.lines.map((l) => `  ${l.item.padEnd(58)} ${qty(l.quantityPerHour).padStart(10)}/h  ${usd(l.usdPerHour).padStart(10)}/h`);
+  const used = new Set([...mesh.lines, ...appsync.lines].map((l) => l.price));
+  const ratio = appsync.usdPerHour / Math.max(mesh.usdPerHour, Number.EPSILON);
+  return [
+    'Mesh on API Gateway WebSocket + Lambda + SNS + DynamoDB:',
+    ...rows(mesh),
+    `  ${'total'.padEnd(58)} ${''.padStart(12)}  ${usd(mesh.usdPerHour).padStart(10)}/h`,
+    'Mesh v2 on AppSync + DynamoDB, same traffic:',
+    ...rows(appsync),
+    `  ${'total'.padEnd(58)} ${''.padStart(12)}  ${usd(appsync.usdPerHour).padStart(10)}/h`,
+    `AppSync / mesh = ${ratio.toFixed(2)}×`,
+    'Prices (us-east-1, on-demand):',
+    ...[...used].map((name) => {
+      const p = PRICES[name];
+      return `  $${p.usd} per ${p.per === 1 ? '' : `${p.per / 1e6} million `}${p.unit} — ${p.source}`;
+    }),
+  ].join('\n');
+}
+
+/**
+ * The calls the design makes for `traffic` when they cannot be counted (a
+ * deployed stage has no stats endpoint; `npm run cost` before any bench run):
+ * per report or batch one request frame in, one reply out, one push out to each
+ * other member; a request invocation (BatchGetItem + UpdateItem + one SNS
+ * publish) and a fan-out invocation (Query + PostToConnection per member).
+ * Durations are assumptions: 15 ms request, 40 ms fan-out of 40 posts.
+ */
+export function modelledCalls(traffic: Traffic, pushBytes = 450): WindowCalls {
+  const messages = traffic.statusReports + traffic.eventBatches;
+  const posts = messages * (traffic.membersPerGroup - 1);
+  return {
+    seconds: traffic.seconds,
+    dynamodbByOperation: { BatchGetItem: messages, UpdateItem: messages, Query: messages },
+    dynamodbRead: messages * 2,
+    dynamodbWrite: messages,
+    snsPublishRequests: messages,
+    snsPublishedMessages: messages,
+    snsDeliveries: messages,
+    postToConnection: posts,
+    postToConnectionGone: 0,
+    lambda: {
+      request: { invocations: messages, errors: 0, meanMs: 15 },
+      fanout: { invocations: messages, errors: 0, meanMs: 40 },
+    },
+    lambdaInvocations: messages * 2,
+    ws: {
+      framesIn: messages,
+      bytesIn: messages * 300,
+      framesOut: messages + posts,
+      bytesOut: messages * 120 + posts * pushBytes,
+      connections: traffic.connections,
+    },
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * `npm run cost [-- --from bench/results/latest.json]`: prices the calls of the
+ * latest bench run on AWS and on Mesh v2's AppSync design. Without a bench
+ * result (or with `--model`), it prices the Mesh v2 profile (10 groups × 40
+ * nodes, 15 reports and 2 batches per second per group) from the calls the
+ * design makes per message (cost-model.ts, modelledCalls).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { BenchResult } from './bench';
+import { type Traffic, appsyncCost, formatCost, meshCost, modelledCalls } from './cost-model';
+import { lambdaMemoryMb } from './prices';
+import { REPO_ROOT } from './processes';
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const fromIndex = argv.indexOf('--from');
+  const file = path.resolve(REPO_ROOT, fromIndex >= 0 ? argv[fromIndex + 1] : 'bench/results/latest.json');
+  const memory = await lambdaMemoryMb();
+  if (!argv.includes('--model') && existsSync(file)) {
+    const result = JSON.parse(readFileSync(file, 'utf8')) as BenchResult;
+    const { traffic } = result.cost;
+    console.log(
+      `From ${path.relative(process.cwd(), file)} (${result.finishedAt}): ${traffic.connections} connections, ` +
+        `${traffic.statusReports} status reports + ${traffic.eventBatches} event batches in ${traffic.seconds} s, ` +
+        `calls ${result.callsPerInboundMessage.counted ? 'counted by the local stack' : 'modelled'}.`,
+    );
+    console.log(formatCost(meshCost(result.calls, traffic, memory), appsyncCost(traffic)));
+    return;
+  }
+  const traffic: Traffic = { seconds: 1, connections: 400, membersPerGroup: 40, statusReports: 150, eventBatches: 20 };
+  console.log('Mesh v2 profile, modelled (no bench result; run `npm run bench` to count the calls):');
+  console.log(formatCost(meshCost(modelledCalls(traffic), traffic, memory), appsyncCost(traffic)));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,115 @@
+/** The bench's options: flags of `npm run bench`, with the Mesh v2 profile as defaults. */
+
+export interface BenchOptions {
+  groups: number;
+  nodes: number;
+  statusRate: number;
+  batchRate: number;
+  /** Measured seconds of the first (base) phase. */
+  duration: number;
+  /** Seconds of load before each measured window, not counted. */
+  warmup: number;
+  multiplier: number;
+  /** Step the load up (×2, ×4, …) after the base phase. */
+  step: boolean;
+  /** Measured seconds of each step; default min(duration, 20). */
+  stepDuration: number;
+  /** Highest multiplier a step may reach. */
+  maxMultiplier: number;
+  p99Bound: number;
+  /** Seconds to wait for in-flight deliveries after sending stops. */
+  drain: number;
+  /** Target an existing stack (ws:// or wss://) instead of starting one. */
+  url?: string;
+  /** Its stats endpoint, when it has one (a local stack). */
+  statsUrl?: string;
+  workers: number;
+  out: string;
+  /** Run the baseline relay too. */
+  baseline: boolean;
+  /** Start the stack with SDK call timing (bench/profile-stack.ts) and report where the time goes. */
+  profile: boolean;
+}
+
+export const DEFAULT_OPTIONS: BenchOptions = {
+  groups: 10,
+  nodes: 40,
+  statusRate: 15,
+  batchRate: 2,
+  duration: 60,
+  warmup: 5,
+  multiplier: 1,
+  step: true,
+  stepDuration: 20,
+  maxMultiplier: 64,
+  p99Bound: 500,
+  drain: 10,
+  workers: 0,
+  out: 'bench/results',
+  baseline: true,
+  profile: false,
+};
+
+const NUMERIC: (keyof BenchOptions)[] = [
+  'groups',
+  'nodes',
+  'statusRate',
+  'batchRate',
+  'duration',
+  'warmup',
+  'multiplier',
+  'stepDuration',
+  'maxMultiplier',
+  'p99Bound',
+  'drain',
+  'workers',
+];
+
+const camel = (flag: string) => flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/** Parses `--name value`, `--name=value`, `--flag` and `--no-flag`. Unknown flags are an error. */
+export function parseArgs(argv: string[]): BenchOptions {
+  const options: BenchOptions = { ...DEFAULT_OPTIONS };
+  let stepDurationGiven = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw new Error(`unexpected argument: ${arg}`);
+    const [rawName, inline] = arg.slice(2).split('=', 2);
+    if (rawName.startsWith('no-')) {
+      const name = camel(rawName.slice(3)) as keyof BenchOptions;
+      if (typeof DEFAULT_OPTIONS[name] !== 'boolean') throw new Error(`unknown flag: ${arg}`);
+      (options as unknown as Record<string, unknown>)[name] = false;
+      continue;
+    }
+    const name = camel(rawName) as keyof BenchOptions;
+    if (!(name in DEFAULT_OPTIONS) && name !== 'url' && name !== 'statsUrl') throw new Error(`unknown flag: ${arg}`);
+    if (typeof DEFAULT_OPTIONS[name] === 'boolean') {
+      (options as unknown as Record<string, unknown>)[name] = inline === undefined ? true : inline !== 'false';
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new Error(`flag --${rawName} needs a value`);
+    if (NUMERIC.includes(name)) {
+      const n = Number(value);
+      if (!Number.isFinite(n) || n < 0) throw new Error(`--${rawName} must be a non-negative number, got ${value}`);
+      (options as unknown as Record<string, unknown>)[name] = n;
+      if (name === 'stepDuration') stepDurationGiven = true;
+    } else {
+      (options as unknown as Record<string, unknown>)[name] = value;
+    }
+  }
+  if (!stepDurationGiven) options.stepDuration = Math.min(options.duration, DEFAULT_OPTIONS.stepDuration);
+  if (options.nodes < 2) throw new Error('--nodes must be at least 2 (a host and a member)');
+  if (options.groups < 1) throw new Error('--groups must be at least 1');
+  return options;
+}
+
+/**
+ * Load workers: whole groups per worker. On 2 cores the stack, DynamoDB Local
+ * and the load share the CPU; one worker per 5 groups (at most 2) measured best
+ * here (docs/performance.md).
+ */
+export function workerCount(options: BenchOptions): number {
+  if (options.workers > 0) return Math.min(options.workers, options.groups);
+  return Math.max(1, Math.min(2, Math.ceil(options.groups / 5)));
+}

@@ -1,0 +1,28 @@
+/**
+ * $disconnect: the connection stops receiving pushes. Its subscription and
+ * connection record are deleted and its node is unbound, but the node stays in
+ * the group until its heartbeat TTL or leaveGroup, so a client that reconnects
+ * can join again as the same node (same epoch, seq and status).
+ *
+ * $disconnect is best effort (API Gateway may not send it); the fan-out's 410
+ * handling and the items' TTL clean up what a missed one leaves.
+ */
+import middy from '@middy/core';
+import { createDocumentClient, DynamoMeshStore } from '#shared/adapters/dynamodb/store';
+import { systemClock } from '#shared/adapters/system';
+import { tableName } from '#shared/config';
+import { callerOf, type WebSocketEvent } from '#shared/lambda/events';
+import { logErrors } from '#shared/lambda/log-errors';
+import { createLogger } from '#shared/lambda/logger';
+
+const logger = createLogger({ function: 'disconnect' });
+const store = new DynamoMeshStore({ client: createDocumentClient(), tableName: tableName(), clock: systemClock });
+
+async function functionHandler(event: WebSocketEvent): Promise<{ statusCode: number }> {
+  await store.dropConnection(callerOf(event).connectionId);
+  return { statusCode: 200 };
+}
+
+export const handler = middy(functionHandler).use(
+  logErrors<WebSocketEvent>({ logger, fields: (event) => ({ connectionId: event.requestContext.connectionId }) }),
+);

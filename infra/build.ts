@@ -1,0 +1,99 @@
+/**
+ * `npm run build:lambdas`: one esbuild bundle per handler, written to
+ * dist/lambda/{connect,disconnect,request,fanout}/index.js (+ index.js.map),
+ * the folders the Pulumi program uploads as Lambda archives.
+ *
+ * - CommonJS for node22: Lambda loads `index.handler` by require(); ES-only
+ *   dependencies (@middy/core) are bundled and converted.
+ * - The AWS SDK v3 is bundled, not taken from the nodejs22.x runtime: the
+ *   deployed code then runs the SDK versions the tests ran, and tree-shaking
+ *   (ESM entry points first) keeps only the clients and commands in use.
+ *   A bundle also loads faster than the runtime's SDK packages (measured in
+ *   infra/README.md).
+ * - Minified, with source maps beside each bundle (mappings only, no sources).
+ *   The functions use them when the stack sets mesh:enableSourceMaps.
+ * - tsconfig paths (#shared/...) are resolved by esbuild.
+ */
+import { build, type Metafile } from 'esbuild';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { DEFAULT_BUNDLE_DIR, FUNCTION_NAMES, PROJECT_ROOT, type FunctionName } from './bundles';
+
+export interface BuildOptions {
+  /** Output folder; default dist/lambda under the project root. */
+  outDir?: string;
+  /** Leave the AWS SDK out and use the runtime's copy (for comparison only). Default: false. */
+  externalSdk?: boolean;
+}
+
+export interface BundleReport {
+  fn: FunctionName;
+  /** The bundle folder (what becomes the Lambda archive). */
+  dir: string;
+  bytes: number;
+  gzipBytes: number;
+  mapBytes: number;
+}
+
+/** Builds every function's bundle into `{outDir}/{fn}/index.js`; the folder is emptied first. */
+export async function buildLambdas(options: BuildOptions = {}): Promise<BundleReport[]> {
+  const outDir = resolve(PROJECT_ROOT, options.outDir ?? DEFAULT_BUNDLE_DIR);
+  rmSync(outDir, { recursive: true, force: true });
+
+  const result = await build({
+    absWorkingDir: PROJECT_ROOT,
+    entryPoints: Object.fromEntries(FUNCTION_NAMES.map((fn) => [`${fn}/index`, join(PROJECT_ROOT, 'handlers', `${fn}.ts`)])),
+    outdir: outDir,
+    tsconfig: join(PROJECT_ROOT, 'tsconfig.json'),
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    // ESM builds first: they tree-shake (the AWS SDK ships both).
+    mainFields: ['module', 'main'],
+    minify: true,
+    treeShaking: true,
+    sourcemap: true,
+    sourcesContent: false,
+    legalComments: 'none',
+    external: options.externalSdk ? ['@aws-sdk/*', '@smithy/*'] : [],
+    metafile: true,
+    logLevel: 'warning',
+  });
+
+  return FUNCTION_NAMES.map((fn) => report(fn, outDir, result.metafile));
+}
+
+function report(fn: FunctionName, outDir: string, metafile: Metafile): BundleReport {
+  const dir = join(outDir, fn);
+  const file = join(dir, 'index.js');
+  const output = metafile.outputs[relative(PROJECT_ROOT, file).split('\\').join('/')];
+  return {
+    fn,
+    dir,
+    bytes: output?.bytes ?? statSync(file).size,
+    gzipBytes: gzipSync(readFileSync(file)).length,
+    mapBytes: statSync(`${file}.map`).size,
+  };
+}
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+async function main(): Promise<void> {
+  const externalSdk = process.argv.includes('--external-sdk');
+  const outArg = process.argv.find((arg) => arg.startsWith('--out='));
+  const reports = await buildLambdas({ externalSdk, outDir: outArg?.slice('--out='.length) });
+  for (const r of reports) {
+    console.log(
+      `${r.fn.padEnd(10)} ${kib(r.bytes).padStart(10)}  gzip ${kib(r.gzipBytes).padStart(9)}  map ${kib(r.mapBytes).padStart(9)}  ${relative(PROJECT_ROOT, r.dir)}`,
+    );
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

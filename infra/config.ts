@@ -1,0 +1,208 @@
+/**
+ * The deployment's settings: every key of the `mesh:` config namespace, its
+ * default, and how it is read from a Pulumi stack. Pulumi.yaml documents the
+ * same keys with the same defaults (test/infra/config.test.ts keeps the two in
+ * step). The program itself takes a plain `MeshConfig`, so tests build one
+ * without a stack.
+ */
+import * as pulumi from '@pulumi/pulumi';
+import { ENV, meshSettings } from '../shared/config';
+import { DEFAULT_SETTINGS, type MeshSettings } from '../shared/core/settings';
+import { DEFAULT_BUNDLE_DIR, FUNCTION_NAMES, type FunctionName } from './bundles';
+
+export { FUNCTION_NAMES, type FunctionName };
+
+/** Memory (MB) and timeout (s) of one Lambda function. */
+export interface FunctionSize {
+  memoryMb: number;
+  timeoutSeconds: number;
+}
+
+/** API Gateway throttling of a stage or a route: steady requests/s and burst. */
+export interface Throttle {
+  rateLimit: number;
+  burstLimit: number;
+}
+
+export interface MeshConfig {
+  /** API Gateway stage; part of the wss:// URL and of the ManageConnections ARN. */
+  stageName: string;
+  /** Retention of every log group the stack creates (Lambda and API access logs). */
+  logRetentionDays: number;
+  /** Default throttling of every route of the stage. */
+  throttle: Throttle;
+  /** Throttling of the hot routes (reportDataByNode, fireEventsByNode): each message fans out to the group. */
+  hotRouteThrottle: Throttle;
+  connect: FunctionSize;
+  disconnect: FunctionSize;
+  request: FunctionSize;
+  fanout: FunctionSize;
+  /** MESH_FANOUT_CONCURRENCY: PostToConnection calls in flight per fan-out invocation. */
+  fanoutConcurrency: number;
+  /** The MESH_* time settings the handlers read (shared/config.ts). */
+  settings: MeshSettings;
+  /** DynamoDB point-in-time recovery (continuous backups, billed per GB-month). */
+  pointInTimeRecovery: boolean;
+  /** Alarm mail goes to this address through an SNS topic; empty: alarms without notifications. */
+  alarmEmail: string;
+  /**
+   * Set the account's API Gateway CloudWatch Logs role (one per account and
+   * Region), which WebSocket access logging needs. Turn off when the account
+   * already has one that another stack manages.
+   */
+  manageApiGatewayAccount: boolean;
+  /**
+   * Run the functions with NODE_OPTIONS=--enable-source-maps, so logged stack
+   * traces point into the TypeScript sources. Costs cold-start time (Node
+   * reads the map when it loads the bundle).
+   */
+  enableSourceMaps: boolean;
+  /** Folder of the Lambda bundles (`npm run build:lambdas`), relative to the project root. */
+  bundleDir: string;
+}
+
+/** Defaults of every key; Pulumi.yaml repeats them for `pulumi config`. */
+export const CONFIG_DEFAULTS: MeshConfig = {
+  stageName: 'prod',
+  logRetentionDays: 14,
+  throttle: { rateLimit: 1000, burstLimit: 500 },
+  hotRouteThrottle: { rateLimit: 300, burstLimit: 300 },
+  connect: { memoryMb: 256, timeoutSeconds: 10 },
+  disconnect: { memoryMb: 256, timeoutSeconds: 10 },
+  // The request function answers inside API Gateway's 29 s integration timeout.
+  request: { memoryMb: 512, timeoutSeconds: 10 },
+  // Memory buys CPU and network for many PostToConnection calls at once.
+  fanout: { memoryMb: 512, timeoutSeconds: 30 },
+  fanoutConcurrency: 32,
+  settings: DEFAULT_SETTINGS,
+  pointInTimeRecovery: true,
+  alarmEmail: '',
+  manageApiGatewayAccount: true,
+  enableSourceMaps: false,
+  bundleDir: DEFAULT_BUNDLE_DIR,
+};
+
+/** Retention values CloudWatch Logs accepts. */
+const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+export class MeshConfigError extends Error {
+  override name = 'MeshConfigError';
+}
+
+function positiveInteger(key: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) throw new MeshConfigError(`mesh:${key} must be a positive integer, got ${value}`);
+  return value;
+}
+
+/**
+ * Checks a config the way AWS and the handlers will, so that `pulumi preview`
+ * fails instead of a deployment or a cold start.
+ */
+export function validateConfig(config: MeshConfig): MeshConfig {
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(config.stageName)) {
+    throw new MeshConfigError(`mesh:stageName must be 1-128 letters, digits, - or _, got "${config.stageName}"`);
+  }
+  if (!RETENTION_DAYS.includes(config.logRetentionDays)) {
+    throw new MeshConfigError(`mesh:logRetentionDays must be one of ${RETENTION_DAYS.join(', ')}, got ${config.logRetentionDays}`);
+  }
+  for (const fn of FUNCTION_NAMES) {
+    const { memoryMb, timeoutSeconds } = config[fn];
+    if (positiveInteger(`${fn}MemoryMb`, memoryMb) < 128 || memoryMb > 10240) {
+      throw new MeshConfigError(`mesh:${fn}MemoryMb must be between 128 and 10240, got ${memoryMb}`);
+    }
+    if (positiveInteger(`${fn}TimeoutSeconds`, timeoutSeconds) > 900) {
+      throw new MeshConfigError(`mesh:${fn}TimeoutSeconds must be at most 900, got ${timeoutSeconds}`);
+    }
+  }
+  // API Gateway gives up on an integration after 29 s; a longer Lambda timeout only hides the failure.
+  for (const fn of ['connect', 'disconnect', 'request'] as const) {
+    if (config[fn].timeoutSeconds > 29) {
+      throw new MeshConfigError(`mesh:${fn}TimeoutSeconds must be at most 29 (API Gateway's integration timeout)`);
+    }
+  }
+  positiveInteger('fanoutConcurrency', config.fanoutConcurrency);
+  for (const [key, throttle] of [
+    ['throttle', config.throttle],
+    ['hotRouteThrottle', config.hotRouteThrottle],
+  ] as const) {
+    if (!(throttle.rateLimit > 0) || !Number.isInteger(throttle.burstLimit) || throttle.burstLimit <= 0) {
+      throw new MeshConfigError(`mesh:${key} limits must be positive (burst an integer)`);
+    }
+  }
+  // The same checks the handlers run on cold start (shared/config.ts).
+  try {
+    meshSettings(settingsEnvironment(config.settings, config.fanoutConcurrency));
+  } catch (error) {
+    throw new MeshConfigError(`mesh settings: ${(error as Error).message}`);
+  }
+  return config;
+}
+
+/** The MESH_* variables of the time settings and the fan-out concurrency, as the handlers read them. */
+export function settingsEnvironment(settings: MeshSettings, fanoutConcurrency: number): Record<string, string> {
+  const env: Record<string, string> = { [ENV.fanoutConcurrency]: String(fanoutConcurrency) };
+  for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof MeshSettings)[]) {
+    env[ENV[key]] = String(settings[key]);
+  }
+  return env;
+}
+
+/** Reads the `mesh:` namespace of the current stack; unset keys take their default (configKeyDefaults). */
+export function readConfig(config: pulumi.Config = new pulumi.Config('mesh')): MeshConfig {
+  const defaults = configKeyDefaults();
+  const fallback = <T extends string | number | boolean>(key: string): T => {
+    if (!(key in defaults)) throw new MeshConfigError(`mesh:${key} has no default`);
+    return defaults[key] as T;
+  };
+  const num = (key: string) => config.getNumber(key) ?? fallback<number>(key);
+  const bool = (key: string) => config.getBoolean(key) ?? fallback<boolean>(key);
+  const str = (key: string) => config.get(key) ?? fallback<string>(key);
+  const size = (fn: FunctionName): FunctionSize => ({
+    memoryMb: num(`${fn}MemoryMb`),
+    timeoutSeconds: num(`${fn}TimeoutSeconds`),
+  });
+  const settings = {} as MeshSettings;
+  for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof MeshSettings)[]) settings[key] = num(key);
+  return validateConfig({
+    stageName: str('stageName'),
+    logRetentionDays: num('logRetentionDays'),
+    throttle: { rateLimit: num('throttlingRateLimit'), burstLimit: num('throttlingBurstLimit') },
+    hotRouteThrottle: { rateLimit: num('hotRouteThrottlingRateLimit'), burstLimit: num('hotRouteThrottlingBurstLimit') },
+    connect: size('connect'),
+    disconnect: size('disconnect'),
+    request: size('request'),
+    fanout: size('fanout'),
+    fanoutConcurrency: num('fanoutConcurrency'),
+    settings,
+    pointInTimeRecovery: bool('pointInTimeRecovery'),
+    alarmEmail: str('alarmEmail'),
+    manageApiGatewayAccount: bool('manageApiGatewayAccount'),
+    enableSourceMaps: bool('enableSourceMaps'),
+    bundleDir: str('bundleDir'),
+  });
+}
+
+/** Every `mesh:` key, with its default (from CONFIG_DEFAULTS) as `pulumi config set` takes it. */
+export function configKeyDefaults(): Record<string, string | number | boolean> {
+  const d = CONFIG_DEFAULTS;
+  const keys: Record<string, string | number | boolean> = {
+    stageName: d.stageName,
+    logRetentionDays: d.logRetentionDays,
+    throttlingRateLimit: d.throttle.rateLimit,
+    throttlingBurstLimit: d.throttle.burstLimit,
+    hotRouteThrottlingRateLimit: d.hotRouteThrottle.rateLimit,
+    hotRouteThrottlingBurstLimit: d.hotRouteThrottle.burstLimit,
+  };
+  for (const fn of FUNCTION_NAMES) {
+    keys[`${fn}MemoryMb`] = d[fn].memoryMb;
+    keys[`${fn}TimeoutSeconds`] = d[fn].timeoutSeconds;
+  }
+  keys.fanoutConcurrency = d.fanoutConcurrency;
+  for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof MeshSettings)[]) keys[key] = d.settings[key];
+  keys.pointInTimeRecovery = d.pointInTimeRecovery;
+  keys.alarmEmail = d.alarmEmail;
+  keys.manageApiGatewayAccount = d.manageApiGatewayAccount;
+  keys.enableSourceMaps = d.enableSourceMaps;
+  keys.bundleDir = d.bundleDir;
+  return keys;
+}

@@ -1,0 +1,20 @@
+/**
+ * The Pulumi program (`pulumi up` from the repository root; Pulumi.yaml's
+ * `main: infra/`). Reads the stack's `mesh:` config, uploads the bundles of
+ * `npm run build`, and exports the addresses a client and an operator need.
+ */
+import { readConfig } from './config';
+import { builtBundles, declareMesh } from './program';
+
+const config = readConfig();
+const mesh = declareMesh(config, builtBundles(config.bundleDir));
+
+/** wss://{apiId}.execute-api.{region}.amazonaws.com/{stage}: give this to clients. */
+export const url = mesh.url;
+/** https://{apiId}.execute-api.{region}.amazonaws.com/{stage}: the Management API (PostToConnection). */
+export const managementEndpoint = mesh.managementEndpoint;
+export const tableName = mesh.tableName;
+export const topicArn = mesh.topicArn;
+export const topicName = mesh.topicName;
+export const deadLetterQueueUrl = mesh.deadLetterQueueUrl;
+export const functionNames = mesh.functionNames;

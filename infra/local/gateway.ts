@@ -1,0 +1,446 @@
+/**
+ * An API Gateway WebSocket API on one machine, close to AWS where clients or
+ * handlers can tell the difference:
+ * - `$connect` runs during the upgrade; a throw or a non-2xx `statusCode`
+ *   refuses it with that HTTP status, and no connection exists.
+ * - Route selection on `$request.body.action`: a JSON object whose string
+ *   `action` has a route goes there; anything else (not JSON, no action, an
+ *   unrouted action, a binary frame) goes to `$default`.
+ * - Lambda proxy events shaped as API Gateway sends them; two-way routes send
+ *   the handler's returned `body` back to the caller; a failed integration
+ *   sends API Gateway's "Internal server error" frame.
+ * - Frames over 32 KB close the connection with 1009; messages to a client
+ *   over 128 KB are refused; the idle timeout and the maximum connection
+ *   duration close with 1001 "Going away".
+ * - `$disconnect` runs after the close, best effort (its failure is only logged).
+ * The Management API (management.ts) reaches connections through
+ * `postToConnection`, `getConnection` and `deleteConnection`.
+ */
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { LIMITS, utf8Bytes } from '#shared/protocol/limits';
+import type { LocalLambda } from './lambda';
+import { type Log, describeError } from './log';
+import { type LocalStats } from './stats';
+import { LOCAL_HOST, base64Id, close, listen, requestId, traceId } from './net';
+
+/** A route's integration. `twoWay`: the route has a route response, so the handler's `body` goes back to the caller. */
+export interface Route {
+  fn: LocalLambda;
+  twoWay?: boolean;
+}
+
+/** Route key (`$connect`, `$disconnect`, `$default` or an action) → integration. */
+export type RouteTable = Record<string, Route>;
+
+export interface GatewayOptions {
+  /** 0 = any free port. */
+  port: number;
+  host?: string;
+  stage: string;
+  apiId: string;
+  routes: RouteTable;
+  /** API Gateway's 10 minutes unless set. */
+  idleTimeoutSeconds?: number;
+  /** API Gateway's 2 hours unless set. */
+  maxConnectionSeconds?: number;
+  /** Makes connection ids; API Gateway-like base64 ids ('L0SM9cOFvHcCIhw=') unless set. */
+  connectionIds?: () => string;
+  stats: LocalStats;
+  log: Log;
+}
+
+/** What GetConnection answers, as the Management API shapes it. */
+export interface ConnectionInfo {
+  connectedAt: string;
+  lastActiveAt: string;
+  identity: { sourceIp: string; userAgent: string };
+}
+
+export type PostResult = 'sent' | 'gone' | 'tooLarge';
+
+/** What the Management API needs from the gateway. */
+export interface Connections {
+  postToConnection(connectionId: string, data: Buffer): PostResult;
+  getConnection(connectionId: string): ConnectionInfo | undefined;
+  deleteConnection(connectionId: string): boolean;
+}
+
+interface Connection {
+  id: string;
+  socket: WebSocket;
+  connectedAt: number;
+  lastActiveAt: number;
+  sourceIp: string;
+  userAgent: string;
+  domainName: string;
+  idleTimer?: NodeJS.Timeout;
+  maxTimer?: NodeJS.Timeout;
+}
+
+const FRAME_LIMIT_BYTES = LIMITS.maxClientMessageBytes;
+const MESSAGE_LIMIT_BYTES = LIMITS.maxServerMessageBytes;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `23/Nov/2025:15:36:00 +0000`, API Gateway's requestTime format. */
+function requestTime(epochMs: number): string {
+  const d = new Date(epochMs);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return (
+    `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:` +
+    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`
+  );
+}
+
+function sourceIpOf(req: http.IncomingMessage): string {
+  return (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+}
+
+/** Refuses an upgrade with a plain HTTP answer, as API Gateway does when `$connect` fails. */
+function refuseUpgrade(socket: Duplex, status: number): void {
+  if (socket.destroyed) return;
+  const reason = http.STATUS_CODES[status] ?? 'Error';
+  const body = JSON.stringify({ message: status === 500 ? 'Internal server error' : reason });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `Connection: close\r\n\r\n${body}`,
+  );
+}
+
+/** The running emulator. */
+export class Gateway implements Connections {
+  private readonly server = http.createServer((_req, res) => {
+    res.writeHead(426, { 'Content-Type': 'text/plain' }).end('This endpoint speaks WebSocket.\n');
+  });
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Map<string, Connection>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly protocols = new WeakMap<http.IncomingMessage, string>();
+  private readonly idleMs: number;
+  private readonly maxMs: number;
+  private boundPort = 0;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.idleMs = (options.idleTimeoutSeconds ?? 600) * 1000;
+    this.maxMs = (options.maxConnectionSeconds ?? 7200) * 1000;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      // ws closes the connection with 1009 on a bigger frame, as API Gateway does.
+      maxPayload: FRAME_LIMIT_BYTES,
+      // API Gateway agrees to a subprotocol only when $connect answers with one.
+      handleProtocols: (_offered, req) => this.protocols.get(req) ?? false,
+    });
+    this.server.on('upgrade', (req, socket, head) => this.track(this.upgrade(req, socket, head)));
+  }
+
+  /** Starts listening; resolves with the bound port. */
+  async start(): Promise<number> {
+    this.boundPort = await listen(this.server, this.options.port, this.options.host ?? LOCAL_HOST);
+    return this.boundPort;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get url(): string {
+    return `ws://${this.options.host ?? LOCAL_HOST}:${this.boundPort}`;
+  }
+
+  /** PostToConnection: sends `data` as one text message. */
+  postToConnection(connectionId: string, data: Buffer): PostResult {
+    const connection = this.connections.get(connectionId);
+    if (!connection || connection.socket.readyState !== connection.socket.OPEN) return 'gone';
+    if (data.byteLength > MESSAGE_LIMIT_BYTES) return 'tooLarge';
+    this.send(connection, data);
+    return 'sent';
+  }
+
+  getConnection(connectionId: string): ConnectionInfo | undefined {
+    const connection = this.connections.get(connectionId);
+    if (!connection) return undefined;
+    return {
+      connectedAt: new Date(connection.connectedAt).toISOString(),
+      lastActiveAt: new Date(connection.lastActiveAt).toISOString(),
+      identity: { sourceIp: connection.sourceIp, userAgent: connection.userAgent },
+    };
+  }
+
+  /** DeleteConnection: closes it; false when there is no such connection. */
+  deleteConnection(connectionId: string): boolean {
+    const connection = this.connections.get(connectionId);
+    if (!connection) return false;
+    connection.socket.close(1000);
+    return true;
+  }
+
+  /** Ids of the open connections. */
+  connectionIds(): string[] {
+    return [...this.connections.keys()];
+  }
+
+  /** Closes every connection (1001), waits briefly for their `$disconnect`s, then stops listening. */
+  async stop(): Promise<void> {
+    for (const connection of this.connections.values()) connection.socket.close(1001, 'Going away');
+    await this.settle(1000);
+    for (const client of this.wss.clients) client.terminate();
+    await this.settle(3000);
+    this.wss.close();
+    await close(this.server);
+  }
+
+  /** Waits until every connection has closed and every invocation has ended, or `withinMs` pass. */
+  private async settle(withinMs: number): Promise<void> {
+    const deadline = Date.now() + withinMs;
+    while ((this.connections.size > 0 || this.inFlight.size > 0) && Date.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined;
+      const tick = new Promise((resolve) => (timer = setTimeout(resolve, 20)));
+      // Always includes the tick: with nothing in flight, allSettled([]) alone would spin on microtasks.
+      await Promise.race(this.inFlight.size > 0 ? [Promise.allSettled([...this.inFlight]), tick] : [tick]);
+      clearTimeout(timer);
+    }
+  }
+
+  private track<T>(work: Promise<T>): void {
+    this.inFlight.add(work);
+    work.finally(() => this.inFlight.delete(work)).catch(() => {});
+  }
+
+  private async upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const { routes, stats, log } = this.options;
+    socket.on('error', () => socket.destroy());
+    if (!this.wss.shouldHandle(req) || !req.headers['sec-websocket-key']) return refuseUpgrade(socket, 400);
+
+    const connectionId = this.options.connectionIds?.() ?? base64Id(11);
+    const connectedAt = Date.now();
+    const route = routes.$connect;
+    if (route) {
+      let status: number;
+      try {
+        const result = (await route.fn.invoke(this.connectEvent(req, connectionId, connectedAt))) as
+          | { statusCode?: number; headers?: Record<string, string> }
+          | undefined;
+        status = typeof result?.statusCode === 'number' ? result.statusCode : 200;
+        const protocol = Object.entries(result?.headers ?? {}).find(
+          ([name]) => name.toLowerCase() === 'sec-websocket-protocol',
+        )?.[1];
+        if (protocol) this.protocols.set(req, protocol);
+      } catch {
+        status = 500;
+      }
+      if (status < 200 || status > 299) {
+        stats.counters.ws.connectionsRefused += 1;
+        log('gateway', `$connect refused ${connectionId} with ${status}`);
+        return refuseUpgrade(socket, status);
+      }
+    }
+    if (socket.destroyed) return;
+
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const connection: Connection = {
+        id: connectionId,
+        socket: ws,
+        connectedAt,
+        lastActiveAt: connectedAt,
+        sourceIp: sourceIpOf(req),
+        userAgent: req.headers['user-agent'] ?? '',
+        domainName: req.headers.host ?? `${LOCAL_HOST}:${this.boundPort}`,
+      };
+      this.connections.set(connectionId, connection);
+      stats.counters.ws.connectionsCurrent += 1;
+      stats.counters.ws.connectionsTotal += 1;
+      this.touch(connection);
+      connection.maxTimer = setTimeout(() => ws.close(1001, 'Going away'), this.maxMs);
+      ws.on('message', (data: Buffer, isBinary) => this.track(this.receive(connection, data, isBinary)));
+      ws.on('close', (code, reason) => this.track(this.closed(connection, code, reason.toString())));
+      ws.on('error', (error) => log('gateway', `connection ${connectionId}: ${error.message}`));
+    });
+  }
+
+  /** Restarts the idle timer: only messages count as activity, not pings. */
+  private touch(connection: Connection): void {
+    connection.lastActiveAt = Date.now();
+    clearTimeout(connection.idleTimer);
+    connection.idleTimer = setTimeout(() => connection.socket.close(1001, 'Going away'), this.idleMs);
+  }
+
+  private async receive(connection: Connection, data: Buffer, isBinary: boolean): Promise<void> {
+    const { stats } = this.options;
+    stats.counters.ws.framesIn += 1;
+    stats.counters.ws.bytesIn += data.byteLength;
+    this.touch(connection);
+
+    const body = isBinary ? data.toString('base64') : data.toString('utf8');
+    const routeKey = isBinary ? '$default' : this.selectRoute(body);
+    const reqId = requestId();
+    const route = this.options.routes[routeKey];
+    if (!route) {
+      // API Gateway's answer when neither the action nor $default has a route.
+      this.sendText(connection, JSON.stringify({ message: 'Forbidden', connectionId: connection.id, requestId: reqId }));
+      return;
+    }
+    const event = {
+      requestContext: {
+        ...this.requestContext(connection, routeKey, 'MESSAGE', reqId),
+        messageId: base64Id(11),
+      },
+      body,
+      isBase64Encoded: isBinary,
+    };
+    let result: unknown;
+    try {
+      result = await route.fn.invoke(event);
+    } catch {
+      this.sendInternalError(connection, reqId);
+      return;
+    }
+    if (!route.twoWay) return;
+    const replyBody = (result as { body?: unknown } | undefined | null)?.body;
+    if (replyBody === undefined || replyBody === null) return;
+    const text = typeof replyBody === 'string' ? replyBody : JSON.stringify(replyBody);
+    if (utf8Bytes(text) > MESSAGE_LIMIT_BYTES) {
+      this.options.log('gateway', `route ${routeKey} answered ${utf8Bytes(text)} bytes (limit ${MESSAGE_LIMIT_BYTES}); sent the error frame`);
+      this.sendInternalError(connection, reqId);
+      return;
+    }
+    this.sendText(connection, text);
+  }
+
+  /** `$request.body.action`, or `$default`. */
+  private selectRoute(body: string): string {
+    try {
+      const json: unknown = JSON.parse(body);
+      if (json !== null && typeof json === 'object' && !Array.isArray(json)) {
+        const action = (json as { action?: unknown }).action;
+        if (typeof action === 'string' && !action.startsWith('$') && Object.hasOwn(this.options.routes, action)) {
+          return action;
+        }
+      }
+    } catch {
+      // Not JSON: $default, as API Gateway routes it.
+    }
+    return '$default';
+  }
+
+  private async closed(connection: Connection, code: number, reason: string): Promise<void> {
+    const { routes, stats } = this.options;
+    clearTimeout(connection.idleTimer);
+    clearTimeout(connection.maxTimer);
+    if (!this.connections.delete(connection.id)) return;
+    stats.counters.ws.connectionsCurrent -= 1;
+    const route = routes.$disconnect;
+    if (!route) return;
+    const event = {
+      headers: { Host: connection.domainName, 'x-api-key': '', 'X-Forwarded-For': '', 'x-restapi': '' },
+      multiValueHeaders: {
+        Host: [connection.domainName],
+        'x-api-key': [''],
+        'X-Forwarded-For': [''],
+        'x-restapi': [''],
+      },
+      requestContext: {
+        ...this.requestContext(connection, '$disconnect', 'DISCONNECT', requestId()),
+        disconnectStatusCode: code,
+        disconnectReason: reason,
+      },
+      isBase64Encoded: false,
+    };
+    // Best effort, as in AWS: a failed $disconnect is logged (by the invoker) and dropped.
+    await route.fn.invoke(event).catch(() => {});
+  }
+
+  private connectEvent(req: http.IncomingMessage, connectionId: string, connectedAt: number) {
+    const headers: Record<string, string> = {};
+    const multiValueHeaders: Record<string, string[]> = {};
+    const add = (name: string, value: string) => {
+      headers[name] = value;
+      (multiValueHeaders[name] ??= []).push(value);
+    };
+    for (let i = 0; i < req.rawHeaders.length; i += 2) add(req.rawHeaders[i], req.rawHeaders[i + 1]);
+    const present = new Set(Object.keys(headers).map((name) => name.toLowerCase()));
+    const sourceIp = sourceIpOf(req);
+    if (!present.has('x-forwarded-for')) add('X-Forwarded-For', sourceIp);
+    if (!present.has('x-forwarded-port')) add('X-Forwarded-Port', String(this.boundPort));
+    if (!present.has('x-forwarded-proto')) add('X-Forwarded-Proto', 'http');
+    if (!present.has('x-amzn-trace-id')) add('X-Amzn-Trace-Id', traceId(connectedAt));
+
+    const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
+    const queryStringParameters: Record<string, string> = {};
+    const multiValueQueryStringParameters: Record<string, string[]> = {};
+    for (const [name, value] of query) {
+      queryStringParameters[name] = value;
+      (multiValueQueryStringParameters[name] ??= []).push(value);
+    }
+    const hasQuery = Object.keys(queryStringParameters).length > 0;
+    const pseudo = {
+      id: connectionId,
+      connectedAt,
+      sourceIp,
+      userAgent: req.headers['user-agent'] ?? '',
+      domainName: req.headers.host ?? `${LOCAL_HOST}:${this.boundPort}`,
+    };
+    return {
+      headers,
+      multiValueHeaders,
+      ...(hasQuery ? { queryStringParameters, multiValueQueryStringParameters } : {}),
+      requestContext: {
+        ...this.requestContext(pseudo, '$connect', 'CONNECT', requestId()),
+        identity: { sourceIp, userAgent: pseudo.userAgent },
+      },
+      isBase64Encoded: false,
+    };
+  }
+
+  private requestContext(
+    connection: Pick<Connection, 'id' | 'connectedAt' | 'sourceIp' | 'userAgent' | 'domainName'>,
+    routeKey: string,
+    eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT',
+    reqId: string,
+  ) {
+    const now = Date.now();
+    return {
+      routeKey,
+      eventType,
+      extendedRequestId: base64Id(11),
+      requestTime: requestTime(now),
+      messageDirection: 'IN' as const,
+      stage: this.options.stage,
+      connectedAt: connection.connectedAt,
+      requestTimeEpoch: now,
+      identity: { sourceIp: connection.sourceIp, userAgent: connection.userAgent },
+      requestId: reqId,
+      domainName: connection.domainName,
+      connectionId: connection.id,
+      apiId: this.options.apiId,
+    };
+  }
+
+  private sendInternalError(connection: Connection, reqId: string): void {
+    this.sendText(
+      connection,
+      JSON.stringify({ message: 'Internal server error', connectionId: connection.id, requestId: reqId }),
+    );
+  }
+
+  private sendText(connection: Connection, text: string): void {
+    this.send(connection, Buffer.from(text, 'utf8'));
+  }
+
+  private send(connection: Connection, data: Buffer): void {
+    if (connection.socket.readyState !== connection.socket.OPEN) return;
+    const { stats, log } = this.options;
+    stats.counters.ws.framesOut += 1;
+    stats.counters.ws.bytesOut += data.byteLength;
+    connection.socket.send(data, { binary: false }, (error) => {
+      if (error) log('gateway', `send to ${connection.id} failed: ${describeError(error)}`);
+    });
+  }
+}
+
+/** Creates and starts a gateway. */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const gateway = new Gateway(options);
+  await gateway.start();
+  return gateway;
+}

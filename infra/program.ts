@@ -1,0 +1,110 @@
+/**
+ * The whole deployment as one function: given a config and the Lambda code,
+ * declare every resource and return what the stack exports. infra/index.ts
+ * calls it with the stack's config and the built bundles; the tests call it
+ * under Pulumi's mocks with a config object and stand-in code.
+ *
+ * Order of declaration (each step needs something from the one before):
+ *   table, WebSocket API, fan-out topic  ->  functions (their environment
+ *   names the table, the topic and the API)  ->  SNS subscription, routes and
+ *   stage (they need the functions)  ->  alarms
+ */
+import * as pulumi from '@pulumi/pulumi';
+import { assertBundlesBuilt, bundleFolder, FUNCTION_NAMES, type FunctionName } from './bundles';
+import { settingsEnvironment, type MeshConfig } from './config';
+import { MeshAlarms } from './components/alarms';
+import { FanoutSubscription, FanoutTopic } from './components/fanout';
+import { MeshFunction } from './components/functions';
+import { MeshTable } from './components/table';
+import { WebSocketApi, WebSocketRoutes } from './components/websocket';
+// Relative, not '#shared/...': Pulumi's TypeScript loader does not read tsconfig paths.
+import { ENV } from '../shared/config';
+
+/** The Lambda code of each function. */
+export type CodeSource = (fn: FunctionName) => pulumi.asset.Archive;
+
+/** The bundles of `npm run build` as archives; throws "run npm run build first" when they are missing. */
+export function builtBundles(bundleDir?: string): CodeSource {
+  assertBundlesBuilt(bundleDir);
+  return (fn) => new pulumi.asset.FileArchive(bundleFolder(fn, bundleDir));
+}
+
+export interface MeshOutputs {
+  /** Where clients connect: wss://{apiId}.execute-api.{region}.amazonaws.com/{stage}. */
+  url: pulumi.Output<string>;
+  /** The Management API (PostToConnection) endpoint the fan-out uses. */
+  managementEndpoint: pulumi.Output<string>;
+  tableName: pulumi.Output<string>;
+  topicArn: pulumi.Output<string>;
+  topicName: pulumi.Output<string>;
+  deadLetterQueueUrl: pulumi.Output<string>;
+  functionNames: pulumi.Output<Record<FunctionName, string>>;
+}
+
+export function declareMesh(config: MeshConfig, code: CodeSource): MeshOutputs {
+  const table = new MeshTable('mesh', { pointInTimeRecovery: config.pointInTimeRecovery });
+  const api = new WebSocketApi('mesh', { stageName: config.stageName });
+  const fanoutTopic = new FanoutTopic('mesh-pushes');
+
+  // One environment for every function (shared/config.ts reads it).
+  const environment = {
+    [ENV.tableName]: table.name,
+    [ENV.topicArn]: fanoutTopic.topic.arn,
+    [ENV.managementEndpoint]: api.managementEndpoint,
+    ...settingsEnvironment(config.settings, config.fanoutConcurrency),
+    ...(config.enableSourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
+  };
+  const resources = {
+    tableArn: table.arn,
+    topicArn: fanoutTopic.topic.arn,
+    manageConnectionsArn: api.manageConnectionsArn,
+  };
+  const functions = Object.fromEntries(
+    FUNCTION_NAMES.map((fn) => [
+      fn,
+      new MeshFunction(`mesh-${fn}`, {
+        fn,
+        code: code(fn),
+        size: config[fn],
+        environment,
+        logRetentionDays: config.logRetentionDays,
+        resources,
+      }),
+    ]),
+  ) as Record<FunctionName, MeshFunction>;
+
+  new FanoutSubscription('mesh-pushes', { topic: fanoutTopic, subscriber: functions.fanout });
+
+  const routes = new WebSocketRoutes('mesh', {
+    api,
+    handlers: {
+      connect: functions.connect.function,
+      disconnect: functions.disconnect.function,
+      request: functions.request.function,
+    },
+    throttle: config.throttle,
+    hotRouteThrottle: config.hotRouteThrottle,
+    logRetentionDays: config.logRetentionDays,
+    manageApiGatewayAccount: config.manageApiGatewayAccount,
+  });
+
+  new MeshAlarms('mesh', {
+    functions,
+    deadLetterQueue: fanoutTopic.deadLetterQueue,
+    apiId: api.api.id,
+    stageName: config.stageName,
+    alarmEmail: config.alarmEmail,
+  });
+
+  return {
+    url: routes.url,
+    managementEndpoint: api.managementEndpoint,
+    tableName: table.name,
+    topicArn: fanoutTopic.topic.arn,
+    topicName: fanoutTopic.topic.name,
+    deadLetterQueueUrl: fanoutTopic.deadLetterQueue.url,
+    functionNames: pulumi.output(
+      Object.fromEntries(FUNCTION_NAMES.map((fn) => [fn, functions[fn].function.name])) as Record<FunctionName, pulumi.Output<string>>,
+    ),
+  };
+}

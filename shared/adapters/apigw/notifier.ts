@@ -1,0 +1,57 @@
+/**
+ * The ConnectionNotifier on API Gateway's Management API: PostToConnection
+ * sends one frame to one WebSocket connection.
+ *
+ * A 410 GoneException means the client has left (its $disconnect may still be
+ * on its way, or may never come): the caller cleans that connection up. Any
+ * other failure is thrown; the SDK has already retried throttling (429) and
+ * server errors by then.
+ */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import {
+  ApiGatewayManagementApiClient,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import type { ConnectionNotifier } from '#shared/core/ports';
+
+const encoder = new TextEncoder();
+
+/**
+ * A Management API client for `endpoint` (`https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`
+ * in AWS, the local emulator's URL locally). Sockets are kept alive and pooled
+ * up to `maxSockets`, the fan-out's concurrency: a warm fan-out then posts
+ * without a TLS handshake per frame.
+ */
+export function createManagementApiClient(endpoint: string, maxSockets = 50): ApiGatewayManagementApiClient {
+  return new ApiGatewayManagementApiClient({
+    endpoint,
+    requestHandler: {
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
+    },
+  });
+}
+
+export class ManagementApiNotifier implements ConnectionNotifier {
+  constructor(private readonly client: ApiGatewayManagementApiClient) {}
+
+  async post(connectionId: string, frame: string): Promise<'sent' | 'gone'> {
+    try {
+      await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: encoder.encode(frame) }));
+      return 'sent';
+    } catch (error) {
+      if (isGone(error)) return 'gone';
+      throw error;
+    }
+  }
+}
+
+/** GoneException by class or by name (another copy of the SDK), or a bare 410. */
+export function isGone(error: unknown): boolean {
+  if (error instanceof GoneException) return true;
+  if (typeof error !== 'object' || error === null) return false;
+  const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return name === 'GoneException' || $metadata?.httpStatusCode === 410;
+}

@@ -1,0 +1,232 @@
+/**
+ * Keys and item shapes of the mesh table (see table.ts for the layout), and the
+ * mapping between items and the core's records. Times are epoch milliseconds
+ * in items, as in the records, except `ttl` (epoch seconds, for DynamoDB's TTL)
+ * and the byDomain sort key (ISO 8601, so groups list oldest first).
+ *
+ * Ids are free text, so two different (groupId, domain) pairs could build the
+ * same partition key (`G#a@b@c`). Every item therefore also stores the ids it
+ * belongs to, and the readers here drop an item whose stored ids differ from
+ * the ones asked for: a crafted id never reaches another group's data.
+ */
+import type { ConnectionRecord, GroupKey, GroupRecord, NodeRecord, Subscriber } from '#shared/core/model';
+
+export const SK_META = 'META';
+export const SK_CONNECTION = 'CONN';
+export const SK_HOST = 'HOST';
+export const NODE_PREFIX = 'N#';
+export const SUBSCRIPTION_PREFIX = 'C#';
+
+/**
+ * Every item lives this long past its logical expiry before DynamoDB's TTL may
+ * delete it. Expiry is decided at read time by the core; TTL is only garbage
+ * collection. The margin keeps an item that is still wanted (clock skew between
+ * Lambda and DynamoDB, a member's heartbeat racing its expiry, a dissolve push
+ * still on its way to the members) from vanishing under a request.
+ */
+export const TTL_MARGIN_SECONDS = 60 * 60;
+
+/**
+ * API Gateway closes every WebSocket connection after two hours, so a
+ * connection record is never needed longer than that (plus the margin).
+ */
+export const MAX_CONNECTION_SECONDS = 2 * 60 * 60;
+
+export type Key = { pk: string; sk: string };
+
+export function groupPk(key: GroupKey): string {
+  return `G#${key.groupId}@${key.domain}`;
+}
+export function metaKey(key: GroupKey): Key {
+  return { pk: groupPk(key), sk: SK_META };
+}
+export function nodeKey(key: GroupKey, nodeId: string): Key {
+  return { pk: groupPk(key), sk: `${NODE_PREFIX}${nodeId}` };
+}
+export function subscriptionKey(key: GroupKey, connectionId: string): Key {
+  return { pk: groupPk(key), sk: `${SUBSCRIPTION_PREFIX}${connectionId}` };
+}
+export function connectionKey(connectionId: string): Key {
+  return { pk: `C#${connectionId}`, sk: SK_CONNECTION };
+}
+export function hostKey(domain: string, hostId: string): Key {
+  return { pk: `H#${domain}#${hostId}`, sk: SK_HOST };
+}
+export function domainIndexPk(domain: string): string {
+  return `D#${domain}`;
+}
+export function domainIndexSk(createdAt: number, groupId: string): string {
+  return `${new Date(createdAt).toISOString()}#${groupId}`;
+}
+
+/** The `ttl` attribute for an item whose logical expiry is `expiresAt` (epoch ms). */
+export function ttlAt(expiresAt: number): number {
+  return Math.ceil(expiresAt / 1000) + TTL_MARGIN_SECONDS;
+}
+
+// ---- item shapes ---------------------------------------------------------
+
+export interface GroupItem extends Key, GroupRecord {
+  gsi1pk: string;
+  gsi1sk: string;
+  ttl: number;
+}
+
+/** `connectionId` and `statusAt` are absent (not null) while unset, so conditions can test attribute_not_exists. */
+export interface NodeItem extends Key, Omit<NodeRecord, 'connectionId' | 'statusAt'> {
+  connectionId?: string;
+  statusAt?: number;
+  ttl: number;
+}
+
+export interface SubscriptionItem extends Key, GroupKey {
+  nodeId: string;
+  expiresAt: number;
+  ttl: number;
+}
+
+export interface ConnectionItem extends Key, GroupKey {
+  nodeId: string;
+  ttl: number;
+}
+
+export interface HostItem extends Key, GroupKey {
+  hostId: string;
+  ttl: number;
+}
+
+type Item = Record<string, unknown>;
+
+function sameGroup(item: Item, key: GroupKey): boolean {
+  return item.groupId === key.groupId && item.domain === key.domain;
+}
+
+// ---- records -> items ----------------------------------------------------
+
+export function groupItem(group: GroupRecord): GroupItem {
+  return {
+    ...metaKey(group),
+    gsi1pk: domainIndexPk(group.domain),
+    gsi1sk: domainIndexSk(group.createdAt, group.groupId),
+    groupId: group.groupId,
+    domain: group.domain,
+    name: group.name,
+    hostId: group.hostId,
+    createdAt: group.createdAt,
+    expiresAt: group.expiresAt,
+    heartbeatAt: group.heartbeatAt,
+    useWebSocket: group.useWebSocket,
+    ttl: ttlAt(group.expiresAt),
+  };
+}
+
+export function nodeItem(node: NodeRecord): NodeItem {
+  return {
+    ...nodeKey(node, node.nodeId),
+    groupId: node.groupId,
+    domain: node.domain,
+    nodeId: node.nodeId,
+    name: node.name,
+    isHost: node.isHost,
+    epoch: node.epoch,
+    seq: node.seq,
+    connectionId: node.connectionId ?? undefined,
+    joinedAt: node.joinedAt,
+    expiresAt: node.expiresAt,
+    // Always a map, even empty: `SET data.#k = :v` fails on a missing map.
+    data: { ...node.data },
+    statusAt: node.statusAt ?? undefined,
+    ttl: ttlAt(node.expiresAt),
+  };
+}
+
+export function subscriptionItem(key: GroupKey, connectionId: string, nodeId: string, expiresAt: number): SubscriptionItem {
+  return {
+    ...subscriptionKey(key, connectionId),
+    groupId: key.groupId,
+    domain: key.domain,
+    nodeId,
+    expiresAt,
+    ttl: ttlAt(expiresAt),
+  };
+}
+
+export function connectionItem(record: ConnectionRecord, now: number): ConnectionItem {
+  return {
+    ...connectionKey(record.connectionId),
+    groupId: record.groupId,
+    domain: record.domain,
+    nodeId: record.nodeId,
+    ttl: ttlAt(now + MAX_CONNECTION_SECONDS * 1000),
+  };
+}
+
+export function hostItem(group: GroupRecord): HostItem {
+  return {
+    ...hostKey(group.domain, group.hostId),
+    groupId: group.groupId,
+    domain: group.domain,
+    hostId: group.hostId,
+    ttl: ttlAt(group.expiresAt),
+  };
+}
+
+// ---- items -> records (undefined when absent or not the one asked for) ----
+
+export function toGroup(item: Item | undefined, key?: GroupKey): GroupRecord | undefined {
+  if (item === undefined || item.sk !== SK_META) return undefined;
+  if (key !== undefined && !sameGroup(item, key)) return undefined;
+  return {
+    groupId: item.groupId as string,
+    domain: item.domain as string,
+    name: item.name as string,
+    hostId: item.hostId as string,
+    createdAt: item.createdAt as number,
+    expiresAt: item.expiresAt as number,
+    heartbeatAt: item.heartbeatAt as number,
+    useWebSocket: item.useWebSocket as boolean,
+  };
+}
+
+export function toNode(item: Item | undefined, key: GroupKey, nodeId?: string): NodeRecord | undefined {
+  if (item === undefined || !sameGroup(item, key)) return undefined;
+  if (nodeId !== undefined && item.nodeId !== nodeId) return undefined;
+  return {
+    groupId: key.groupId,
+    domain: key.domain,
+    nodeId: item.nodeId as string,
+    name: item.name as string,
+    isHost: item.isHost as boolean,
+    epoch: item.epoch as string,
+    seq: item.seq as number,
+    connectionId: (item.connectionId as string | undefined) ?? null,
+    joinedAt: item.joinedAt as number,
+    expiresAt: item.expiresAt as number,
+    data: { ...((item.data as Record<string, string> | undefined) ?? {}) },
+    statusAt: (item.statusAt as number | undefined) ?? null,
+  };
+}
+
+export function toSubscriber(item: Item): Subscriber {
+  return {
+    connectionId: (item.sk as string).slice(SUBSCRIPTION_PREFIX.length),
+    nodeId: item.nodeId as string,
+    expiresAt: item.expiresAt as number,
+  };
+}
+
+export function toConnection(item: Item | undefined, connectionId: string): ConnectionRecord | undefined {
+  if (item === undefined) return undefined;
+  return {
+    connectionId,
+    groupId: item.groupId as string,
+    domain: item.domain as string,
+    nodeId: item.nodeId as string,
+  };
+}
+
+/** The group key a host record points at, if it is the host asked for. */
+export function toHostGroupKey(item: Item | undefined, domain: string, hostId: string): GroupKey | undefined {
+  if (item === undefined || item.domain !== domain || item.hostId !== hostId) return undefined;
+  return { groupId: item.groupId as string, domain };
+}

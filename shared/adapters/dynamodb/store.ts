@@ -1,0 +1,541 @@
+/**
+ * The MeshStore on DynamoDB: one table (table.ts), items and keys in keys.ts.
+ *
+ * Calls per method (the IAM policies in infra grant exactly what these need):
+ *   getGroup          GetItem
+ *   getGroupAndNode   BatchGetItem (+ one more per round of UnprocessedKeys)
+ *   findHostGroup     GetItem (host record) [+ GetItem (group)]
+ *   listGroups        Query byDomain (per 1 MB page)
+ *   getConnection     GetItem
+ *   createGroup       TransactWriteItems (group, host record, host node, subscription, connection)
+ *   putNode           TransactWriteItems (ConditionCheck group, node, subscription, connection
+ *                     [, delete previous subscription and connection])
+ *   removeNode        TransactWriteItems (node, subscription, connection)
+ *   deleteGroup       DeleteItem (group) + DeleteItem (host record, if still this group's)
+ *                     + Query (node keys) + BatchWriteItem (25 deletes per call)
+ *   setHostHeartbeat  UpdateItem
+ *   setNodeExpiry     TransactWriteItems (node [, subscription])
+ *   updateNode        UpdateItem
+ *   listNodes         Query (usually one)
+ *   listSubscribers   Query (per 1 MB page)
+ *   dropConnection    GetItem + TransactWriteItems (connection, subscription, unbind node);
+ *                     a second TransactWriteItems without the node when it is no longer bound to it
+ *   dropSubscriber    TransactWriteItems (subscription, connection)
+ *
+ * Strongly consistent reads everywhere a request decides something (the byDomain
+ * index cannot be read consistently). Expiry is not checked here: the store
+ * returns what it finds and the core decides what is live.
+ */
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type QueryCommandInput,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { ConnectionRecord, GroupKey, GroupRecord, HostRecord, NodeRecord, Subscriber } from '#shared/core/model';
+import { ConditionFailed, type Clock, type MeshStore } from '#shared/core/ports';
+import { BY_DOMAIN_INDEX } from './table';
+import {
+  connectionItem,
+  connectionKey,
+  domainIndexPk,
+  groupItem,
+  groupPk,
+  hostItem,
+  hostKey,
+  metaKey,
+  NODE_PREFIX,
+  nodeItem,
+  nodeKey,
+  SUBSCRIPTION_PREFIX,
+  subscriptionItem,
+  subscriptionKey,
+  toConnection,
+  toGroup,
+  toHostGroupKey,
+  toNode,
+  toSubscriber,
+  ttlAt,
+  type Key,
+} from './keys';
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+type Item = Record<string, unknown>;
+
+/** BatchWriteItem takes at most 25 requests. */
+const BATCH_WRITE_LIMIT = 25;
+
+export interface DynamoMeshStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  /** Dates the connection records' TTL. Default: the system clock. */
+  clock?: Clock;
+  /** Rounds for UnprocessedKeys/UnprocessedItems and transaction conflicts. Default 5. */
+  maxAttempts?: number;
+  /** First backoff between those rounds, doubled each round (with jitter). Default 20 ms. */
+  retryBaseDelayMs?: number;
+}
+
+/** A document client that drops undefined attributes (absent = unset in our items). */
+export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient(config), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+}
+
+export class DynamoMeshStore implements MeshStore {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly clock: Clock;
+  private readonly maxAttempts: number;
+  private readonly retryBaseDelayMs: number;
+
+  constructor(options: DynamoMeshStoreOptions) {
+    this.client = options.client;
+    this.table = options.tableName;
+    this.clock = options.clock ?? { now: () => Date.now() };
+    this.maxAttempts = options.maxAttempts ?? 5;
+    this.retryBaseDelayMs = options.retryBaseDelayMs ?? 20;
+  }
+
+  // ---- reads ---------------------------------------------------------------
+
+  async getGroup(key: GroupKey): Promise<GroupRecord | undefined> {
+    return toGroup(await this.get(metaKey(key)), key);
+  }
+
+  async getGroupAndNode(key: GroupKey, nodeId: string): Promise<{ group?: GroupRecord; node?: NodeRecord }> {
+    const wanted = [metaKey(key), nodeKey(key, nodeId)];
+    const items = await this.batchGet(wanted);
+    const bySk = new Map(items.map((item) => [item.sk as string, item]));
+    return {
+      group: toGroup(bySk.get(wanted[0].sk), key),
+      node: toNode(bySk.get(wanted[1].sk), key, nodeId),
+    };
+  }
+
+  async findHostGroup(domain: string, hostId: string): Promise<HostRecord | undefined> {
+    const groupKey = toHostGroupKey(await this.get(hostKey(domain, hostId)), domain, hostId);
+    if (groupKey === undefined) return undefined;
+    return { groupId: groupKey.groupId, group: await this.getGroup(groupKey) };
+  }
+
+  async listGroups(domain: string): Promise<GroupRecord[]> {
+    const items = await this.queryAll({
+      IndexName: BY_DOMAIN_INDEX,
+      KeyConditionExpression: '#gsi1pk = :gsi1pk',
+      ExpressionAttributeNames: { '#gsi1pk': 'gsi1pk' },
+      ExpressionAttributeValues: { ':gsi1pk': domainIndexPk(domain) },
+      ScanIndexForward: true,
+    });
+    return items.flatMap((item) => {
+      const group = toGroup(item);
+      return group !== undefined && group.domain === domain ? [group] : [];
+    });
+  }
+
+  async getConnection(connectionId: string): Promise<ConnectionRecord | undefined> {
+    return toConnection(await this.get(connectionKey(connectionId)), connectionId);
+  }
+
+  async listNodes(key: GroupKey, page: { after?: string; limit: number }): Promise<{ nodes: NodeRecord[]; more: boolean }> {
+    // One item more than asked tells whether another page exists.
+    const want = page.limit + 1;
+    const items: Item[] = [];
+    let start: Item | undefined = page.after === undefined ? undefined : nodeKey(key, page.after);
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+          ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+          ExpressionAttributeValues: { ':pk': groupPk(key), ':prefix': NODE_PREFIX },
+          ExclusiveStartKey: start,
+          Limit: want - items.length,
+          ConsistentRead: true,
+        }),
+      );
+      items.push(...(result.Items ?? []));
+      start = result.LastEvaluatedKey;
+    } while (start !== undefined && items.length < want);
+    const nodes = items.slice(0, page.limit).flatMap((item) => toNode(item, key) ?? []);
+    return { nodes, more: items.length > page.limit };
+  }
+
+  async listSubscribers(key: GroupKey): Promise<Subscriber[]> {
+    const items = await this.queryAll({
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ProjectionExpression: '#sk, #nodeId, #expiresAt',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk', '#nodeId': 'nodeId', '#expiresAt': 'expiresAt' },
+      ExpressionAttributeValues: { ':pk': groupPk(key), ':prefix': SUBSCRIPTION_PREFIX },
+      // A member that has just joined must get the next push.
+      ConsistentRead: true,
+    });
+    return items.map(toSubscriber);
+  }
+
+  // ---- writes --------------------------------------------------------------
+
+  async createGroup(group: GroupRecord, host: NodeRecord, replaces: string | undefined): Promise<void> {
+    const items: TransactItem[] = [
+      { Put: { TableName: this.table, Item: groupItem(group), ...notExists() } },
+      {
+        Put: {
+          TableName: this.table,
+          Item: hostItem(group),
+          ...(replaces === undefined
+            ? notExists()
+            : {
+                ConditionExpression: '#groupId = :replaces',
+                ExpressionAttributeNames: { '#groupId': 'groupId' },
+                ExpressionAttributeValues: { ':replaces': replaces },
+              }),
+        },
+      },
+      { Put: { TableName: this.table, Item: nodeItem(host) } },
+      ...this.bindingPuts(host),
+    ];
+    await this.transact(items);
+  }
+
+  async putNode(node: NodeRecord, previousConnectionId: string | null): Promise<void> {
+    const items: TransactItem[] = [
+      {
+        ConditionCheck: {
+          TableName: this.table,
+          Key: metaKey(node),
+          ConditionExpression: '#groupId = :groupId AND #domain = :domain',
+          ExpressionAttributeNames: { '#groupId': 'groupId', '#domain': 'domain' },
+          ExpressionAttributeValues: { ':groupId': node.groupId, ':domain': node.domain },
+        },
+      },
+      { Put: { TableName: this.table, Item: nodeItem(node), ...unchangedSinceRead(node) } },
+      ...this.bindingPuts(node),
+    ];
+    if (previousConnectionId !== null && previousConnectionId !== node.connectionId) {
+      items.push(
+        { Delete: { TableName: this.table, Key: subscriptionKey(node, previousConnectionId) } },
+        { Delete: { TableName: this.table, Key: connectionKey(previousConnectionId) } },
+      );
+    }
+    await this.transact(items);
+  }
+
+  async removeNode(node: NodeRecord): Promise<void> {
+    const items: TransactItem[] = [{ Delete: { TableName: this.table, Key: nodeKey(node, node.nodeId) } }];
+    if (node.connectionId !== null) {
+      items.push(
+        { Delete: { TableName: this.table, Key: subscriptionKey(node, node.connectionId) } },
+        { Delete: { TableName: this.table, Key: connectionKey(node.connectionId) } },
+      );
+    }
+    await this.transact(items);
+  }
+
+  /**
+   * Deletes the group item first (the group is gone for every reader at once),
+   * then the host record (only if it still points at this group) and the nodes.
+   * The subscriptions (C#) are left to their TTL on purpose: the dissolve push
+   * is published just before this and its fan-out, which runs a moment later,
+   * reads them to reach the members. Nothing else reads them once the group is
+   * gone, and $disconnect or a 410 removes them sooner.
+   */
+  async deleteGroup(group: GroupRecord): Promise<void> {
+    await this.client.send(new DeleteCommand({ TableName: this.table, Key: metaKey(group) }));
+    await this.ignoreConditionFailed(
+      this.client.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: hostKey(group.domain, group.hostId),
+          ConditionExpression: '#groupId = :groupId',
+          ExpressionAttributeNames: { '#groupId': 'groupId' },
+          ExpressionAttributeValues: { ':groupId': group.groupId },
+        }),
+      ),
+    );
+    const nodes = await this.queryAll({
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ProjectionExpression: '#pk, #sk',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+      ExpressionAttributeValues: { ':pk': groupPk(group), ':prefix': NODE_PREFIX },
+      ConsistentRead: true,
+    });
+    await this.batchDelete(nodes.map((item) => ({ pk: item.pk as string, sk: item.sk as string })));
+  }
+
+  async setHostHeartbeat(key: GroupKey, at: number): Promise<void> {
+    await this.mapConditionFailed(
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: metaKey(key),
+          UpdateExpression: 'SET #heartbeatAt = :at',
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: { '#heartbeatAt': 'heartbeatAt', '#pk': 'pk' },
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      ),
+    );
+  }
+
+  async setNodeExpiry(node: NodeRecord, expiresAt: number): Promise<void> {
+    const bound = node.connectionId !== null;
+    const items: TransactItem[] = [
+      {
+        Update: {
+          TableName: this.table,
+          Key: nodeKey(node, node.nodeId),
+          UpdateExpression: 'SET #expiresAt = :expiresAt, #ttl = :ttl',
+          ConditionExpression: bound ? 'attribute_exists(#pk) AND #connectionId = :cid' : 'attribute_exists(#pk)',
+          ExpressionAttributeNames: {
+            '#expiresAt': 'expiresAt',
+            '#ttl': 'ttl',
+            '#pk': 'pk',
+            ...(bound ? { '#connectionId': 'connectionId' } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':expiresAt': expiresAt,
+            ':ttl': ttlAt(expiresAt),
+            ...(bound ? { ':cid': node.connectionId } : {}),
+          },
+        },
+      },
+    ];
+    if (node.connectionId !== null) {
+      // A Put (not an Update) so a subscription lost to a race is restored whole.
+      const item = subscriptionItem(node, node.connectionId, node.nodeId, expiresAt);
+      items.push({ Put: { TableName: this.table, Item: item } });
+    }
+    await this.transact(items);
+  }
+
+  /**
+   * The hot path's one write. Status keys are arbitrary text, so each goes
+   * through an expression attribute name; names and values are numbered
+   * (`#0`, `:0`) to keep the expression under DynamoDB's 4 KB limit at the
+   * protocol's 256 keys per report.
+   */
+  async updateNode(
+    key: GroupKey,
+    nodeId: string,
+    connectionId: string,
+    change: { data?: Record<string, string>; statusAt?: number; seqCount: number },
+  ): Promise<{ seq: number }> {
+    const names: Record<string, string> = { '#pk': 'pk', '#cid': 'connectionId', '#seq': 'seq' };
+    const values: Record<string, unknown> = { ':cid': connectionId, ':n': change.seqCount };
+    const sets: string[] = [];
+    const entries = Object.entries(change.data ?? {});
+    if (entries.length > 0) {
+      names['#data'] = 'data';
+      entries.forEach(([statusKey, value], i) => {
+        names[`#${i}`] = statusKey;
+        values[`:${i}`] = value;
+        sets.push(`#data.#${i}=:${i}`);
+      });
+    }
+    if (change.statusAt !== undefined) {
+      names['#statusAt'] = 'statusAt';
+      values[':statusAt'] = change.statusAt;
+      sets.push('#statusAt=:statusAt');
+    }
+    const update = `${sets.length > 0 ? `SET ${sets.join(',')} ` : ''}ADD #seq :n`;
+    const result = await this.mapConditionFailed(
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: nodeKey(key, nodeId),
+          UpdateExpression: update,
+          ConditionExpression: 'attribute_exists(#pk) AND #cid = :cid',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      ),
+    );
+    const seq = result.Attributes?.seq;
+    if (typeof seq !== 'number') throw new Error('UpdateItem returned no seq');
+    return { seq };
+  }
+
+  async dropConnection(connectionId: string): Promise<void> {
+    const connection = await this.getConnection(connectionId);
+    if (connection === undefined) return;
+    const deletes: TransactItem[] = [
+      { Delete: { TableName: this.table, Key: connectionKey(connectionId) } },
+      { Delete: { TableName: this.table, Key: subscriptionKey(connection, connectionId) } },
+    ];
+    const unbind: TransactItem = {
+      Update: {
+        TableName: this.table,
+        Key: nodeKey(connection, connection.nodeId),
+        UpdateExpression: 'REMOVE #cid',
+        ConditionExpression: '#cid = :cid',
+        ExpressionAttributeNames: { '#cid': 'connectionId' },
+        ExpressionAttributeValues: { ':cid': connectionId },
+      },
+    };
+    try {
+      await this.transact([...deletes, unbind]);
+    } catch (error) {
+      // The node left, expired or was rebound to another connection: only the rows go.
+      if (!(error instanceof ConditionFailed)) throw error;
+      await this.transact(deletes);
+    }
+  }
+
+  async dropSubscriber(key: GroupKey, subscriber: Subscriber): Promise<void> {
+    // The connection is gone (410): both of its rows are garbage wherever they point.
+    await this.transact([
+      { Delete: { TableName: this.table, Key: subscriptionKey(key, subscriber.connectionId) } },
+      { Delete: { TableName: this.table, Key: connectionKey(subscriber.connectionId) } },
+    ]);
+  }
+
+  // ---- helpers -------------------------------------------------------------
+
+  /** The subscription and connection record of a node bound to a connection. */
+  private bindingPuts(node: NodeRecord): TransactItem[] {
+    if (node.connectionId === null) return [];
+    const connectionId = node.connectionId;
+    return [
+      { Put: { TableName: this.table, Item: subscriptionItem(node, connectionId, node.nodeId, node.expiresAt) } },
+      {
+        Put: {
+          TableName: this.table,
+          Item: connectionItem({ ...node, connectionId }, this.clock.now()),
+        },
+      },
+    ];
+  }
+
+  private async get(key: Key): Promise<Item | undefined> {
+    const result = await this.client.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }));
+    return result.Item;
+  }
+
+  private async batchGet(keys: Key[]): Promise<Item[]> {
+    const found: Item[] = [];
+    let pending: Item[] = keys;
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.client.send(
+        new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      found.push(...(result.Responses?.[this.table] ?? []));
+      pending = result.UnprocessedKeys?.[this.table]?.Keys ?? [];
+      if (pending.length === 0) return found;
+      if (attempt >= this.maxAttempts) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed`);
+      await this.backoff(attempt);
+    }
+  }
+
+  private async batchDelete(keys: Key[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += BATCH_WRITE_LIMIT) {
+      let pending = keys.slice(i, i + BATCH_WRITE_LIMIT).map((key) => ({ DeleteRequest: { Key: key } }));
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        const result = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending } }));
+        pending = (result.UnprocessedItems?.[this.table] ?? []) as typeof pending;
+        if (pending.length === 0) break;
+        if (attempt >= this.maxAttempts) throw new Error(`BatchWriteItem left ${pending.length} deletes unprocessed`);
+        await this.backoff(attempt);
+      }
+    }
+  }
+
+  private async queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: Item | undefined;
+    do {
+      const result = await this.client.send(
+        new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey: start }),
+      );
+      items.push(...(result.Items ?? []));
+      start = result.LastEvaluatedKey;
+    } while (start !== undefined);
+    return items;
+  }
+
+  /**
+   * TransactWriteItems with a client request token, so that the SDK's own
+   * retry of a transaction that did commit is not applied (and refused) twice.
+   * A cancellation for a failed condition is ConditionFailed; one caused only
+   * by a concurrent transaction on the same items is retried.
+   */
+  private async transact(items: TransactItem[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(new TransactWriteCommand({ TransactItems: items, ClientRequestToken: randomUUID() }));
+        return;
+      } catch (error) {
+        const reasons = cancellationCodes(error);
+        if (reasons.includes('ConditionalCheckFailed')) {
+          throw new ConditionFailed('a condition of the transaction failed', { cause: error });
+        }
+        const conflictOnly = reasons.length > 0 && reasons.every((code) => code === 'None' || code === 'TransactionConflict');
+        if (!conflictOnly || attempt >= this.maxAttempts) throw error;
+        await this.backoff(attempt);
+      }
+    }
+  }
+
+  private async mapConditionFailed<T>(call: Promise<T>): Promise<T> {
+    try {
+      return await call;
+    } catch (error) {
+      if (errorName(error) === 'ConditionalCheckFailedException') {
+        throw new ConditionFailed('the condition of the write failed', { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  private async ignoreConditionFailed(call: Promise<unknown>): Promise<void> {
+    try {
+      await call;
+    } catch (error) {
+      if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
+    }
+  }
+
+  private backoff(attempt: number): Promise<void> {
+    const delay = this.retryBaseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
+    return new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
+
+function notExists() {
+  return { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': 'pk' } };
+}
+
+/**
+ * The node Put of putNode must not undo a write made since the core read the
+ * node: a new node (no item, or an item of an older epoch) is written as is;
+ * the same node rebound to a new connection only if its seq is still the one
+ * read, so a concurrent report's seq and status are never lost (every status
+ * change allocates a seq). A lost race is ConditionFailed: read again, retry.
+ */
+function unchangedSinceRead(node: NodeRecord) {
+  return {
+    ConditionExpression: 'attribute_not_exists(#pk) OR #epoch <> :epoch OR #seq = :seq',
+    ExpressionAttributeNames: { '#pk': 'pk', '#epoch': 'epoch', '#seq': 'seq' },
+    ExpressionAttributeValues: { ':epoch': node.epoch, ':seq': node.seq },
+  };
+}
+
+function errorName(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null ? (error as { name?: string }).name : undefined;
+}
+
+/** The per-item codes of a TransactionCanceledException ([] for any other error). */
+function cancellationCodes(error: unknown): string[] {
+  if (errorName(error) !== 'TransactionCanceledException') return [];
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons.map((reason) => reason.Code ?? 'None');
+}

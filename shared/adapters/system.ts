@@ -1,0 +1,13 @@
+/** The clock and id generator of a running handler (tests pass fixed ones). */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Clock, IdGenerator } from '#shared/core/ports';
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+};
+
+export const randomIds: IdGenerator = {
+  groupId: () => randomUUID(),
+  /** 72 random bits, base64url (12 characters): a node's epoch only has to differ from its previous ones. */
+  epoch: () => randomBytes(9).toString('base64url'),
+};

@@ -1,0 +1,55 @@
+/**
+ * fireEventsByNode: the hot path for broadcast events. One read, one
+ * conditional write (allocating one seq per push), one publish of every push.
+ */
+import type { RequestOf } from '#shared/protocol/requests';
+import type { BatchEvent, MeshEvent, MeshMessage } from '#shared/protocol/types';
+import { ValidationError } from '../errors';
+import type { Caller, GroupKey } from '../model';
+import type { MeshDeps } from '../ports';
+import { iso } from '../presenters';
+import { buildPush, splitBatchEvent } from '../pushes';
+import { keyOf, loadActor, updateOwnNode } from './guards';
+
+type EventInput = RequestOf<'fireEventsByNode'>['events'][number];
+
+/**
+ * Sends a batch of events to the other members. A batch whose push would be
+ * too large for one message goes as several pushes with consecutive seqs, in
+ * order; the reply holds the whole batch.
+ */
+export async function fireEventsByNode(
+  request: RequestOf<'fireEventsByNode'>,
+  caller: Caller,
+  deps: MeshDeps,
+): Promise<MeshMessage> {
+  const key = keyOf(request);
+  const actor = await loadActor(deps, key, request.nodeId, caller);
+  const now = deps.clock.now();
+  const batchEvent: BatchEvent = {
+    events: request.events.map((event) => meshEvent(event, request.nodeId, key)),
+    firedByNodeId: request.nodeId,
+    ...key,
+    timestamp: iso(now),
+  };
+  const envelope = { from: actor.node.nodeId, epoch: actor.node.epoch, sentAt: iso(now) };
+  const parts = splitBatchEvent(key, envelope, batchEvent);
+  const lastSeq = await updateOwnNode(deps, actor, caller, { seqCount: parts.length });
+  const firstSeq = lastSeq - parts.length + 1;
+  await deps.publisher.publish(parts.map((part, i) => buildPush(key, { ...envelope, seq: firstSeq + i }, { batchEvent: part })));
+  return { ...key, batchEvent: parts.length === 1 ? batchEvent : parts[0] };
+}
+
+/** Mesh v2's Event: its timestamp is the sender's firedAt (normalised to UTC ms), payload null when absent. */
+function meshEvent(event: EventInput, firedByNodeId: string, key: GroupKey): MeshEvent {
+  const firedAt = Date.parse(event.firedAt);
+  // The request schema admits only valid date-times; this keeps a bad one from becoming an InternalError.
+  if (Number.isNaN(firedAt)) throw new ValidationError(`firedAt of "${event.eventName}" is not a date-time`);
+  return {
+    name: event.eventName,
+    firedByNodeId,
+    ...key,
+    payload: event.payload ?? null,
+    timestamp: iso(firedAt),
+  };
+}

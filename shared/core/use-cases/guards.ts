@@ -1,0 +1,126 @@
+/**
+ * Checks shared by the use cases: who may act as which node, and whether a
+ * connection is free to become a node. Each returns the records it read, so a
+ * use case reads the store once for its checks and its work.
+ */
+import { Unauthorized, ValidationError } from '../errors';
+import { isGroupLive, isNodeLive, requireLiveGroup, requireLiveNode, requireOwnNode } from '../liveness';
+import type { Caller, ConnectionRecord, GroupKey, GroupRecord, NodeRecord } from '../model';
+import { ConditionFailed, type MeshDeps } from '../ports';
+
+/** A live group and the live node the caller acts as. */
+export interface Actor {
+  group: GroupRecord;
+  node: NodeRecord;
+}
+
+/** The group key of a request, without its other fields (stores index by it). */
+export function keyOf(request: GroupKey): GroupKey {
+  return { groupId: request.groupId, domain: request.domain };
+}
+
+/**
+ * One read (the group and the node together), then GroupNotFound,
+ * NodeNotFound or Unauthorized in that order: a client leaves on each, and the
+ * group's fate is the most useful thing to tell it.
+ */
+export async function loadActor(deps: MeshDeps, key: GroupKey, nodeId: string, caller: Caller): Promise<Actor> {
+  const now = deps.clock.now();
+  const found = await deps.store.getGroupAndNode(key, nodeId);
+  const group = requireLiveGroup(found.group, now, deps.settings);
+  const node = requireLiveNode(found.node, now);
+  requireOwnNode(node, caller);
+  return { group, node };
+}
+
+/** As loadActor, for host-only actions: the named id must be the group's host, and the caller that host. */
+export async function loadHost(deps: MeshDeps, key: GroupKey, hostId: string, caller: Caller): Promise<Actor> {
+  const found = await deps.store.getGroupAndNode(key, hostId);
+  const group = requireLiveGroup(found.group, deps.clock.now(), deps.settings);
+  if (hostId !== group.hostId) throw new Unauthorized(`"${hostId}" is not the host of this group`);
+  // The host node lives exactly as long as the group, so a missing one is not a NodeNotFound case.
+  if (found.node === undefined) throw new Unauthorized(`this connection is not the host "${hostId}"`);
+  requireOwnNode(found.node, caller);
+  return { group, node: found.node };
+}
+
+/**
+ * Allocates push seqs (and merges status) on the caller's node. A
+ * ConditionFailed means the node changed between the read and this write
+ * (removed, or rebound to another connection): explainLostNode says which.
+ */
+export async function updateOwnNode(
+  deps: MeshDeps,
+  actor: Actor,
+  caller: Caller,
+  change: { data?: Record<string, string>; statusAt?: number; seqCount: number },
+): Promise<number> {
+  const key = keyOf(actor.node);
+  try {
+    const { seq } = await deps.store.updateNode(key, actor.node.nodeId, caller.connectionId, change);
+    return seq;
+  } catch (error) {
+    if (!(error instanceof ConditionFailed)) throw error;
+    return explainLostNode(deps, key, actor.node.nodeId, caller);
+  }
+}
+
+/**
+ * After a write conditional on the caller's node failed: a fresh read throws
+ * GroupNotFound or NodeNotFound if that is why; otherwise the node was bound
+ * to another connection meanwhile (a rejoin elsewhere), so Unauthorized.
+ */
+export async function explainLostNode(deps: MeshDeps, key: GroupKey, nodeId: string, caller: Caller): Promise<never> {
+  await loadActor(deps, key, nodeId, caller);
+  throw new Unauthorized(`this connection is no longer node "${nodeId}"`);
+}
+
+/** Attempts of a read-decide-write that lost a race (ConditionFailed) before giving up. */
+const CONFLICT_ATTEMPTS = 3;
+
+/**
+ * Runs a read-decide-write again when its conditional write lost a race: the
+ * next read sees what won (a group dissolved meanwhile, a node changed by a
+ * concurrent report) and decides afresh. Rare, so a few immediate attempts do.
+ */
+export async function retryOnConflict<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let tried = 1; ; tried += 1) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof ConditionFailed) || tried >= CONFLICT_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/**
+ * One node per connection: the connection may become `target` only if it is
+ * not already bound to another live node (of this group or another). A
+ * connection record pointing at a dead group or node, or at a node since bound
+ * elsewhere, is stale and does not count.
+ */
+export async function requireFreeConnection(
+  deps: MeshDeps,
+  caller: Caller,
+  connection: ConnectionRecord | undefined,
+  target: GroupKey & { nodeId: string },
+): Promise<void> {
+  if (connection === undefined || sameNode(connection, target)) return;
+  const { group, node } = await deps.store.getGroupAndNode(keyOf(connection), connection.nodeId);
+  const now = deps.clock.now();
+  const bound =
+    group !== undefined &&
+    node !== undefined &&
+    isGroupLive(group, now, deps.settings) &&
+    isNodeLive(node, now) &&
+    node.connectionId === caller.connectionId;
+  if (bound) {
+    throw new ValidationError(
+      `this connection is already node "${connection.nodeId}" of group ${connection.groupId}@${connection.domain}: leave it first`,
+    );
+  }
+}
+
+function sameNode(a: GroupKey & { nodeId: string }, b: GroupKey & { nodeId: string }): boolean {
+  return a.groupId === b.groupId && a.domain === b.domain && a.nodeId === b.nodeId;
+}

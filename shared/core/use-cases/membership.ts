@@ -1,0 +1,88 @@
+/**
+ * joinGroup and leaveGroup: how a connection becomes, and stops being, a
+ * member node of a group.
+ */
+import type { RequestOf } from '#shared/protocol/requests';
+import type { LeaveGroupPayload, Node } from '#shared/protocol/types';
+import { Unauthorized, ValidationError } from '../errors';
+import { isNodeLive, requireLiveGroup } from '../liveness';
+import type { Caller, GroupKey, NodeRecord } from '../model';
+import type { MeshDeps } from '../ports';
+import { presentNode } from '../presenters';
+import { keyOf, loadActor, requireFreeConnection, retryOnConflict } from './guards';
+
+/** The message of a LeaveGroupPayload. */
+export const LEAVE_MESSAGE = 'Successfully left group';
+
+/**
+ * Joins the caller to a live group as `nodeId`. A node that is still live is
+ * rebound to this connection and keeps its epoch, seq and status, so a client
+ * that reconnected carries on where it was; an absent or expired node is
+ * created anew (new epoch, so receivers restart its sequence). Joining counts
+ * as a member heartbeat.
+ */
+export async function joinGroup(request: RequestOf<'joinGroup'>, caller: Caller, deps: MeshDeps): Promise<Node> {
+  const key = keyOf(request);
+  return retryOnConflict(async function readDecideWrite() {
+    const [found, connection] = await Promise.all([
+      deps.store.getGroupAndNode(key, request.nodeId),
+      deps.store.getConnection(caller.connectionId),
+    ]);
+    const group = requireLiveGroup(found.group, deps.clock.now(), deps.settings);
+    if (request.nodeId === group.hostId) {
+      // The host node changes hands only through createGroup (the host's idempotent call).
+      if (found.node?.connectionId !== caller.connectionId) throw new Unauthorized('only the host joins as the host id');
+      return presentNode(found.node, group, deps.settings);
+    }
+    await requireFreeConnection(deps, caller, connection, { ...key, nodeId: request.nodeId });
+    const { node, previousConnectionId } = memberNode(key, request.nodeId, found.node, caller, deps);
+    // ConditionFailed: the group went away or a concurrent write changed the node; read again.
+    await deps.store.putNode(node, previousConnectionId);
+    return presentNode(node, group, deps.settings);
+  });
+}
+
+/**
+ * Removes the caller's own node and its status. The host cannot leave: its
+ * group would live on without anyone able to renew or dissolve it.
+ */
+export async function leaveGroup(request: RequestOf<'leaveGroup'>, caller: Caller, deps: MeshDeps): Promise<LeaveGroupPayload> {
+  const key = keyOf(request);
+  const { node } = await loadActor(deps, key, request.nodeId, caller);
+  if (node.isHost) throw new ValidationError('the host cannot leave its group: dissolve it instead');
+  await deps.store.removeNode(node);
+  return { peerId: node.nodeId, ...key, message: LEAVE_MESSAGE };
+}
+
+/** The node to write for a join, and the connection it takes the node from (null when none or the caller). */
+function memberNode(
+  key: GroupKey,
+  nodeId: string,
+  existing: NodeRecord | undefined,
+  caller: Caller,
+  deps: MeshDeps,
+): { node: NodeRecord; previousConnectionId: string | null } {
+  const now = deps.clock.now();
+  const expiresAt = now + deps.settings.memberHeartbeatTtlSeconds * 1000;
+  if (existing !== undefined && isNodeLive(existing, now)) {
+    const previous = existing.connectionId === caller.connectionId ? null : existing.connectionId;
+    return { node: { ...existing, connectionId: caller.connectionId, expiresAt }, previousConnectionId: previous };
+  }
+  // An expired node's old subscription has expired with it (the fan-out skips
+  // it, TTL removes it); its connection may be a node elsewhere by now, so it
+  // is not touched.
+  const node: NodeRecord = {
+    ...key,
+    nodeId,
+    name: nodeId,
+    isHost: false,
+    epoch: deps.ids.epoch(),
+    seq: 0,
+    connectionId: caller.connectionId,
+    joinedAt: now,
+    expiresAt,
+    data: {},
+    statusAt: null,
+  };
+  return { node, previousConnectionId: null };
+}

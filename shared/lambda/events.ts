@@ -1,0 +1,67 @@
+/**
+ * Typed reading of the events the handlers get. The WebSocket shape is API
+ * Gateway's Lambda proxy event for WebSocket routes; @types/aws-lambda's
+ * APIGatewayProxyWebsocketEventV2 lacks `identity`, which API Gateway does send
+ * (`requestContext.identity.sourceIp`), so the fields used are declared here.
+ */
+import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
+import type { Caller } from '#shared/core/model';
+import type { Push } from '#shared/protocol/messages';
+
+export interface WebSocketEvent {
+  requestContext: {
+    connectionId?: string;
+    routeKey?: string;
+    eventType?: 'CONNECT' | 'MESSAGE' | 'DISCONNECT';
+    requestId?: string;
+    identity?: { sourceIp?: string; userAgent?: string };
+    disconnectStatusCode?: number;
+    disconnectReason?: string;
+  };
+  body?: string | null;
+  isBase64Encoded?: boolean;
+}
+
+/** A programming or wiring error: the event is not what API Gateway or SNS sends. */
+export class MalformedEvent extends Error {
+  override name = 'MalformedEvent';
+}
+
+/** The connection that sent the event, as the core's Caller. */
+export function callerOf(event: WebSocketEvent): Caller {
+  const connectionId = event.requestContext?.connectionId;
+  if (typeof connectionId !== 'string' || connectionId === '') {
+    throw new MalformedEvent('requestContext.connectionId is missing');
+  }
+  return { connectionId, sourceIp: event.requestContext.identity?.sourceIp ?? '' };
+}
+
+/** The client's message text (API Gateway base64-encodes binary frames). */
+export function messageBody(event: WebSocketEvent): string | undefined {
+  const body = event.body;
+  if (typeof body !== 'string') return undefined;
+  return event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
+}
+
+/** The push one SNS record carries (the fan-out's input). */
+export function pushOf(record: SNSEventRecord): Push {
+  let push: unknown;
+  try {
+    push = JSON.parse(record.Sns.Message);
+  } catch {
+    throw new MalformedEvent(`SNS message ${record.Sns.MessageId} is not JSON`);
+  }
+  const candidate = push as Partial<Push> | null;
+  if (
+    candidate === null ||
+    typeof candidate !== 'object' ||
+    candidate.type !== 'message' ||
+    typeof candidate.groupId !== 'string' ||
+    typeof candidate.domain !== 'string'
+  ) {
+    throw new MalformedEvent(`SNS message ${record.Sns.MessageId} is not a push`);
+  }
+  return candidate as Push;
+}
+
+export type { SNSEvent, SNSEventRecord };

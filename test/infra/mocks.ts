@@ -1,0 +1,101 @@
+/**
+ * Pulumi mocks for the infra tests: every resource the program declares is
+ * recorded with its resolved inputs, and given the outputs AWS would compute
+ * (ids, ARNs, the WebSocket API's endpoint and execution ARN).
+ */
+import * as pulumi from '@pulumi/pulumi';
+
+export const REGION = 'us-east-1';
+export const ACCOUNT = '123456789012';
+export const API_ID = 'abc123';
+
+export interface Declared {
+  type: string;
+  name: string;
+  id: string;
+  inputs: Record<string, any>;
+  state: Record<string, any>;
+}
+
+function computed(type: string, name: string, inputs: Record<string, any>): { id: string; state: Record<string, any> } {
+  const arn = (service: string, resource: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${resource}`;
+  switch (type) {
+    case 'aws:apigatewayv2/api:Api':
+      return {
+        id: API_ID,
+        state: {
+          apiEndpoint: `wss://${API_ID}.execute-api.${REGION}.amazonaws.com`,
+          executionArn: arn('execute-api', API_ID),
+          arn: `arn:aws:apigateway:${REGION}::/apis/${API_ID}`,
+        },
+      };
+    case 'aws:lambda/function:Function': {
+      const fnArn = arn('lambda', `function:${name}`);
+      return {
+        id: name,
+        state: {
+          name,
+          arn: fnArn,
+          invokeArn: `arn:aws:apigateway:${REGION}:lambda:path/2015-03-31/functions/${fnArn}/invocations`,
+        },
+      };
+    }
+    case 'aws:dynamodb/table:Table':
+      return { id: name, state: { name, arn: arn('dynamodb', `table/${name}`) } };
+    case 'aws:sns/topic:Topic':
+      return { id: arn('sns', name), state: { name, arn: arn('sns', name) } };
+    case 'aws:sqs/queue:Queue':
+      return {
+        id: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${name}`,
+        state: { name, arn: arn('sqs', name), url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${name}` },
+      };
+    case 'aws:cloudwatch/logGroup:LogGroup':
+      return { id: inputs.name, state: { arn: arn('logs', `log-group:${inputs.name}`) } };
+    case 'aws:iam/role:Role':
+      return { id: name, state: { name, arn: `arn:aws:iam::${ACCOUNT}:role/${name}` } };
+    case 'aws:sns/topicSubscription:TopicSubscription':
+      return { id: `${name}-sub`, state: { arn: arn('sns', `subscription/${name}`) } };
+    default:
+      return { id: `${name}-id`, state: {} };
+  }
+}
+
+/** Installs the mocks; returns the list every declared custom resource is appended to. */
+export async function installMocks(stack = 'dev'): Promise<Declared[]> {
+  const declared: Declared[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const { id, state } = computed(args.type, args.name, args.inputs);
+        const full = { ...args.inputs, ...state };
+        declared.push({ type: args.type, name: args.name, id, inputs: args.inputs, state: full });
+        return { id, state: full };
+      },
+      call(args) {
+        if (args.token === 'aws:index/getPartition:getPartition') return { partition: 'aws', dnsSuffix: 'amazonaws.com' };
+        throw new Error(`unexpected invoke ${args.token}`);
+      },
+    },
+    'mesh',
+    stack,
+    false,
+  );
+  return declared;
+}
+
+/**
+ * Resolves when every resource declared so far is registered with the mocks.
+ * Pulumi registers resources asynchronously (after their inputs resolve); its
+ * runtime tracks the outstanding calls, and waitForRPCs is how it waits for
+ * them before the program exits.
+ */
+export async function settled(): Promise<void> {
+  const runtime = pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> };
+  if (typeof runtime.waitForRPCs !== 'function') throw new Error('@pulumi/pulumi no longer exposes runtime.waitForRPCs');
+  await runtime.waitForRPCs();
+}
+
+/** The value of an Output, in tests. */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply(resolve));
+}

@@ -1,0 +1,428 @@
+/**
+ * The Pulumi program under Pulumi's mocks: no CLI, no credentials, no AWS.
+ * One declaration of the whole stack (dev-like config), then assertions on the
+ * recorded resources, their inputs and the stack outputs.
+ */
+import type * as pulumi from '@pulumi/pulumi';
+import { ACCOUNT, API_ID, installMocks, REGION, settled, valueOf, type Declared } from './mocks';
+import type { MeshConfig } from '../../infra/config';
+import type { MeshOutputs } from '../../infra/program';
+import { MESH_TABLE } from '#shared/adapters/dynamodb/table';
+import { ACTIONS } from '#shared/protocol/requests';
+
+const STAGE = 'dev';
+const FUNCTIONS = ['connect', 'disconnect', 'request', 'fanout'] as const;
+type Fn = (typeof FUNCTIONS)[number];
+
+let declared: Declared[];
+let outputs: MeshOutputs;
+let config: MeshConfig;
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: string | string[];
+  Principal?: unknown;
+  Condition?: Record<string, Record<string, string>>;
+}
+
+const ofType = (type: string) => declared.filter((r) => r.type === type);
+const one = (type: string, name: string) => {
+  const found = declared.filter((r) => r.type === type && r.name === name);
+  if (found.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
+  return found[0];
+};
+const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+const functionOf = (fn: Fn) => one('aws:lambda/function:Function', `mesh-${fn}`);
+const roleOf = (fn: Fn) => one('aws:iam/role:Role', `mesh-${fn}`);
+/** Every statement of every inline policy on a role. */
+const statementsOf = (roleName: string): Statement[] =>
+  ofType('aws:iam/rolePolicy:RolePolicy')
+    .filter((p) => p.inputs.role === roleName)
+    .flatMap((p) => JSON.parse(p.inputs.policy).Statement as Statement[]);
+const actionsOf = (fn: Fn, prefix: string) =>
+  statementsOf(roleOf(fn).state.name)
+    .flatMap((s) => list(s.Action))
+    .filter((a) => a.startsWith(prefix))
+    .sort();
+
+beforeAll(async () => {
+  declared = await installMocks(STAGE);
+  // The program is imported after setMocks, as Pulumi's mocks require.
+  const { CONFIG_DEFAULTS } = await import('../../infra/config');
+  const { declareMesh } = await import('../../infra/program');
+  const pulumiSdk: typeof pulumi = await import('@pulumi/pulumi');
+  config = {
+    ...CONFIG_DEFAULTS,
+    stageName: STAGE,
+    logRetentionDays: 7,
+    throttle: { rateLimit: 900, burstLimit: 450 },
+    hotRouteThrottle: { rateLimit: 120, burstLimit: 60 },
+    request: { memoryMb: 1024, timeoutSeconds: 12 },
+    settings: { ...CONFIG_DEFAULTS.settings, maxConnectionTimeSeconds: 300 },
+    pointInTimeRecovery: false,
+    alarmEmail: 'ops@example.com',
+    enableSourceMaps: true,
+  };
+  const stub = () => new pulumiSdk.asset.AssetArchive({ 'index.js': new pulumiSdk.asset.StringAsset('exports.handler = async () => ({});') });
+  outputs = declareMesh(config, stub);
+  await settled();
+}, 60_000);
+
+describe('WebSocket API', () => {
+  const routeKeys = ['$connect', '$disconnect', ...ACTIONS, '$default'];
+  const handlerOf = (routeKey: string): Fn =>
+    routeKey === '$connect' ? 'connect' : routeKey === '$disconnect' ? 'disconnect' : 'request';
+
+  it('is a WebSocket API selecting routes by the action field', () => {
+    const [api] = ofType('aws:apigatewayv2/api:Api');
+    expect(api.inputs.protocolType).toBe('WEBSOCKET');
+    expect(api.inputs.routeSelectionExpression).toBe('$request.body.action');
+  });
+
+  it('has one route per action plus $connect, $disconnect and $default, and no other', () => {
+    const keys = ofType('aws:apigatewayv2/route:Route').map((r) => r.inputs.routeKey);
+    expect(keys.sort()).toEqual([...routeKeys].sort());
+  });
+
+  it.each(routeKeys)('routes %s to a Lambda proxy integration of the right function', (routeKey) => {
+    const route = ofType('aws:apigatewayv2/route:Route').find((r) => r.inputs.routeKey === routeKey)!;
+    expect(route.inputs.apiId).toBe(API_ID);
+    const integration = ofType('aws:apigatewayv2/integration:Integration').find((i) => `integrations/${i.id}` === route.inputs.target);
+    expect(integration).toBeDefined();
+    expect(integration!.inputs.integrationType).toBe('AWS_PROXY');
+    expect(integration!.inputs.integrationUri).toBe(functionOf(handlerOf(routeKey)).state.invokeArn);
+  });
+
+  it.each(routeKeys)('lets API Gateway invoke the function of %s from this stage and route only', (routeKey) => {
+    const sourceArn = `arn:aws:execute-api:${REGION}:${ACCOUNT}:${API_ID}/${STAGE}/${routeKey}`;
+    const permissions = ofType('aws:lambda/permission:Permission').filter((p) => p.inputs.sourceArn === sourceArn);
+    expect(permissions).toHaveLength(1);
+    expect(permissions[0].inputs).toMatchObject({
+      action: 'lambda:InvokeFunction',
+      principal: 'apigateway.amazonaws.com',
+      function: functionOf(handlerOf(routeKey)).state.name,
+    });
+  });
+
+  it('gives every request route and $default a route response, so replies need no PostToConnection', () => {
+    const routes = ofType('aws:apigatewayv2/route:Route');
+    const responses = ofType('aws:apigatewayv2/routeResponse:RouteResponse');
+    for (const route of routes) {
+      const twoWay = route.inputs.routeKey !== '$connect' && route.inputs.routeKey !== '$disconnect';
+      const response = responses.filter((r) => r.inputs.routeId === route.id);
+      if (twoWay) {
+        expect(route.inputs.routeResponseSelectionExpression).toBe('$default');
+        expect(response.map((r) => r.inputs.routeResponseKey)).toEqual(['$default']);
+      } else {
+        expect(route.inputs.routeResponseSelectionExpression).toBeUndefined();
+        expect(response).toHaveLength(0);
+      }
+    }
+  });
+
+  it('throttles the stage by default and the hot routes on their own', () => {
+    const [stage] = ofType('aws:apigatewayv2/stage:Stage');
+    expect(stage.inputs).toMatchObject({ apiId: API_ID, name: STAGE, autoDeploy: true });
+    expect(stage.inputs.defaultRouteSettings).toMatchObject({ throttlingRateLimit: 900, throttlingBurstLimit: 450 });
+    const hot = Object.fromEntries(stage.inputs.routeSettings.map((s: any) => [s.routeKey, s]));
+    expect(Object.keys(hot).sort()).toEqual(['fireEventsByNode', 'reportDataByNode']);
+    for (const setting of Object.values<any>(hot)) {
+      expect(setting).toMatchObject({ throttlingRateLimit: 120, throttlingBurstLimit: 60 });
+    }
+  });
+
+  it('writes access logs to a log group with retention', () => {
+    const [stage] = ofType('aws:apigatewayv2/stage:Stage');
+    const group = ofType('aws:cloudwatch/logGroup:LogGroup').find((g) => g.state.arn === stage.inputs.accessLogSettings.destinationArn);
+    expect(group?.inputs.retentionInDays).toBe(7);
+    expect(JSON.parse(stage.inputs.accessLogSettings.format)).toHaveProperty('connectionId', '$context.connectionId');
+  });
+
+  it("sets the account's API Gateway logging role, with AWS's managed push-to-CloudWatch policy", () => {
+    const [account] = ofType('aws:apigateway/account:Account');
+    const role = ofType('aws:iam/role:Role').find((r) => r.state.arn === account.inputs.cloudwatchRoleArn)!;
+    expect(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal).toEqual({ Service: 'apigateway.amazonaws.com' });
+    const attachments = ofType('aws:iam/rolePolicyAttachment:RolePolicyAttachment').filter((a) => a.inputs.role === role.state.name);
+    expect(attachments.map((a) => a.inputs.policyArn)).toEqual([
+      'arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs',
+    ]);
+  });
+});
+
+describe('Lambda functions', () => {
+  it.each(FUNCTIONS)('%s runs index.handler on nodejs22.x, arm64', (fn) => {
+    expect(functionOf(fn).inputs).toMatchObject({ runtime: 'nodejs22.x', architectures: ['arm64'], handler: 'index.handler' });
+  });
+
+  it('take memory and timeout from the config', () => {
+    for (const fn of FUNCTIONS) {
+      expect(functionOf(fn).inputs).toMatchObject({ memorySize: config[fn].memoryMb, timeout: config[fn].timeoutSeconds });
+    }
+    expect(functionOf('request').inputs).toMatchObject({ memorySize: 1024, timeout: 12 });
+  });
+
+  it('get the table, the topic, the Management API endpoint and the MESH_* settings in their environment', () => {
+    const [table] = ofType('aws:dynamodb/table:Table');
+    const topic = one('aws:sns/topic:Topic', 'mesh-pushes');
+    for (const fn of FUNCTIONS) {
+      expect(functionOf(fn).inputs.environment.variables).toMatchObject({
+        MESH_TABLE_NAME: table.state.name,
+        MESH_TOPIC_ARN: topic.state.arn,
+        MESH_MANAGEMENT_ENDPOINT: `https://${API_ID}.execute-api.${REGION}.amazonaws.com/${STAGE}`,
+        MESH_MAX_CONNECTION_TIME_SECONDS: '300',
+        MESH_HOST_HEARTBEAT_INTERVAL_SECONDS: String(config.settings.hostHeartbeatIntervalSeconds),
+        MESH_MEMBER_HEARTBEAT_TTL_SECONDS: String(config.settings.memberHeartbeatTtlSeconds),
+        MESH_FANOUT_CONCURRENCY: String(config.fanoutConcurrency),
+        // mesh:enableSourceMaps is on in this config.
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+    }
+  });
+
+  it('log to their own log group, which has a retention', () => {
+    const groups = FUNCTIONS.map((fn) => functionOf(fn).inputs.loggingConfig.logGroup);
+    expect(new Set(groups).size).toBe(FUNCTIONS.length);
+    for (const name of groups) {
+      const group = ofType('aws:cloudwatch/logGroup:LogGroup').filter((g) => g.inputs.name === name);
+      expect(group.map((g) => g.inputs.retentionInDays)).toEqual([7]);
+    }
+  });
+
+  it('each have their own role that only Lambda can assume', () => {
+    const roles = FUNCTIONS.map((fn) => functionOf(fn).inputs.role);
+    expect(new Set(roles).size).toBe(FUNCTIONS.length);
+    for (const fn of FUNCTIONS) {
+      expect(functionOf(fn).inputs.role).toBe(roleOf(fn).state.arn);
+      expect(JSON.parse(roleOf(fn).inputs.assumeRolePolicy).Statement).toEqual([
+        { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+      ]);
+    }
+  });
+});
+
+describe('IAM: least privilege per the contract', () => {
+  const tableArn = () => ofType('aws:dynamodb/table:Table')[0].state.arn as string;
+  const allPolicyStatements = (): Statement[] => [
+    ...ofType('aws:iam/rolePolicy:RolePolicy').flatMap((p) => JSON.parse(p.inputs.policy).Statement),
+    ...ofType('aws:sqs/queuePolicy:QueuePolicy').flatMap((p) => JSON.parse(p.inputs.policy).Statement),
+  ];
+
+  it('grants no dynamodb, sns, sqs, execute-api or logs action on a wildcard resource', () => {
+    const statements = allPolicyStatements();
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      const services = list(statement.Action).map((a) => a.split(':')[0]);
+      expect(services.every((s) => ['dynamodb', 'sns', 'sqs', 'execute-api', 'logs'].includes(s))).toBe(true);
+      for (const resource of list(statement.Resource)) {
+        expect(resource).not.toBe('*');
+        // An ARN naming a concrete account, region and resource (a trailing /index/*, :* or /@connections/* only).
+        expect(resource).toMatch(new RegExp(`^arn:aws:[a-z-]+:${REGION}:${ACCOUNT}:[^*]+`));
+      }
+      expect(list(statement.Action).some((a) => a.endsWith(':*') || a === '*')).toBe(false);
+    }
+  });
+
+  it('gives each function exactly the DynamoDB actions of the contract', () => {
+    expect(actionsOf('connect', 'dynamodb:')).toEqual([]);
+    expect(actionsOf('disconnect', 'dynamodb:')).toEqual(
+      ['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'].sort(),
+    );
+    expect(actionsOf('request', 'dynamodb:')).toEqual(
+      [
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+      ].sort(),
+    );
+    expect(actionsOf('fanout', 'dynamodb:')).toEqual(['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:Query']);
+  });
+
+  it('scopes DynamoDB to the table, and the index only for the function that queries it', () => {
+    for (const fn of FUNCTIONS) {
+      const resources = statementsOf(roleOf(fn).state.name)
+        .filter((s) => list(s.Action).some((a) => a.startsWith('dynamodb:')))
+        .flatMap((s) => list(s.Resource));
+      const expected = fn === 'connect' ? [] : fn === 'request' ? [tableArn(), `${tableArn()}/index/*`] : [tableArn()];
+      expect(resources).toEqual(expected);
+    }
+  });
+
+  it('lets only request publish, and only to the push topic', () => {
+    const topic = one('aws:sns/topic:Topic', 'mesh-pushes');
+    for (const fn of FUNCTIONS) {
+      const sns = statementsOf(roleOf(fn).state.name).filter((s) => list(s.Action).some((a) => a.startsWith('sns:')));
+      if (fn === 'request') {
+        expect(sns).toEqual([expect.objectContaining({ Action: ['sns:Publish'], Resource: [topic.state.arn] })]);
+      } else {
+        expect(sns).toEqual([]);
+      }
+    }
+  });
+
+  it('lets only fanout post to connections, on this API and stage, POST only', () => {
+    for (const fn of FUNCTIONS) {
+      const manage = statementsOf(roleOf(fn).state.name).filter((s) => list(s.Action).some((a) => a.startsWith('execute-api:')));
+      if (fn === 'fanout') {
+        expect(manage).toEqual([
+          expect.objectContaining({
+            Action: ['execute-api:ManageConnections'],
+            Resource: [`arn:aws:execute-api:${REGION}:${ACCOUNT}:${API_ID}/${STAGE}/POST/@connections/*`],
+          }),
+        ]);
+      } else {
+        expect(manage).toEqual([]);
+      }
+    }
+  });
+
+  it('lets each function write only to its own log group', () => {
+    for (const fn of FUNCTIONS) {
+      const group = ofType('aws:cloudwatch/logGroup:LogGroup').find((g) => g.inputs.name === functionOf(fn).inputs.loggingConfig.logGroup)!;
+      const logs = statementsOf(roleOf(fn).state.name).filter((s) => list(s.Action).some((a) => a.startsWith('logs:')));
+      expect(logs).toEqual([
+        expect.objectContaining({
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: [group.state.arn, `${group.state.arn}:*`],
+        }),
+      ]);
+    }
+  });
+
+  it('lets only fanout send to the dead-letter queue (its failure destination)', () => {
+    const dlq = one('aws:sqs/queue:Queue', 'mesh-pushes-dlq');
+    for (const fn of FUNCTIONS) {
+      const sqs = statementsOf(roleOf(fn).state.name).filter((s) => list(s.Action).some((a) => a.startsWith('sqs:')));
+      expect(sqs).toEqual(fn === 'fanout' ? [expect.objectContaining({ Action: ['sqs:SendMessage'], Resource: [dlq.state.arn] })] : []);
+    }
+  });
+});
+
+describe('DynamoDB table', () => {
+  it('has the keys, attributes and byDomain index of the shared table definition', () => {
+    const [table] = ofType('aws:dynamodb/table:Table');
+    expect(table.inputs).toMatchObject({
+      billingMode: 'PAY_PER_REQUEST',
+      hashKey: MESH_TABLE.partitionKey,
+      rangeKey: MESH_TABLE.sortKey,
+    });
+    expect(table.inputs.hashKey).toBe('pk');
+    expect(table.inputs.rangeKey).toBe('sk');
+    expect(table.inputs.attributes).toEqual(MESH_TABLE.attributes.map((a) => ({ name: a.name, type: a.type })));
+    expect(table.inputs.globalSecondaryIndexes).toEqual([
+      { name: 'byDomain', hashKey: 'gsi1pk', rangeKey: 'gsi1sk', projectionType: 'ALL' },
+    ]);
+  });
+
+  it('expires items by the ttl attribute', () => {
+    const [table] = ofType('aws:dynamodb/table:Table');
+    expect(table.inputs.ttl).toEqual({ attributeName: 'ttl', enabled: true });
+  });
+
+  it('follows the config for point-in-time recovery', async () => {
+    const [table] = ofType('aws:dynamodb/table:Table');
+    expect(table.inputs.pointInTimeRecovery).toEqual({ enabled: false });
+
+    const { MeshTable } = await import('../../infra/components/table');
+    new MeshTable('pitr-default');
+    await settled();
+    expect(one('aws:dynamodb/table:Table', 'pitr-default').inputs.pointInTimeRecovery).toEqual({ enabled: true });
+  });
+});
+
+describe('SNS fan-out', () => {
+  it('is a standard topic (Lambda cannot subscribe to FIFO topics)', () => {
+    expect(one('aws:sns/topic:Topic', 'mesh-pushes').inputs.fifoTopic).toBe(false);
+  });
+
+  it('subscribes the fanout function with a redrive policy to the dead-letter queue', () => {
+    const topic = one('aws:sns/topic:Topic', 'mesh-pushes');
+    const dlq = one('aws:sqs/queue:Queue', 'mesh-pushes-dlq');
+    const subscription = one('aws:sns/topicSubscription:TopicSubscription', 'mesh-pushes');
+    expect(subscription.inputs).toMatchObject({ topic: topic.state.arn, protocol: 'lambda', endpoint: functionOf('fanout').state.arn });
+    expect(JSON.parse(subscription.inputs.redrivePolicy)).toEqual({ deadLetterTargetArn: dlq.state.arn });
+  });
+
+  it('lets SNS write dead letters to the queue, from this topic only', () => {
+    const topic = one('aws:sns/topic:Topic', 'mesh-pushes');
+    const dlq = one('aws:sqs/queue:Queue', 'mesh-pushes-dlq');
+    const [policy] = ofType('aws:sqs/queuePolicy:QueuePolicy');
+    expect(policy.inputs.queueUrl).toBe(dlq.state.url);
+    expect(JSON.parse(policy.inputs.policy).Statement).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: dlq.state.arn,
+        Condition: { ArnEquals: { 'aws:SourceArn': topic.state.arn } },
+      }),
+    ]);
+  });
+
+  it('lets SNS invoke the fanout function, from this topic only', () => {
+    const topic = one('aws:sns/topic:Topic', 'mesh-pushes');
+    const fromSns = ofType('aws:lambda/permission:Permission').filter((p) => p.inputs.principal === 'sns.amazonaws.com');
+    expect(fromSns.map((p) => p.inputs)).toEqual([
+      expect.objectContaining({ action: 'lambda:InvokeFunction', function: functionOf('fanout').state.name, sourceArn: topic.state.arn }),
+    ]);
+  });
+
+  it("sends the fanout function's failed events to the same dead-letter queue", () => {
+    const dlq = one('aws:sqs/queue:Queue', 'mesh-pushes-dlq');
+    const [invokeConfig] = ofType('aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig');
+    expect(invokeConfig.inputs).toMatchObject({
+      functionName: functionOf('fanout').state.name,
+      destinationConfig: { onFailure: { destination: dlq.state.arn } },
+    });
+  });
+});
+
+describe('alarms', () => {
+  const alarms = () => ofType('aws:cloudwatch/metricAlarm:MetricAlarm');
+
+  it('watch errors and throttles of every function', () => {
+    for (const fn of FUNCTIONS) {
+      const metrics = alarms()
+        .filter((a) => a.inputs.namespace === 'AWS/Lambda' && a.inputs.dimensions.FunctionName === functionOf(fn).state.name)
+        .map((a) => a.inputs.metricName)
+        .sort();
+      expect(metrics).toEqual(['Errors', 'Throttles']);
+    }
+  });
+
+  it('fire on any message in the dead-letter queue', () => {
+    const dlq = one('aws:sqs/queue:Queue', 'mesh-pushes-dlq');
+    const depth = alarms().filter((a) => a.inputs.dimensions.QueueName === dlq.state.name);
+    expect(depth.map((a) => a.inputs)).toEqual([
+      expect.objectContaining({ metricName: 'ApproximateNumberOfMessagesVisible', comparisonOperator: 'GreaterThanThreshold', threshold: 0 }),
+    ]);
+  });
+
+  it("watch the API stage's integration and execution errors", () => {
+    const api = alarms().filter((a) => a.inputs.namespace === 'AWS/ApiGateway');
+    expect(api.map((a) => a.inputs.metricName).sort()).toEqual(['ExecutionError', 'IntegrationError']);
+    for (const alarm of api) expect(alarm.inputs.dimensions).toEqual({ ApiId: API_ID, Stage: STAGE });
+  });
+
+  it('mail the configured address through their own topic', () => {
+    const [mail] = ofType('aws:sns/topicSubscription:TopicSubscription').filter((s) => s.inputs.protocol === 'email');
+    expect(mail.inputs.endpoint).toBe('ops@example.com');
+    for (const alarm of alarms()) expect(alarm.inputs.alarmActions).toEqual([mail.inputs.topic]);
+  });
+});
+
+describe('stack outputs', () => {
+  it('give the wss:// URL, the Management API endpoint, the table and the topic', async () => {
+    expect(await valueOf(outputs.url)).toBe(`wss://${API_ID}.execute-api.${REGION}.amazonaws.com/${STAGE}`);
+    expect(await valueOf(outputs.managementEndpoint)).toBe(`https://${API_ID}.execute-api.${REGION}.amazonaws.com/${STAGE}`);
+    expect(await valueOf(outputs.tableName)).toBe(ofType('aws:dynamodb/table:Table')[0].state.name);
+    expect(await valueOf(outputs.topicArn)).toBe(one('aws:sns/topic:Topic', 'mesh-pushes').state.arn);
+    expect(await valueOf(outputs.topicName)).toBe('mesh-pushes');
+    expect(Object.keys(await valueOf(outputs.functionNames)).sort()).toEqual([...FUNCTIONS].sort());
+  });
+});

@@ -1,0 +1,45 @@
+/**
+ * The program loads the way the Pulumi CLI loads it: from infra/ as working
+ * directory, through Pulumi's ts-node with infra/tsconfig.json (CommonJS,
+ * relative imports only), taking the bundles from `mesh:bundleDir`. The
+ * mocked run in program.test.ts cannot catch a module-format or path problem;
+ * this does, in a child process.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+const loader = join(__dirname, 'pulumi-loader.js');
+let bundleDir: string;
+
+beforeAll(() => {
+  // Stand-in bundles: the program only checks that they exist and archives them.
+  bundleDir = mkdtempSync(join(tmpdir(), 'mesh-stub-bundles-'));
+  for (const fn of ['connect', 'disconnect', 'request', 'fanout']) {
+    mkdirSync(join(bundleDir, fn));
+    writeFileSync(join(bundleDir, fn, 'index.js'), 'exports.handler = async () => ({});\n');
+  }
+});
+
+afterAll(() => rmSync(bundleDir, { recursive: true, force: true }));
+
+function runProgram(config: Record<string, string>): string {
+  return execFileSync(process.execPath, ['--no-warnings', loader, root], {
+    env: { ...process.env, PULUMI_CONFIG: JSON.stringify(config) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).toString();
+}
+
+it('runs infra/index.ts under Pulumi\'s loader and exports the stack outputs', () => {
+  const result = JSON.parse(runProgram({ 'mesh:bundleDir': bundleDir, 'mesh:stageName': 'dev' }));
+  expect(result.resources).toBeGreaterThan(50);
+  expect(result.outputs).toMatchObject({
+    url: 'wss://abc123.execute-api.us-east-1.amazonaws.com/dev',
+    managementEndpoint: 'https://abc123.execute-api.us-east-1.amazonaws.com/dev',
+  });
+  expect(Object.keys(result.outputs).sort()).toEqual(
+    ['deadLetterQueueUrl', 'functionNames', 'managementEndpoint', 'tableName', 'topicArn', 'topicName', 'url'].sort(),
+  );
+}, 60_000);

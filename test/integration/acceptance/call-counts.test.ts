@@ -1,0 +1,159 @@
+/**
+ * Counts, in the local stack, the DynamoDB calls (by operation), SNS publish
+ * requests and PostToConnection calls each action makes, in a group of a host
+ * and two members; asserts the hot path and prints the whole table for the
+ * docs. The counters are the stack's own (infra/local/stats.ts), reset before
+ * each action and read once the fan-out has settled.
+ */
+import { type CallCounts, callCounts, resetStats, settledStats } from '../stats';
+import { type MeshTestClient, openGroup, uniqueDomain, uniqueId, useClients } from '../ws-client';
+
+jest.setTimeout(60_000);
+
+const clients = useClients();
+
+interface Row {
+  action: string;
+  note: string;
+  counts: CallCounts;
+}
+
+/**
+ * Resets the counters, runs `work` and reads them once they stop moving. A
+ * reply is sent only after the request handler returned, and `work` waits for
+ * the pushes it causes, so a short quiet period suffices.
+ */
+async function measure(rows: Row[], action: string, note: string, work: () => Promise<unknown>): Promise<CallCounts> {
+  await resetStats();
+  await work();
+  const counts = callCounts(await settledStats({ quietMs: 150 }));
+  rows.push({ action, note, counts });
+  return counts;
+}
+
+function formatDynamo(byOperation: Record<string, number>): string {
+  const entries = Object.entries(byOperation).filter(([, n]) => n > 0);
+  if (entries.length === 0) return '0';
+  return entries
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([operation, n]) => `${n} ${operation}`)
+    .join(' + ');
+}
+
+function formatTable(rows: Row[]): string {
+  const lines = [
+    '| action | case | DynamoDB calls | SNS publish requests (messages) | PostToConnection | Lambda invocations |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const { action, note, counts } of rows) {
+    const invocations = Object.entries(counts.invocations)
+      .map(([fn, n]) => `${fn} ${n}`)
+      .join(', ');
+    lines.push(
+      `| ${action} | ${note} | ${formatDynamo(counts.dynamodb)} (${counts.dynamodbTotal}) | ` +
+        `${counts.snsRequests} (${counts.snsEntries}) | ${counts.postToConnection} | ${invocations} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+describe('calls per action (host + 2 members)', () => {
+  it('keep the hot path to 1 BatchGetItem + 1 UpdateItem + 1 SNS publish + 1 fan-out Query + one post per other member', async () => {
+    const rows: Row[] = [];
+    const domain = uniqueDomain();
+    const hostId = uniqueId('host');
+    let host!: MeshTestClient;
+    // Let the $disconnects of earlier tests finish before counting.
+    await settledStats();
+
+    await measure(rows, '$connect', 'open a connection', async () => {
+      host = await clients.open();
+    });
+    await measure(rows, 'createDomain', '', () => host.call('createDomain', {}));
+    const group = await (async () => {
+      let created!: Awaited<ReturnType<typeof host.call<'createGroup'>>>;
+      await measure(rows, 'createGroup', 'new group', async () => {
+        created = await host.call('createGroup', { name: 'counted', hostId, domain });
+      });
+      return created;
+    })();
+    await measure(rows, 'createGroup', 'idempotent repeat (same host connection)', () =>
+      host.call('createGroup', { name: 'counted', hostId, domain }),
+    );
+    const key = { groupId: group.id, domain };
+
+    const joined: { client: MeshTestClient; nodeId: string }[] = [];
+    for (const n of [1, 2, 3]) {
+      const client = await clients.open();
+      const nodeId = uniqueId(`member${n}`);
+      await measure(rows, 'joinGroup', n === 1 ? 'new node' : `new node (${n} in group before)`, () =>
+        client.call('joinGroup', { ...key, nodeId }),
+      );
+      joined.push({ client, nodeId });
+    }
+    const [m1, m2, m3] = joined;
+
+    await measure(rows, 'listGroupsByDomain', '1 group', () => m1.client.call('listGroupsByDomain', { domain }));
+    await measure(rows, 'listNodesInGroup', '4 nodes', () => m1.client.call('listNodesInGroup', key));
+    await measure(rows, 'getNodeStatus', 'no status yet', () =>
+      m1.client.call('getNodeStatus', { ...key, nodeId: m2.nodeId }),
+    );
+    await measure(rows, 'renewHeartbeat', '', () => host.call('renewHeartbeat', { ...key, hostId }));
+    await measure(rows, 'sendMemberHeartbeat', '', () => m1.client.call('sendMemberHeartbeat', { ...key, nodeId: m1.nodeId }));
+    await measure(rows, 'leaveGroup', 'member 3 leaves (host + 2 members stay)', () =>
+      m3.client.call('leaveGroup', { ...key, nodeId: m3.nodeId }),
+    );
+
+    const report = await measure(rows, 'reportDataByNode', 'member, 2 keys; 2 other members', async () => {
+      await m1.client.call('reportDataByNode', {
+        ...key,
+        nodeId: m1.nodeId,
+        data: [
+          { key: 'x', value: '1' },
+          { key: 'y', value: '2' },
+        ],
+      });
+      await Promise.all([host.nextPush(), m2.client.nextPush()]);
+    });
+    const fire = await measure(rows, 'fireEventsByNode', 'member, 3 events; 2 other members', async () => {
+      const firedAt = new Date().toISOString();
+      await m1.client.call('fireEventsByNode', {
+        ...key,
+        nodeId: m1.nodeId,
+        events: [
+          { eventName: 'a', firedAt },
+          { eventName: 'b', firedAt },
+          { eventName: 'c', firedAt },
+        ],
+      });
+      await Promise.all([host.nextPush(), m2.client.nextPush()]);
+    });
+    await measure(rows, 'getNodeStatus', 'with status', () => m2.client.call('getNodeStatus', { ...key, nodeId: m1.nodeId }));
+    await measure(rows, 'listGroupStatuses', '3 nodes, 1 with status', () => m2.client.call('listGroupStatuses', key));
+    await measure(rows, '(ValidationError)', 'a malformed request', () => m2.client.rawReply('{"action":'));
+
+    await measure(rows, '$disconnect', 'member 2 closes', async () => {
+      await m2.client.close();
+    });
+    const rejoining = await clients.open();
+    await measure(rows, 'joinGroup', 'rejoin of a live node on a new connection', () =>
+      rejoining.call('joinGroup', { ...key, nodeId: m2.nodeId }),
+    );
+    await measure(rows, 'dissolveGroup', 'host; 2 members to notify', async () => {
+      await host.call('dissolveGroup', { ...key, hostId });
+      await Promise.all([m1.client.nextPush(), rejoining.nextPush()]);
+    });
+
+    console.log(`Calls per action, measured in the local stack (group of a host and 2 members):\n\n${formatTable(rows)}\n`);
+
+    for (const hot of [report, fire]) {
+      expect(hot.dynamodb).toEqual({ BatchGetItem: 1, UpdateItem: 1, Query: 1 });
+      expect(hot.snsRequests).toBe(1);
+      expect(hot.postToConnection).toBe(2);
+      expect(hot.gone).toBe(0);
+    }
+    const connect = rows[0].counts;
+    expect(connect.dynamodbTotal).toBe(0);
+    expect(connect.snsRequests).toBe(0);
+  });
+});

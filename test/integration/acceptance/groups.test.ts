@@ -1,0 +1,155 @@
+/**
+ * createDomain, createGroup (idempotent on hostId + domain) and
+ * listGroupsByDomain, over real WebSockets against the local stack.
+ */
+import { isIP } from 'node:net';
+import { uniqueDomain, uniqueId, useClients } from '../ws-client';
+
+jest.setTimeout(30_000);
+
+const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const clients = useClients();
+
+describe('createDomain', () => {
+  it('returns the source IP of the connection (loopback here)', async () => {
+    const client = await clients.open();
+
+    const ip = await client.call('createDomain', {});
+
+    expect(isIP(ip)).not.toBe(0);
+    expect(['127.0.0.1', '::1', '::ffff:127.0.0.1']).toContain(ip);
+  });
+});
+
+describe('createGroup', () => {
+  it('returns a Mesh v2 Group with a UUID id, fullId, the host and ISO timestamps', async () => {
+    const client = await clients.open();
+    const domain = uniqueDomain();
+    const hostId = uniqueId('host');
+
+    const group = await client.call('createGroup', { name: 'Room 1', hostId, domain });
+
+    expect(group).toMatchObject({ domain, name: 'Room 1', hostId, useWebSocket: true, heartbeatIntervalSeconds: 60 });
+    expect(group.id).toMatch(UUID);
+    expect(group.fullId).toBe(`${group.id}@${domain}`);
+    expect(group.createdAt).toMatch(ISO_MS);
+    expect(group.expiresAt).toMatch(ISO_MS);
+    // The default maximum connection time is 1500 s.
+    expect(Date.parse(group.expiresAt) - Date.parse(group.createdAt)).toBe(1500_000);
+  });
+
+  it('sets expiresAt from maxConnectionTimeSeconds', async () => {
+    const client = await clients.open();
+
+    const group = await client.call('createGroup', {
+      name: 'short',
+      hostId: uniqueId('host'),
+      domain: uniqueDomain(),
+      maxConnectionTimeSeconds: 120,
+    });
+
+    expect(Date.parse(group.expiresAt) - Date.parse(group.createdAt)).toBe(120_000);
+  });
+
+  it('is idempotent: the same hostId and domain on the same connection return the same group', async () => {
+    const client = await clients.open();
+    const domain = uniqueDomain();
+    const hostId = uniqueId('host');
+
+    const first = await client.call('createGroup', { name: 'g', hostId, domain });
+    const second = await client.call('createGroup', { name: 'g', hostId, domain });
+
+    expect(second.id).toBe(first.id);
+    expect(second.createdAt).toBe(first.createdAt);
+    expect(second.expiresAt).toBe(first.expiresAt);
+    expect(await client.call('listGroupsByDomain', { domain })).toHaveLength(1);
+  });
+
+  it('is idempotent across a reconnect: a host on a new connection gets its live group back', async () => {
+    const domain = uniqueDomain();
+    const hostId = uniqueId('host');
+    const before = await clients.open();
+    const first = await before.call('createGroup', { name: 'g', hostId, domain });
+    await before.close();
+
+    const after = await clients.open();
+    const second = await after.call('createGroup', { name: 'g', hostId, domain });
+
+    expect(second.id).toBe(first.id);
+    expect(await after.call('listGroupsByDomain', { domain })).toHaveLength(1);
+  });
+
+  it('gives different hosts in one domain different groups', async () => {
+    const domain = uniqueDomain();
+    const a = await clients.open();
+    const b = await clients.open();
+
+    const groupA = await a.call('createGroup', { name: 'a', hostId: uniqueId('hostA'), domain });
+    const groupB = await b.call('createGroup', { name: 'b', hostId: uniqueId('hostB'), domain });
+
+    expect(groupB.id).not.toBe(groupA.id);
+  });
+
+  it('keeps the same hostId in two domains as two groups', async () => {
+    const hostId = uniqueId('host');
+    const a = await clients.open();
+    const b = await clients.open();
+
+    const groupA = await a.call('createGroup', { name: 'a', hostId, domain: uniqueDomain() });
+    const groupB = await b.call('createGroup', { name: 'b', hostId, domain: uniqueDomain() });
+
+    expect(groupB.id).not.toBe(groupA.id);
+  });
+});
+
+describe('listGroupsByDomain', () => {
+  it('returns an empty list for a domain without groups', async () => {
+    const client = await clients.open();
+
+    expect(await client.call('listGroupsByDomain', { domain: uniqueDomain('empty') })).toEqual([]);
+  });
+
+  it('lists the live groups of the domain, oldest first, and none of another domain', async () => {
+    const domain = uniqueDomain();
+    const a = await clients.open();
+    const b = await clients.open();
+    const elsewhere = await clients.open();
+    const groupA = await a.call('createGroup', { name: 'a', hostId: uniqueId('hostA'), domain });
+    const groupB = await b.call('createGroup', { name: 'b', hostId: uniqueId('hostB'), domain });
+    await elsewhere.call('createGroup', { name: 'c', hostId: uniqueId('hostC'), domain: uniqueDomain() });
+
+    const listed = await elsewhere.call('listGroupsByDomain', { domain });
+
+    expect(listed.map((g) => g.id)).toEqual([groupA.id, groupB.id]);
+    expect(listed[0]).toEqual(groupA);
+    expect(listed[1]).toEqual(groupB);
+  });
+
+  it('does not list a dissolved group', async () => {
+    const domain = uniqueDomain();
+    const hostId = uniqueId('host');
+    const host = await clients.open();
+    const gone = await host.call('createGroup', { name: 'gone', hostId, domain });
+    await host.call('dissolveGroup', { groupId: gone.id, domain, hostId });
+    const other = await clients.open();
+    const live = await other.call('createGroup', { name: 'live', hostId: uniqueId('host'), domain });
+
+    const listed = await other.call('listGroupsByDomain', { domain });
+
+    expect(listed.map((g) => g.id)).toEqual([live.id]);
+  });
+
+  it('works with a multibyte domain of exactly 256 characters', async () => {
+    const domain = `${uniqueDomain()}-教室-🎉`.padEnd(256, '日');
+    expect(domain).toHaveLength(256);
+    const client = await clients.open();
+
+    const group = await client.call('createGroup', { name: 'クラス 1 🎉', hostId: uniqueId('host'), domain });
+    const listed = await client.call('listGroupsByDomain', { domain });
+
+    expect(group.domain).toBe(domain);
+    expect(listed).toEqual([group]);
+  });
+});

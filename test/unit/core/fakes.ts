@@ -1,0 +1,409 @@
+/**
+ * In-memory fakes of the core's ports, faithful to the semantics documented
+ * in shared/core/ports.ts (and to what the DynamoDB adapter does): conditional
+ * writes throw ConditionFailed, expiry is never checked by the store (the core
+ * does it), nodes are listed in DynamoDB's sort-key order (UTF-8 bytes), and
+ * every read returns a copy, so a use case cannot change stored state except
+ * through the port.
+ */
+import type { Push } from '#shared/protocol/messages';
+import type {
+  ConnectionRecord,
+  GroupKey,
+  GroupRecord,
+  HostRecord,
+  NodeRecord,
+  Subscriber,
+} from '#shared/core/model';
+import {
+  ConditionFailed,
+  type Clock,
+  type ConnectionNotifier,
+  type FanoutDeps,
+  type IdGenerator,
+  type MeshDeps,
+  type MeshStore,
+  type PushPublisher,
+} from '#shared/core/ports';
+import { DEFAULT_SETTINGS, type MeshSettings } from '#shared/core/settings';
+
+const groupPk = (key: GroupKey) => `${key.groupId}@${key.domain}`;
+const hostPk = (domain: string, hostId: string) => `${domain}#${hostId}`;
+const copy = <T>(value: T): T => structuredClone(value);
+const byUtf8 = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+
+/** One group partition: META, N# and C# items. */
+interface Partition {
+  group?: GroupRecord;
+  nodes: Map<string, NodeRecord>;
+  subscriptions: Map<string, Subscriber>;
+}
+
+type StoreMethod = keyof MeshStore;
+
+/** MeshStore in memory. `calls` records every port call by method name, in order. */
+export class InMemoryMeshStore implements MeshStore {
+  readonly calls: StoreMethod[] = [];
+  private readonly partitions = new Map<string, Partition>();
+  private readonly connections = new Map<string, ConnectionRecord>();
+  private readonly hosts = new Map<string, string>();
+  private readonly before = new Map<StoreMethod, () => void | Promise<void>>();
+
+  /**
+   * Runs `action` just before the next call of `method` does its work: a
+   * concurrent writer slipping in between a use case's read and its write.
+   */
+  beforeNext(method: StoreMethod, action: () => void | Promise<void>): void {
+    this.before.set(method, action);
+  }
+
+  /** How many times `method` was called. */
+  count(method: StoreMethod): number {
+    return this.calls.filter((call) => call === method).length;
+  }
+
+  // ---- inspection for tests (not part of the port) ----------------------------
+
+  /** The stored node, as is (expired or not). */
+  peekNode(key: GroupKey, nodeId: string): NodeRecord | undefined {
+    return copy(this.partitions.get(groupPk(key))?.nodes.get(nodeId));
+  }
+
+  /** The stored subscriptions of a group, as is. */
+  peekSubscribers(key: GroupKey): Subscriber[] {
+    return copy([...(this.partitions.get(groupPk(key))?.subscriptions.values() ?? [])]);
+  }
+
+  peekConnection(connectionId: string): ConnectionRecord | undefined {
+    return copy(this.connections.get(connectionId));
+  }
+
+  peekGroup(key: GroupKey): GroupRecord | undefined {
+    return copy(this.partitions.get(groupPk(key))?.group);
+  }
+
+  /** DynamoDB's TTL deleting the group item alone (TTL deletes items in no order; the host record may outlive it). */
+  ttlDeleteGroupItem(key: GroupKey): void {
+    const partition = this.partitions.get(groupPk(key));
+    if (partition !== undefined) delete partition.group;
+  }
+
+  /** Writes a subscription directly (a row left by a connection that is gone). */
+  seedSubscriber(key: GroupKey, subscriber: Subscriber): void {
+    this.partition(key).subscriptions.set(subscriber.connectionId, copy(subscriber));
+  }
+
+  // ---- reads --------------------------------------------------------------------
+
+  async getGroup(key: GroupKey): Promise<GroupRecord | undefined> {
+    await this.enter('getGroup');
+    return copy(this.partitions.get(groupPk(key))?.group);
+  }
+
+  async getGroupAndNode(key: GroupKey, nodeId: string): Promise<{ group?: GroupRecord; node?: NodeRecord }> {
+    await this.enter('getGroupAndNode');
+    const partition = this.partitions.get(groupPk(key));
+    return { group: copy(partition?.group), node: copy(partition?.nodes.get(nodeId)) };
+  }
+
+  async findHostGroup(domain: string, hostId: string): Promise<HostRecord | undefined> {
+    await this.enter('findHostGroup');
+    const groupId = this.hosts.get(hostPk(domain, hostId));
+    if (groupId === undefined) return undefined;
+    return { groupId, group: copy(this.partitions.get(groupPk({ groupId, domain }))?.group) };
+  }
+
+  async listGroups(domain: string): Promise<GroupRecord[]> {
+    await this.enter('listGroups');
+    const groups = [...this.partitions.values()].flatMap((p) => (p.group?.domain === domain ? [p.group] : []));
+    groups.sort((a, b) => a.createdAt - b.createdAt || byUtf8(a.groupId, b.groupId));
+    return copy(groups);
+  }
+
+  async getConnection(connectionId: string): Promise<ConnectionRecord | undefined> {
+    await this.enter('getConnection');
+    return copy(this.connections.get(connectionId));
+  }
+
+  async listNodes(key: GroupKey, page: { after?: string; limit: number }): Promise<{ nodes: NodeRecord[]; more: boolean }> {
+    await this.enter('listNodes');
+    const all = [...(this.partitions.get(groupPk(key))?.nodes.values() ?? [])].sort((a, b) => byUtf8(a.nodeId, b.nodeId));
+    const after = page.after;
+    const rest = after === undefined ? all : all.filter((node) => byUtf8(node.nodeId, after) > 0);
+    return { nodes: copy(rest.slice(0, page.limit)), more: rest.length > page.limit };
+  }
+
+  async listSubscribers(key: GroupKey): Promise<Subscriber[]> {
+    await this.enter('listSubscribers');
+    return copy([...(this.partitions.get(groupPk(key))?.subscriptions.values() ?? [])]);
+  }
+
+  // ---- writes -------------------------------------------------------------------
+
+  async createGroup(group: GroupRecord, host: NodeRecord, replaces: string | undefined): Promise<void> {
+    await this.enter('createGroup');
+    const existing = this.partitions.get(groupPk(group))?.group;
+    if (existing !== undefined || this.hosts.get(hostPk(group.domain, group.hostId)) !== replaces) {
+      throw new ConditionFailed('host record changed or group exists');
+    }
+    this.partition(group).group = copy(group);
+    this.hosts.set(hostPk(group.domain, group.hostId), group.groupId);
+    this.writeNode(host);
+  }
+
+  async putNode(node: NodeRecord, previousConnectionId: string | null): Promise<void> {
+    await this.enter('putNode');
+    const partition = this.partitions.get(groupPk(node));
+    if (partition?.group === undefined) throw new ConditionFailed('group is gone');
+    const stored = partition.nodes.get(node.nodeId);
+    if (stored !== undefined && stored.epoch === node.epoch && stored.seq !== node.seq) {
+      throw new ConditionFailed('node changed since read');
+    }
+    if (previousConnectionId !== null && previousConnectionId !== node.connectionId) {
+      partition.subscriptions.delete(previousConnectionId);
+      this.connections.delete(previousConnectionId);
+    }
+    this.writeNode(node);
+  }
+
+  async removeNode(node: NodeRecord): Promise<void> {
+    await this.enter('removeNode');
+    const partition = this.partitions.get(groupPk(node));
+    partition?.nodes.delete(node.nodeId);
+    if (node.connectionId !== null) {
+      partition?.subscriptions.delete(node.connectionId);
+      this.connections.delete(node.connectionId);
+    }
+  }
+
+  async deleteGroup(group: GroupRecord): Promise<void> {
+    await this.enter('deleteGroup');
+    const partition = this.partitions.get(groupPk(group));
+    if (partition !== undefined) {
+      delete partition.group;
+      partition.nodes.clear();
+      // Subscriptions (C#) and connection records stay, as the port documents.
+    }
+    if (this.hosts.get(hostPk(group.domain, group.hostId)) === group.groupId) {
+      this.hosts.delete(hostPk(group.domain, group.hostId));
+    }
+  }
+
+  async setHostHeartbeat(key: GroupKey, at: number): Promise<void> {
+    await this.enter('setHostHeartbeat');
+    const group = this.partitions.get(groupPk(key))?.group;
+    if (group === undefined) throw new ConditionFailed('group is gone');
+    group.heartbeatAt = at;
+  }
+
+  async setNodeExpiry(node: NodeRecord, expiresAt: number): Promise<void> {
+    await this.enter('setNodeExpiry');
+    const partition = this.partitions.get(groupPk(node));
+    const stored = partition?.nodes.get(node.nodeId);
+    if (stored === undefined || (node.connectionId !== null && stored.connectionId !== node.connectionId)) {
+      throw new ConditionFailed('node gone or rebound');
+    }
+    stored.expiresAt = expiresAt;
+    if (node.connectionId !== null) {
+      partition?.subscriptions.set(node.connectionId, { connectionId: node.connectionId, nodeId: node.nodeId, expiresAt });
+    }
+  }
+
+  async updateNode(
+    key: GroupKey,
+    nodeId: string,
+    connectionId: string,
+    change: { data?: Record<string, string>; statusAt?: number; seqCount: number },
+  ): Promise<{ seq: number }> {
+    await this.enter('updateNode');
+    const stored = this.partitions.get(groupPk(key))?.nodes.get(nodeId);
+    if (stored === undefined || stored.connectionId !== connectionId) throw new ConditionFailed('node gone or rebound');
+    // Spread, not Object.assign: a key such as "__proto__" must stay data.
+    if (change.data !== undefined) stored.data = { ...stored.data, ...change.data };
+    if (change.statusAt !== undefined) stored.statusAt = change.statusAt;
+    stored.seq += change.seqCount;
+    return { seq: stored.seq };
+  }
+
+  async dropConnection(connectionId: string): Promise<void> {
+    await this.enter('dropConnection');
+    const connection = this.connections.get(connectionId);
+    if (connection === undefined) return;
+    this.connections.delete(connectionId);
+    const partition = this.partitions.get(groupPk(connection));
+    partition?.subscriptions.delete(connectionId);
+    const node = partition?.nodes.get(connection.nodeId);
+    if (node?.connectionId === connectionId) node.connectionId = null;
+  }
+
+  async dropSubscriber(key: GroupKey, subscriber: Subscriber): Promise<void> {
+    await this.enter('dropSubscriber');
+    this.partitions.get(groupPk(key))?.subscriptions.delete(subscriber.connectionId);
+    this.connections.delete(subscriber.connectionId);
+  }
+
+  // ---- internals ------------------------------------------------------------------
+
+  private async enter(method: StoreMethod): Promise<void> {
+    this.calls.push(method);
+    const action = this.before.get(method);
+    if (action !== undefined) {
+      this.before.delete(method);
+      await action();
+    }
+  }
+
+  private partition(key: GroupKey): Partition {
+    let partition = this.partitions.get(groupPk(key));
+    if (partition === undefined) {
+      partition = { nodes: new Map(), subscriptions: new Map() };
+      this.partitions.set(groupPk(key), partition);
+    }
+    return partition;
+  }
+
+  /** The node, and its subscription and connection record when bound. */
+  private writeNode(node: NodeRecord): void {
+    const partition = this.partition(node);
+    partition.nodes.set(node.nodeId, copy(node));
+    if (node.connectionId === null) return;
+    partition.subscriptions.set(node.connectionId, {
+      connectionId: node.connectionId,
+      nodeId: node.nodeId,
+      expiresAt: node.expiresAt,
+    });
+    this.connections.set(node.connectionId, {
+      connectionId: node.connectionId,
+      groupId: node.groupId,
+      domain: node.domain,
+      nodeId: node.nodeId,
+    });
+  }
+}
+
+/** Records every publish call; `failNext` makes the next one reject (SNS refused). */
+export class RecordingPublisher implements PushPublisher {
+  readonly calls: Push[][] = [];
+  private failure?: Error;
+
+  get pushes(): Push[] {
+    return this.calls.flat();
+  }
+
+  failNext(error: Error): void {
+    this.failure = error;
+  }
+
+  async publish(pushes: Push[]): Promise<void> {
+    const failure = this.failure;
+    this.failure = undefined;
+    if (failure !== undefined) throw failure;
+    this.calls.push(structuredClone(pushes));
+  }
+}
+
+/**
+ * The Management API in memory. Connections answer 'sent' unless marked gone
+ * (410) or failing (any other error). Every post yields to the event loop
+ * before answering, so concurrent posts overlap and `maxInFlight` shows the
+ * bound the fan-out kept.
+ */
+export class FakeNotifier implements ConnectionNotifier {
+  readonly posts: { connectionId: string; frame: string }[] = [];
+  maxInFlight = 0;
+  private inFlight = 0;
+  private readonly gone = new Set<string>();
+  private readonly failing = new Map<string, Error>();
+
+  markGone(connectionId: string): void {
+    this.gone.add(connectionId);
+  }
+
+  markFailing(connectionId: string, error = new Error('TooManyRequestsException')): void {
+    this.failing.set(connectionId, error);
+  }
+
+  async post(connectionId: string, frame: string): Promise<'sent' | 'gone'> {
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await new Promise((resolve) => setImmediate(resolve));
+      this.posts.push({ connectionId, frame });
+      const failure = this.failing.get(connectionId);
+      if (failure !== undefined) throw failure;
+      return this.gone.has(connectionId) ? 'gone' : 'sent';
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  /** Connections a frame was posted to, in post order. */
+  get recipients(): string[] {
+    return this.posts.map((post) => post.connectionId);
+  }
+}
+
+/** A clock that moves only when told. */
+export class ManualClock implements Clock {
+  constructor(private current: number = Date.parse('2026-01-05T09:00:00.000Z')) {}
+
+  now(): number {
+    return this.current;
+  }
+
+  advance(ms: number): void {
+    this.current += ms;
+  }
+
+  advanceSeconds(seconds: number): void {
+    this.advance(seconds * 1000);
+  }
+}
+
+/** Predictable ids: group-1, group-2, … and epoch-1, epoch-2, … */
+export class SequentialIds implements IdGenerator {
+  private groups = 0;
+  private epochs = 0;
+
+  groupId(): string {
+    this.groups += 1;
+    return `group-${this.groups}`;
+  }
+
+  epoch(): string {
+    this.epochs += 1;
+    return `epoch-${this.epochs}`;
+  }
+}
+
+/** Request and fan-out dependencies over one shared in-memory store. */
+export interface FakeWorld {
+  store: InMemoryMeshStore;
+  publisher: RecordingPublisher;
+  notifier: FakeNotifier;
+  clock: ManualClock;
+  ids: SequentialIds;
+  settings: MeshSettings;
+  deps: MeshDeps;
+  fanoutDeps: FanoutDeps;
+}
+
+/** A fresh world with Mesh v2's default settings unless overridden. */
+export function fakeWorld(options: { settings?: Partial<MeshSettings>; concurrency?: number } = {}): FakeWorld {
+  const store = new InMemoryMeshStore();
+  const publisher = new RecordingPublisher();
+  const notifier = new FakeNotifier();
+  const clock = new ManualClock();
+  const ids = new SequentialIds();
+  const settings = { ...DEFAULT_SETTINGS, ...options.settings };
+  return {
+    store,
+    publisher,
+    notifier,
+    clock,
+    ids,
+    settings,
+    deps: { store, publisher, clock, ids, settings },
+    fanoutDeps: { store, notifier, clock, concurrency: options.concurrency ?? 4 },
+  };
+}

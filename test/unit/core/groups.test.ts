@@ -1,0 +1,256 @@
+import type { Group } from '#shared/protocol/types';
+import { fakeWorld, type FakeWorld } from './fakes';
+import { caller, createGroup, DOMAIN, expectErrorType, joinGroup, send } from './driver';
+import { runAction } from '#shared/core/actions';
+
+describe('createDomain', () => {
+  it('returns the caller source IP', async () => {
+    // Prepare
+    const world = fakeWorld();
+
+    // Act
+    const result = await runAction({ action: 'createDomain' }, caller('c1', '198.51.100.23'), world.deps);
+
+    // Assess
+    expect(result).toEqual({ data: '198.51.100.23' });
+  });
+});
+
+describe('createGroup', () => {
+  let world: FakeWorld;
+  beforeEach(() => {
+    world = fakeWorld();
+  });
+
+  it('creates a group whose lifetime is the server maximum by default', async () => {
+    // Act
+    const group = await createGroup(world, 'c-host', 'host-1');
+
+    // Assess
+    const now = world.clock.now();
+    expect(group).toEqual({
+      id: 'group-1',
+      domain: DOMAIN,
+      fullId: `group-1@${DOMAIN}`,
+      name: 'classroom',
+      hostId: 'host-1',
+      createdAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + 1500 * 1000).toISOString(),
+      heartbeatIntervalSeconds: 60,
+      useWebSocket: true,
+    });
+  });
+
+  it('makes the host a node of its group, bound to the calling connection and living as long as the group', async () => {
+    // Act
+    const group = await createGroup(world, 'c-host', 'host-1');
+
+    // Assess
+    const key = { groupId: group.id, domain: group.domain };
+    expect(world.store.peekNode(key, 'host-1')).toMatchObject({
+      isHost: true,
+      name: 'host-1',
+      connectionId: 'c-host',
+      seq: 0,
+      expiresAt: Date.parse(group.expiresAt),
+    });
+    expect(world.store.peekConnection('c-host')).toMatchObject({ groupId: group.id, nodeId: 'host-1' });
+    expect(world.store.peekSubscribers(key)).toEqual([
+      { connectionId: 'c-host', nodeId: 'host-1', expiresAt: Date.parse(group.expiresAt) },
+    ]);
+  });
+
+  it('sets expiresAt from maxConnectionTimeSeconds', async () => {
+    // Act
+    const group = await createGroup(world, 'c-host', 'host-1', { maxConnectionTimeSeconds: 60 });
+
+    // Assess
+    expect(Date.parse(group.expiresAt) - Date.parse(group.createdAt)).toBe(60_000);
+  });
+
+  it('refuses maxConnectionTimeSeconds above the server maximum with a ValidationError and creates nothing', async () => {
+    // Act
+    const attempt = createGroup(world, 'c-host', 'host-1', { maxConnectionTimeSeconds: 1501 });
+
+    // Assess
+    await expectErrorType(attempt, 'ValidationError');
+    expect(world.store.count('createGroup')).toBe(0);
+  });
+
+  it('reports pollingIntervalSeconds only for a polling-mode group', async () => {
+    // Act
+    const polling = await createGroup(world, 'c1', 'host-1', { useWebSocket: false });
+    const pushed = await createGroup(world, 'c2', 'host-2');
+
+    // Assess
+    expect(polling).toMatchObject({ useWebSocket: false, pollingIntervalSeconds: 2 });
+    expect(pushed).not.toHaveProperty('pollingIntervalSeconds');
+  });
+
+  it('is idempotent on hostId + domain: the same call returns the same live group', async () => {
+    // Prepare
+    const first = await createGroup(world, 'c-host', 'host-1');
+    world.clock.advanceSeconds(5);
+
+    // Act
+    const second = await createGroup(world, 'c-host', 'host-1', { name: 'another name' });
+
+    // Assess
+    expect(second).toEqual(first);
+    expect(world.store.count('createGroup')).toBe(1);
+  });
+
+  it('gives different hosts of one domain different groups', async () => {
+    // Act
+    const a = await createGroup(world, 'c1', 'host-a');
+    const b = await createGroup(world, 'c2', 'host-b');
+
+    // Assess
+    expect(a.id).not.toBe(b.id);
+  });
+
+  it('binds a reconnected host to its live group and keeps the host node epoch and seq', async () => {
+    // Prepare
+    const group = await createGroup(world, 'c-old', 'host-1');
+    const key = { groupId: group.id, domain: group.domain };
+    await send(world, 'c-old', {
+      action: 'fireEventsByNode', groupId: group.id, domain: DOMAIN, nodeId: 'host-1',
+      events: [{ eventName: 'go', firedAt: '2026-01-05T09:00:00.000Z' }],
+    });
+    const before = world.store.peekNode(key, 'host-1');
+
+    // Act
+    const again = await createGroup(world, 'c-new', 'host-1');
+
+    // Assess
+    expect(again.id).toBe(group.id);
+    const after = world.store.peekNode(key, 'host-1');
+    expect(after).toMatchObject({ connectionId: 'c-new', epoch: before?.epoch, seq: 1 });
+    expect(world.store.peekSubscribers(key).map((s) => s.connectionId)).toEqual(['c-new']);
+    expect(world.store.peekConnection('c-old')).toBeUndefined();
+  });
+
+  it('returns the winner when a racing create took the host record first', async () => {
+    // Prepare: another connection creates the same host's group between this call's read and its write.
+    world.store.beforeNext('createGroup', async () => {
+      await createGroup(world, 'c-racer', 'host-1');
+    });
+
+    // Act
+    const group = await createGroup(world, 'c-host', 'host-1');
+
+    // Assess
+    const groups = await send<Group[]>(world, 'c-any', { action: 'listGroupsByDomain', domain: DOMAIN });
+    expect(groups.map((g) => g.id)).toEqual([group.id]);
+    expect(world.store.peekNode({ groupId: group.id, domain: DOMAIN }, 'host-1')?.connectionId).toBe('c-host');
+  });
+
+  it('creates a new group when the host record outlived its group item', async () => {
+    // Prepare: the group expired and TTL deleted its item, but not yet the host record pointing at it.
+    const old = await createGroup(world, 'c-host', 'host-1', { maxConnectionTimeSeconds: 60 });
+    world.clock.advanceSeconds(61);
+    world.store.ttlDeleteGroupItem({ groupId: old.id, domain: DOMAIN });
+
+    // Act
+    const fresh = await createGroup(world, 'c-host', 'host-1');
+
+    // Assess
+    expect(fresh.id).not.toBe(old.id);
+  });
+
+  it('creates a new group once the host previous group expired', async () => {
+    // Prepare
+    const old = await createGroup(world, 'c-host', 'host-1', { maxConnectionTimeSeconds: 60 });
+    world.clock.advanceSeconds(61);
+
+    // Act
+    const fresh = await createGroup(world, 'c-host', 'host-1');
+
+    // Assess
+    expect(fresh.id).not.toBe(old.id);
+  });
+
+  it('refuses a connection that is already a node of another live group (ValidationError, leave first)', async () => {
+    // Prepare
+    const other = await createGroup(world, 'c-host', 'host-1');
+    await joinGroup(world, 'c-member', other, 'member-1');
+
+    // Act
+    const attempt = createGroup(world, 'c-member', 'host-2');
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ errorType: 'ValidationError', message: expect.stringMatching(/leave it first/) });
+    expect(world.store.count('createGroup')).toBe(1);
+  });
+
+  it('lets a connection create a group once its previous group was dissolved', async () => {
+    // Prepare
+    const old = await createGroup(world, 'c-host', 'host-1');
+    await send(world, 'c-host', { action: 'dissolveGroup', groupId: old.id, domain: DOMAIN, hostId: 'host-1' });
+
+    // Act
+    const fresh = await createGroup(world, 'c-host', 'host-2');
+
+    // Assess
+    expect(fresh.hostId).toBe('host-2');
+  });
+});
+
+describe('listGroupsByDomain', () => {
+  let world: FakeWorld;
+  beforeEach(() => {
+    world = fakeWorld();
+  });
+
+  it('lists the live groups of the domain, oldest first', async () => {
+    // Prepare
+    const a = await createGroup(world, 'c1', 'host-a');
+    world.clock.advance(10);
+    const b = await createGroup(world, 'c2', 'host-b');
+    await createGroup(world, 'c3', 'host-c', { domain: 'other-domain' });
+
+    // Act
+    const groups = await send<Group[]>(world, 'c-any', { action: 'listGroupsByDomain', domain: DOMAIN });
+
+    // Assess
+    expect(groups).toEqual([a, b]);
+  });
+
+  it('returns an empty list for a domain without groups', async () => {
+    // Act
+    const groups = await send(world, 'c-any', { action: 'listGroupsByDomain', domain: 'nobody-here' });
+
+    // Assess
+    expect(groups).toEqual([]);
+  });
+
+  it('leaves out a group past its expiresAt', async () => {
+    // Prepare
+    await createGroup(world, 'c1', 'host-a', { maxConnectionTimeSeconds: 30 });
+    const lasting = await createGroup(world, 'c2', 'host-b');
+    await send(world, 'c2', { action: 'renewHeartbeat', groupId: lasting.id, domain: DOMAIN, hostId: 'host-b' });
+    world.clock.advanceSeconds(31);
+
+    // Act
+    const groups = await send<Group[]>(world, 'c-any', { action: 'listGroupsByDomain', domain: DOMAIN });
+
+    // Assess
+    expect(groups.map((g) => g.id)).toEqual([lasting.id]);
+  });
+
+  it('leaves out a group whose host heartbeat is older than the host TTL', async () => {
+    // Prepare
+    const silent = await createGroup(world, 'c1', 'host-a');
+    const beating = await createGroup(world, 'c2', 'host-b');
+    world.clock.advanceSeconds(100);
+    await send(world, 'c2', { action: 'renewHeartbeat', groupId: beating.id, domain: DOMAIN, hostId: 'host-b' });
+    world.clock.advanceSeconds(51);
+
+    // Act
+    const groups = await send<Group[]>(world, 'c-any', { action: 'listGroupsByDomain', domain: DOMAIN });
+
+    // Assess
+    expect(groups.map((g) => g.id)).toEqual([beating.id]);
+    expect(groups.map((g) => g.id)).not.toContain(silent.id);
+  });
+});

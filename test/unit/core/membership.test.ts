@@ -1,0 +1,213 @@
+import type { Group, LeaveGroupPayload, Node } from '#shared/protocol/types';
+import { fakeWorld, type FakeWorld } from './fakes';
+import { createGroup, DOMAIN, expectErrorType, joinGroup, passTimeWithHostAlive, report, send } from './driver';
+
+describe('joinGroup', () => {
+  let world: FakeWorld;
+  let group: Group;
+  beforeEach(async () => {
+    world = fakeWorld();
+    group = await createGroup(world, 'c-host', 'host');
+  });
+  const key = () => ({ groupId: group.id, domain: group.domain });
+
+  it("returns the Node with the group's expiresAt and the member heartbeat interval", async () => {
+    // Act
+    const node = await joinGroup(world, 'c-1', group, 'member-1');
+
+    // Assess
+    expect(node).toEqual<Node>({
+      id: 'member-1',
+      name: 'member-1',
+      groupId: group.id,
+      domain: DOMAIN,
+      expiresAt: group.expiresAt,
+      heartbeatIntervalSeconds: 120,
+    });
+  });
+
+  it('creates the node with a new epoch, seq 0, no status and the member TTL, and subscribes the connection', async () => {
+    // Act
+    await joinGroup(world, 'c-1', group, 'member-1');
+
+    // Assess
+    const expiresAt = world.clock.now() + 600_000;
+    expect(world.store.peekNode(key(), 'member-1')).toMatchObject({
+      isHost: false, seq: 0, data: {}, statusAt: null, connectionId: 'c-1', expiresAt,
+    });
+    expect(world.store.peekSubscribers(key())).toContainEqual({ connectionId: 'c-1', nodeId: 'member-1', expiresAt });
+  });
+
+  it('answers GroupNotFound for a group that does not exist', async () => {
+    // Act
+    const attempt = joinGroup(world, 'c-1', { ...group, id: 'no-such-group' }, 'member-1');
+
+    // Assess
+    await expectErrorType(attempt, 'GroupNotFound');
+  });
+
+  it('answers GroupNotFound for a group past its expiresAt', async () => {
+    // Prepare
+    const short = await createGroup(world, 'c-host-2', 'host-2', { maxConnectionTimeSeconds: 10 });
+    world.clock.advanceSeconds(11);
+
+    // Act
+    const attempt = joinGroup(world, 'c-1', short, 'member-1');
+
+    // Assess
+    await expectErrorType(attempt, 'GroupNotFound');
+  });
+
+  it('answers GroupNotFound once the host heartbeat is older than the host TTL', async () => {
+    // Prepare
+    world.clock.advanceSeconds(151);
+
+    // Act
+    const attempt = joinGroup(world, 'c-1', group, 'member-1');
+
+    // Assess
+    await expectErrorType(attempt, 'GroupNotFound');
+  });
+
+  it('answers Unauthorized to a connection joining as the host id', async () => {
+    // Act
+    const attempt = joinGroup(world, 'c-intruder', group, 'host');
+
+    // Assess
+    await expectErrorType(attempt, 'Unauthorized');
+    expect(world.store.peekNode(key(), 'host')?.connectionId).toBe('c-host');
+  });
+
+  it('answers a ValidationError to a connection that is a node of another live group', async () => {
+    // Prepare
+    const other = await createGroup(world, 'c-host-2', 'host-2');
+    await joinGroup(world, 'c-1', other, 'member-1');
+
+    // Act
+    const attempt = joinGroup(world, 'c-1', group, 'member-1');
+
+    // Assess
+    await expectErrorType(attempt, 'ValidationError');
+    expect(world.store.peekNode(key(), 'member-1')).toBeUndefined();
+  });
+
+  it('rebinds a live node to a new connection and keeps its epoch, seq and status', async () => {
+    // Prepare
+    await joinGroup(world, 'c-old', group, 'member-1');
+    await report(world, 'c-old', group, 'member-1', { score: '10' });
+    const before = world.store.peekNode(key(), 'member-1');
+
+    // Act
+    await joinGroup(world, 'c-new', group, 'member-1');
+
+    // Assess
+    expect(world.store.peekNode(key(), 'member-1')).toMatchObject({
+      connectionId: 'c-new', epoch: before?.epoch, seq: 1, data: { score: '10' },
+    });
+    const subscribed = world.store.peekSubscribers(key()).map((s) => s.connectionId);
+    expect(subscribed).toContain('c-new');
+    expect(subscribed).not.toContain('c-old');
+    await expectErrorType(report(world, 'c-old', group, 'member-1', { score: '11' }), 'Unauthorized');
+  });
+
+  it('creates an expired node anew: new epoch, seq 0, empty status', async () => {
+    // Prepare
+    await joinGroup(world, 'c-1', group, 'member-1');
+    await report(world, 'c-1', group, 'member-1', { score: '10' });
+    const before = world.store.peekNode(key(), 'member-1');
+    await passTimeWithHostAlive(world, group, 601);
+
+    // Act
+    await joinGroup(world, 'c-2', group, 'member-1');
+
+    // Assess
+    const after = world.store.peekNode(key(), 'member-1');
+    expect(after).toMatchObject({ seq: 0, data: {}, statusAt: null, connectionId: 'c-2' });
+    expect(after?.epoch).not.toBe(before?.epoch);
+  });
+
+  it('retries when a concurrent report changed the node between read and write, keeping that report', async () => {
+    // Prepare
+    await joinGroup(world, 'c-old', group, 'member-1');
+    world.store.beforeNext('putNode', async () => {
+      await report(world, 'c-old', group, 'member-1', { late: 'yes' });
+    });
+
+    // Act
+    await joinGroup(world, 'c-new', group, 'member-1');
+
+    // Assess
+    expect(world.store.peekNode(key(), 'member-1')).toMatchObject({ connectionId: 'c-new', seq: 1, data: { late: 'yes' } });
+  });
+});
+
+describe('leaveGroup', () => {
+  let world: FakeWorld;
+  let group: Group;
+  beforeEach(async () => {
+    world = fakeWorld();
+    group = await createGroup(world, 'c-host', 'host');
+    await joinGroup(world, 'c-1', group, 'member-1');
+  });
+  const leave = (connectionId: string, nodeId: string, groupId = group.id) =>
+    send<LeaveGroupPayload>(world, connectionId, { action: 'leaveGroup', groupId, domain: DOMAIN, nodeId });
+
+  it('removes the node, its status (Japanese keys too), its subscription and its connection record', async () => {
+    // Prepare
+    await report(world, 'c-1', group, 'member-1', { 'スコア': '十', '名前': 'たろう' });
+
+    // Act
+    const result = await leave('c-1', 'member-1');
+
+    // Assess
+    expect(result).toEqual({ peerId: 'member-1', groupId: group.id, domain: DOMAIN, message: expect.any(String) });
+    const key = { groupId: group.id, domain: DOMAIN };
+    expect(world.store.peekNode(key, 'member-1')).toBeUndefined();
+    expect(world.store.peekSubscribers(key).map((s) => s.connectionId)).toEqual(['c-host']);
+    expect(world.store.peekConnection('c-1')).toBeUndefined();
+    const status = await send(world, 'c-host', { action: 'getNodeStatus', nodeId: 'member-1' });
+    expect(status).toBeNull();
+  });
+
+  it('answers GroupNotFound for a missing group', async () => {
+    await expectErrorType(leave('c-1', 'member-1', 'no-such-group'), 'GroupNotFound');
+  });
+
+  it('answers NodeNotFound for a node not in the group', async () => {
+    await expectErrorType(leave('c-1', 'member-9'), 'NodeNotFound');
+  });
+
+  it('answers NodeNotFound for a member whose heartbeat TTL ran out', async () => {
+    // Prepare
+    await passTimeWithHostAlive(world, group, 601);
+
+    // Act / Assess
+    await expectErrorType(leave('c-1', 'member-1'), 'NodeNotFound');
+  });
+
+  it('answers Unauthorized when the connection is not that node', async () => {
+    // Prepare
+    await joinGroup(world, 'c-2', group, 'member-2');
+
+    // Act / Assess
+    await expectErrorType(leave('c-2', 'member-1'), 'Unauthorized');
+    expect(world.store.peekNode({ groupId: group.id, domain: DOMAIN }, 'member-1')).toBeDefined();
+  });
+
+  it('refuses the host with a ValidationError: the host dissolves instead', async () => {
+    await expectErrorType(leave('c-host', 'host'), 'ValidationError');
+    expect(world.store.peekNode({ groupId: group.id, domain: DOMAIN }, 'host')).toBeDefined();
+  });
+
+  it('frees the connection to join another group', async () => {
+    // Prepare
+    const other = await createGroup(world, 'c-host-2', 'host-2');
+    await leave('c-1', 'member-1');
+
+    // Act
+    const node = await joinGroup(world, 'c-1', other, 'member-1');
+
+    // Assess
+    expect(node.groupId).toBe(other.id);
+  });
+});

@@ -1,0 +1,183 @@
+import { BatchGetCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { groupItem, nodeItem } from '#shared/adapters/dynamodb/keys';
+import type { WebSocketEvent } from '#shared/lambda/events';
+import { INTERNAL_ERROR_MESSAGE } from '#shared/lambda/ws-reply';
+import type { ErrorReply, Push, ResultReply } from '#shared/protocol/messages';
+import { captureLogs, fixture, lambdaContext, setHandlerEnv } from './support';
+
+type RequestModule = typeof import('#handlers/request');
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const sns = mockClient(SNSClient);
+const CONNECTION = 'R2d2CdyqEFAAcYg=';
+const key = { groupId: '0b4f5d1e-6a43-4f7e-9c1d-2f3a4b5c6d7e', domain: 'example.org' };
+
+let handler: RequestModule['handler'];
+let logs: ReturnType<typeof captureLogs>;
+
+beforeAll(() => {
+  setHandlerEnv();
+  // Loaded after the env is set: the module builds its clients and settings at load.
+  ({ handler } = require('#handlers/request') as RequestModule);
+});
+
+beforeEach(() => {
+  logs = captureLogs();
+});
+
+afterEach(() => {
+  logs.restore();
+  ddb.reset();
+  sns.reset();
+});
+
+/** The message fixture (as API Gateway sends it) with another body. */
+function message(body: string | undefined): WebSocketEvent {
+  const event = fixture<WebSocketEvent>('message.json');
+  event.body = body;
+  return event;
+}
+
+async function send(event: WebSocketEvent): Promise<{ statusCode: number; reply: ResultReply | ErrorReply; body: string }> {
+  const response = await handler(event, lambdaContext('mesh-request'));
+  return { statusCode: response.statusCode, reply: JSON.parse(response.body), body: response.body };
+}
+
+describe('request handler: bad requests get an error reply and the connection stays open', () => {
+  it('answers malformed JSON with a ValidationError (status 200) and touches nothing', async () => {
+    const { statusCode, reply } = await send(message('{"action": "joinGroup",'));
+
+    expect(statusCode).toBe(200);
+    expect(reply).toEqual({ type: 'error', errorType: 'ValidationError', message: 'message is not valid JSON' });
+    expect(ddb.calls()).toHaveLength(0);
+    expect(sns.calls()).toHaveLength(0);
+  });
+
+  it('answers an unknown action with a ValidationError echoing the action and requestId', async () => {
+    const { statusCode, reply } = await send(message(JSON.stringify({ action: 'fly', requestId: 'r-9' })));
+
+    expect(statusCode).toBe(200);
+    expect(reply).toEqual({
+      type: 'error',
+      action: 'fly',
+      requestId: 'r-9',
+      errorType: 'ValidationError',
+      message: 'unknown action: fly',
+    });
+  });
+
+  it('answers missing or mistyped fields with a ValidationError naming them', async () => {
+    const body = JSON.stringify({ action: 'joinGroup', requestId: 'r-2', groupId: key.groupId, domain: 42 });
+
+    const { reply } = await send(message(body));
+
+    expect(reply).toMatchObject({ type: 'error', action: 'joinGroup', requestId: 'r-2', errorType: 'ValidationError' });
+    expect((reply as ErrorReply).message).toContain('domain');
+    expect((reply as ErrorReply).message).toContain('nodeId');
+    expect(ddb.calls()).toHaveLength(0);
+  });
+
+  it('answers an empty body with a ValidationError', async () => {
+    const { reply } = await send(message(undefined));
+
+    expect(reply).toMatchObject({ type: 'error', errorType: 'ValidationError', message: 'message body is empty' });
+  });
+});
+
+describe('request handler: results', () => {
+  it('answers createDomain with the caller source IP from requestContext.identity, echoing requestId', async () => {
+    const { statusCode, reply } = await send(message(JSON.stringify({ action: 'createDomain', requestId: 'r-1' })));
+
+    expect(statusCode).toBe(200);
+    expect(reply).toEqual({ type: 'result', action: 'createDomain', requestId: 'r-1', data: '203.0.113.7' });
+  });
+
+  it('decodes a base64 body', async () => {
+    const event = message(Buffer.from(JSON.stringify({ action: 'createDomain' })).toString('base64'));
+    event.isBase64Encoded = true;
+
+    const { reply } = await send(event);
+
+    expect(reply).toEqual({ type: 'result', action: 'createDomain', data: '203.0.113.7' });
+  });
+
+  it('runs a report with one BatchGetItem, one UpdateItem and one PublishBatch', async () => {
+    const now = Date.now();
+    const group = { ...key, name: 'g', hostId: 'host', createdAt: now, expiresAt: now + 600_000, heartbeatAt: now, useWebSocket: true };
+    const node = {
+      ...key,
+      nodeId: 'node-1',
+      name: 'node-1',
+      isHost: false,
+      epoch: 'ep-1',
+      seq: 6,
+      connectionId: CONNECTION,
+      joinedAt: now,
+      expiresAt: now + 600_000,
+      data: {},
+      statusAt: null,
+    };
+    ddb.on(BatchGetCommand).resolves({ Responses: { 'mesh-test': [groupItem(group), nodeItem(node)] } });
+    ddb.on(UpdateCommand).resolves({ Attributes: { seq: 7 } });
+    sns.on(PublishBatchCommand).resolves({ Failed: [] });
+
+    const { reply } = await send(fixture<WebSocketEvent>('message.json'));
+
+    expect(reply).toMatchObject({ type: 'result', action: 'reportDataByNode', requestId: 'r-1' });
+    expect(ddb.calls().map((call) => (call.args[0] as object).constructor.name)).toEqual(['BatchGetCommand', 'UpdateCommand']);
+    const entries = sns.commandCalls(PublishBatchCommand)[0].args[0].input.PublishBatchRequestEntries!;
+    expect(entries).toHaveLength(1);
+    const push = JSON.parse(entries[0].Message!) as Push;
+    expect(push).toMatchObject({ type: 'message', ...key, from: 'node-1', epoch: 'ep-1', seq: 7 });
+    expect('nodeStatus' in push && push.nodeStatus.data).toEqual([{ key: '温度', value: '21.5' }]);
+  });
+});
+
+describe('request handler: errors', () => {
+  it('turns a MeshError into its own error reply', async () => {
+    ddb.on(BatchGetCommand).resolves({ Responses: { 'mesh-test': [] } });
+
+    const { reply } = await send(fixture<WebSocketEvent>('message.json'));
+
+    expect(reply).toMatchObject({ type: 'error', action: 'reportDataByNode', requestId: 'r-1', errorType: 'GroupNotFound' });
+    expect(sns.calls()).toHaveLength(0);
+  });
+
+  it('turns an unexpected failure into InternalError without detail, and logs the detail', async () => {
+    ddb.on(BatchGetCommand).rejects(new Error('connect ECONNREFUSED 127.0.0.1:8000'));
+
+    const { statusCode, reply, body } = await send(fixture<WebSocketEvent>('message.json'));
+
+    expect(statusCode).toBe(200);
+    expect(reply).toEqual({
+      type: 'error',
+      action: 'reportDataByNode',
+      requestId: 'r-1',
+      errorType: 'InternalError',
+      message: INTERNAL_ERROR_MESSAGE,
+    });
+    expect(body).not.toContain('ECONNREFUSED');
+    expect(body).not.toContain('stack');
+    expect(body).not.toMatch(/\bat \S+ \(/);
+    const logged = logs.lines().find((line) => line.level === 'ERROR');
+    expect(logged).toMatchObject({ message: 'request failed', action: 'reportDataByNode', requestId: 'r-1', connectionId: CONNECTION });
+    expect(JSON.stringify(logged)).toContain('ECONNREFUSED');
+    expect((logged?.error as { stack?: string }).stack).toContain('Error: connect ECONNREFUSED');
+  });
+});
+
+describe('request handler configuration', () => {
+  it('fails at load when the table name is not set', () => {
+    const saved = process.env.MESH_TABLE_NAME;
+    delete process.env.MESH_TABLE_NAME;
+    try {
+      jest.isolateModules(() => {
+        expect(() => require('#handlers/request')).toThrow('MESH_TABLE_NAME is not set');
+      });
+    } finally {
+      process.env.MESH_TABLE_NAME = saved;
+    }
+  });
+});

@@ -1,0 +1,154 @@
+/**
+ * startStack wires the parts as AWS does, through the real SDK clients, with a
+ * real DynamoDB Local: a message reaches the request handler, which writes to
+ * DynamoDB and publishes to SNS; the fan-out handler posts back through the
+ * Management API; the stats count each call. Small handlers stand in for the
+ * mesh's own so this proves the wiring alone.
+ */
+import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import {
+  DeleteItemCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { SNSEvent } from 'aws-lambda';
+import WebSocket from 'ws';
+import { silentLog } from '#local/log';
+import { type Stack, type StackHandlers, startStack } from '#local/stack';
+import type { StatsSnapshot } from '#local/stats';
+
+jest.setTimeout(90_000);
+
+/** Clients built on first use, after startStack has set the env vars, as a handler's module scope would. */
+const clients = {
+  dynamodb: undefined as DynamoDBClient | undefined,
+  sns: undefined as SNSClient | undefined,
+  management: undefined as ApiGatewayManagementApiClient | undefined,
+};
+const dynamodb = () => (clients.dynamodb ??= new DynamoDBClient({}));
+const sns = () => (clients.sns ??= new SNSClient({}));
+const management = () =>
+  (clients.management ??= new ApiGatewayManagementApiClient({ endpoint: process.env.MESH_MANAGEMENT_ENDPOINT }));
+
+const handlers: StackHandlers = {
+  connect: async () => ({ statusCode: 200 }),
+  disconnect: async (event) => {
+    await dynamodb().send(
+      new DeleteItemCommand({
+        TableName: process.env.MESH_TABLE_NAME,
+        Key: { pk: { S: `C#${event.requestContext.connectionId}` }, sk: { S: 'CONN' } },
+      }),
+    );
+  },
+  request: async (event) => {
+    const { connectionId } = event.requestContext;
+    await dynamodb().send(
+      new PutItemCommand({
+        TableName: process.env.MESH_TABLE_NAME,
+        Item: { pk: { S: `C#${connectionId}` }, sk: { S: 'CONN' }, body: { S: event.body } },
+      }),
+    );
+    await sns().send(
+      new PublishCommand({ TopicArn: process.env.MESH_TOPIC_ARN, Message: JSON.stringify({ to: connectionId, body: event.body }) }),
+    );
+    return { statusCode: 200, body: JSON.stringify({ type: 'result', stored: true }) };
+  },
+  fanout: async (event: SNSEvent) => {
+    for (const record of event.Records) {
+      const { to, body } = JSON.parse(record.Sns.Message);
+      await management().send(new PostToConnectionCommand({ ConnectionId: to, Data: `push:${body}` }));
+    }
+  },
+};
+
+let stack: Stack;
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  stack = await startStack({ handlers, wsPort: 0, tableName: 'mesh_stack_test', log: silentLog });
+});
+
+afterAll(async () => {
+  Object.values(clients).forEach((client) => client?.destroy());
+  await stack?.stop();
+  process.env = savedEnv;
+});
+
+async function stats(): Promise<StatsSnapshot> {
+  return (await (await fetch(stack.statsUrl)).json()) as StatsSnapshot;
+}
+
+test('the handlers get the env vars that point their SDK clients at the stack', () => {
+  expect(process.env).toMatchObject({
+    MESH_TABLE_NAME: 'mesh_stack_test',
+    MESH_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:mesh-local',
+    MESH_MANAGEMENT_ENDPOINT: stack.managementUrl,
+    AWS_ENDPOINT_URL_DYNAMODB: stack.dynamodbProxyUrl,
+    AWS_ENDPOINT_URL_SNS: stack.snsUrl,
+    AWS_REGION: 'us-east-1',
+  });
+  expect(stack.managementUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/local$/);
+});
+
+test('the table exists in DynamoDB Local with TTL on the ttl attribute', async () => {
+  const admin = new DynamoDBClient({ endpoint: stack.dynamodbUrl });
+  try {
+    expect((await admin.send(new ListTablesCommand({}))).TableNames).toContain('mesh_stack_test');
+    const ttl = await admin.send(new DescribeTimeToLiveCommand({ TableName: 'mesh_stack_test' }));
+    expect(ttl.TimeToLiveDescription).toEqual({ TimeToLiveStatus: 'ENABLED', AttributeName: 'ttl' });
+  } finally {
+    admin.destroy();
+  }
+});
+
+test('a message runs request (DynamoDB + SNS), the reply comes back, and fanout pushes through the Management API', async () => {
+  await fetch(`${stack.statsUrl}/reset`, { method: 'POST' });
+  const ws = new WebSocket(stack.wsUrl);
+  const received: string[] = [];
+  ws.on('message', (data) => received.push(data.toString()));
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+
+  ws.send('{"action":"createGroup","name":"g"}');
+  while (received.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+  await stack.sns.drain();
+  ws.close();
+  while (stack.stats.counters.lambda.disconnect?.invocations !== 1) await new Promise((resolve) => setTimeout(resolve, 10));
+
+  expect(received.sort()).toEqual(['push:{"action":"createGroup","name":"g"}', '{"type":"result","stored":true}']);
+  const counted = await stats();
+  expect(counted.dynamodb.byOperation).toEqual({ PutItem: 1, DeleteItem: 1 });
+  expect(counted.sns.publish).toEqual({ calls: 1, entries: 1 });
+  expect(counted.sns.deliveries).toBe(1);
+  expect(counted.management.postToConnection).toMatchObject({ calls: 1, gone: 0 });
+  expect(Object.fromEntries(Object.entries(counted.lambda).map(([name, fn]) => [name, [fn.invocations, fn.errors]]))).toEqual({
+    connect: [1, 0],
+    request: [1, 0],
+    fanout: [1, 0],
+    disconnect: [1, 0],
+  });
+  expect(counted.ws).toMatchObject({ framesIn: 1, framesOut: 2, connectionsTotal: 1, connectionsCurrent: 0 });
+});
+
+test('a second stack shares the engine through dynamodbEndpoint with its own table, and stopping it leaves the engine up', async () => {
+  const trivial: StackHandlers = { connect: async () => ({}), disconnect: async () => {}, request: async () => ({}), fanout: async () => {} };
+  const second = await startStack({
+    handlers: trivial,
+    wsPort: 0,
+    tableName: 'mesh_stack_test_second',
+    dynamodbEndpoint: stack.dynamodbUrl,
+    log: silentLog,
+  });
+  await second.stop();
+  const admin = new DynamoDBClient({ endpoint: stack.dynamodbUrl });
+  try {
+    expect(second.dynamodbUrl).toBe(stack.dynamodbUrl);
+    expect((await admin.send(new ListTablesCommand({}))).TableNames).toEqual(
+      expect.arrayContaining(['mesh_stack_test', 'mesh_stack_test_second']),
+    );
+  } finally {
+    admin.destroy();
+  }
+});
