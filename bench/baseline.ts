@@ -116,6 +116,11 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.on('disconnect', stop);
+  // Spawned through the tsx CLI: if the bench dies without stopping us, we are re-parented; go too.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop();
+  }, 1000).unref();
 }
 
 if (process.argv[1] && /baseline\.ts$/.test(process.argv[1])) {

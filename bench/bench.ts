@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Histogram } from 'hdr-histogram-js';
-import { type CostSheet, type Traffic, appsyncCost, formatCost, meshCost, modelledCalls } from './cost-model';
+import { type CostSheet, type Traffic, appsyncCost, formatCost, meshCost, modelledCalls, scaleTraffic, scaleWindow } from './cost-model';
 import type { GroupPlan } from './drivers/types';
 import type { LoadProfile, PhaseResult, TargetKind } from './ipc';
 import { type LatencySummary, addCounts, emptyCounts, mergeHistograms, summarize } from './ledger';
@@ -88,9 +88,16 @@ export interface BenchResult {
   maxCleanMultiplier: number;
   steps: Omit<PhaseSummary, 'calls'>[];
   baselineSteps: Omit<PhaseSummary, 'calls'>[];
-  callsPerInboundMessage: ReturnType<typeof perInboundMessage> & { counted: boolean };
+  /** Counted in a clean phase (`fromMultiplier`) and scaled to the base load; modelled when no phase was clean. */
+  callsPerInboundMessage: ReturnType<typeof perInboundMessage> & { counted: boolean; fromMultiplier: number | null };
+  /** The calls the cost is computed from (see callsPerInboundMessage). */
   calls: WindowCalls;
+  /** What the stack actually did during the base window (diagnosis when it was not clean). */
+  baseCalls: WindowCalls | null;
+  /** At the base phase's load. */
   costPerHourUSD: { mesh: number; appsync: number; ratio: number };
+  /** The same calls per message at the Mesh v2 profile (×1). */
+  costPerHourUSDAtProfile: { mesh: number; appsync: number };
   cost: { traffic: Traffic; mesh: CostSheet; appsync: CostSheet; lambdaMemoryMb: Record<string, number> };
   /** Latency CDF points [ms, fraction] for the picture. */
   cdf: { mesh: [number, number][]; baseline: [number, number][] };
@@ -166,6 +173,7 @@ class TargetRun {
 
   async phase(multiplier: number, measuredSeconds: number, profile: LoadProfile): Promise<{ summary: PhaseSummary; histogram: Histogram }> {
     const phase = ++this.phaseNo;
+    if (this.statsUrl) await this.settle(`[${this.kind} ×${multiplier}]`);
     const warmupMs = this.options.warmup * 1000;
     const measureMs = measuredSeconds * 1000;
     const startAt = Date.now() + 300;
@@ -280,10 +288,34 @@ class TargetRun {
     return { summary, histogram };
   }
 
+  /**
+   * Waits until the stack has worked off what the previous phase left queued
+   * (its call counters stop moving), so one phase's backlog does not land in
+   * the next one's window. Gives up after five minutes.
+   */
+  private async settle(what: string): Promise<void> {
+    const activity = async () => {
+      const s = await readStats(this.statsUrl!);
+      return s.dynamodb.total + s.management.postToConnection.calls + s.sns.deliveries;
+    };
+    const started = Date.now();
+    let last = await activity();
+    let quiet = 0;
+    while (quiet < 2 && Date.now() - started < 300_000) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const now = await activity();
+      // Heartbeats of 400 idle nodes make a few calls a second; more is a backlog.
+      quiet = now - last <= 5 ? quiet + 1 : 0;
+      last = now;
+      if (quiet === 0 && Date.now() - started > 3000) this.io.progress(`${what} waiting for the stack to drain its backlog (${((Date.now() - started) / 1000).toFixed(0)} s)`, false);
+    }
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.workers.map((worker) => worker.close()));
   }
 }
+
 
 function cpuBusyPct(before: os.CpuInfo[], after: os.CpuInfo[]): number {
   let busy = 0;
@@ -318,27 +350,59 @@ function diffTimings(before: StackTimings, after: StackTimings, windowMs: number
   return { calls, eventLoop: after.eventLoop, stackCpuPct: Math.round((cpuMs / windowMs) * 1000) / 10 };
 }
 
+/** The same calls at `factor` times the rate, over `seconds`. */
+function scaleCalls(calls: WindowCalls, factor: number, seconds: number): WindowCalls {
+  const scaled = scaleWindow(calls, (factor * seconds) / calls.seconds);
+  const whole = (n: number) => Math.round(n);
+  return {
+    ...scaled,
+    seconds,
+    dynamodbByOperation: Object.fromEntries(Object.entries(scaled.dynamodbByOperation).map(([op, n]) => [op, whole(n)])),
+  };
+}
+
 const strip = <T extends { calls?: unknown }>(phase: T): Omit<T, 'calls'> => {
   const { calls: _calls, ...rest } = phase;
   return rest;
 };
 
 /** Runs base phase and steps on one target; returns every phase and the base phase's histogram. */
+/**
+ * Runs the base phase, then steps: up (×2, ×4, …) while clean, or, when the
+ * base phase is not clean, down (×½, ×¼, … to 1/64 of it) until one is, so the
+ * result still says how much of the profile this machine carries.
+ */
 async function drive(run: TargetRun, options: BenchOptions, profile: LoadProfile, multipliers?: number[]) {
   const phases: PhaseSummary[] = [];
   const base = await run.phase(options.multiplier, options.duration, profile);
   phases.push(base.summary);
+  const step = async (m: number) => {
+    const result = await run.phase(m, options.stepDuration, profile);
+    phases.push(result.summary);
+    result.histogram.destroy();
+    return result.summary.clean;
+  };
   if (multipliers) {
-    for (const m of multipliers) phases.push((await run.phase(m, options.stepDuration, profile)).summary);
+    for (const m of multipliers) await step(m);
   } else if (options.step && base.summary.clean) {
-    for (let m = options.multiplier * 2; m <= options.maxMultiplier; m *= 2) {
-      const step = await run.phase(m, options.stepDuration, profile);
-      phases.push(step.summary);
-      step.histogram.destroy();
-      if (!step.summary.clean) break;
-    }
+    for (let m = options.multiplier * 2; m <= options.maxMultiplier; m *= 2) if (!(await step(m))) break;
+  } else if (options.step) {
+    for (let m = options.multiplier / 2; m >= options.multiplier / 64; m /= 2) if (await step(m)) break;
   }
   return { phases, baseHistogram: base.histogram };
+}
+
+/** The highest multiplier that was clean, counting up from the base (or the clean one found below it). */
+export function highestClean(phases: { multiplier: number; clean: boolean }[]): number {
+  const [base, ...steps] = phases;
+  if (!base) return 0;
+  if (!base.clean) return Math.max(0, ...steps.filter((p) => p.clean).map((p) => p.multiplier));
+  let highest = base.multiplier;
+  for (const p of steps) {
+    if (!p.clean || p.multiplier < highest) break;
+    highest = p.multiplier;
+  }
+  return highest;
 }
 
 export async function runBench(options: BenchOptions, io: BenchIo = consoleIo): Promise<BenchResult> {
@@ -356,6 +420,7 @@ export async function runBench(options: BenchOptions, io: BenchIo = consoleIo): 
     let wsUrl = options.url;
     let statsUrl = options.statsUrl;
     let timingsUrl: string | undefined;
+    let stackChild: Child<unknown> | undefined;
     if (!wsUrl) {
       const started = Date.now();
       const stack = await spawnReady<{ wsUrl: string; statsUrl: string; timingsUrl?: string }>(
@@ -365,6 +430,7 @@ export async function runBench(options: BenchOptions, io: BenchIo = consoleIo): 
         { MESH_WS_PORT: '0', MESH_TABLE_NAME: `bench-${runId}` },
       );
       children.push(stack);
+      stackChild = stack;
       wsUrl = stack.ready.wsUrl;
       statsUrl = stack.ready.statsUrl;
       timingsUrl = stack.ready.timingsUrl;
@@ -381,8 +447,7 @@ export async function runBench(options: BenchOptions, io: BenchIo = consoleIo): 
     const meshRun = await drive(mesh, options, profile);
     await mesh.close();
     // A stack still working off a backlog would take the baseline's CPU: stop it first.
-    const stack = children.shift();
-    if (!options.url) await stack?.stop();
+    await stackChild?.stop();
 
     let baselineRun: Awaited<ReturnType<typeof drive>> | undefined;
     if (relay) {
@@ -415,11 +480,7 @@ async function assemble(
 ): Promise<BenchResult> {
   const base = meshRun.phases[0];
   const baseBaseline = baselineRun?.phases[0];
-  let maxCleanMultiplier = 0;
-  for (const phase of meshRun.phases) {
-    if (!phase.clean) break;
-    maxCleanMultiplier = phase.multiplier;
-  }
+  const maxCleanMultiplier = highestClean(meshRun.phases);
   const traffic: Traffic = {
     seconds: base.measuredSeconds,
     connections: options.groups * options.nodes,
@@ -427,10 +488,22 @@ async function assemble(
     statusReports: base.statusReports,
     eventBatches: base.eventBatches,
   };
-  const calls = base.calls ?? modelledCalls(traffic);
+  // Price the profile's traffic with the calls per message of a clean phase (the
+  // base one, else the highest clean step, scaled to the base's message rate):
+  // a collapsed phase's counts and durations describe its queues, not the design.
+  const rate = (p: PhaseSummary) => (p.statusReports + p.eventBatches) / p.measuredSeconds;
+  const cleanCounted = meshRun.phases.filter((p) => p.clean && p.calls).sort((a, b) => b.multiplier - a.multiplier);
+  const costPhase = base.clean && base.calls ? base : cleanCounted[0];
+  const calls = costPhase?.calls
+    ? scaleCalls(costPhase.calls, rate(base) / Math.max(rate(costPhase), Number.EPSILON), base.measuredSeconds)
+    : modelledCalls(traffic);
   const memory = await lambdaMemoryMb();
   const meshSheet = meshCost(calls, traffic, memory);
   const appsyncSheet = appsyncCost(traffic);
+  // The same design at the Mesh v2 profile itself (×1): calls scale with messages.
+  const toProfile = 1 / options.multiplier;
+  const meshAtProfile = meshCost(scaleWindow(calls, toProfile), traffic, memory).usdPerHour;
+  const appsyncAtProfile = appsyncCost(scaleTraffic(traffic, toProfile)).usdPerHour;
   const round = (n: number, digits = 4) => Math.round(n * 10 ** digits) / 10 ** digits;
   return {
     version: 1,
@@ -474,13 +547,19 @@ async function assemble(
     maxCleanMultiplier,
     steps: meshRun.phases.map(strip),
     baselineSteps: (baselineRun?.phases ?? []).map(strip),
-    callsPerInboundMessage: { ...perInboundMessage(calls), counted: base.calls !== undefined },
+    callsPerInboundMessage: {
+      ...perInboundMessage(calls),
+      counted: costPhase !== undefined,
+      fromMultiplier: costPhase?.multiplier ?? null,
+    },
     calls,
+    baseCalls: base.calls ?? null,
     costPerHourUSD: {
       mesh: round(meshSheet.usdPerHour),
       appsync: round(appsyncSheet.usdPerHour),
       ratio: round(appsyncSheet.usdPerHour / Math.max(meshSheet.usdPerHour, Number.EPSILON), 2),
     },
+    costPerHourUSDAtProfile: { mesh: round(meshAtProfile), appsync: round(appsyncAtProfile) },
     cost: { traffic, mesh: meshSheet, appsync: appsyncSheet, lambdaMemoryMb: memory },
     cdf: { mesh: cdfOf(meshRun.baseHistogram), baseline: baselineRun ? cdfOf(baselineRun.baseHistogram) : [] },
   };
@@ -542,12 +621,13 @@ export function summaryText(result: BenchResult, outDir: string): string {
             .map(([name, t]) => `  ${name.padEnd(28)} ${String(t.calls).padStart(7)} calls  mean ${t.meanMs} ms`),
         ]
       : []),
-    `calls per inbound message (${c.counted ? `counted over ${c.inboundMessages} inbound messages` : 'modelled, no stats endpoint'}): ` +
+    `calls per inbound message (${c.counted ? `counted in the clean ×${c.fromMultiplier} phase, scaled to ×${result.profile.multiplier}` : 'modelled: no clean phase with stats'}): ` +
       `DynamoDB read ${c.dynamodbRead}, write ${c.dynamodbWrite}, SNS publish ${c.snsPublish}, PostToConnection ${c.postToConnection}, Lambda ${c.lambdaInvocations}, bytes in ${c.bytesIn} / out ${c.bytesOut}`,
     `  DynamoDB by operation: ${Object.entries(c.dynamodbByOperation).map(([op, n]) => `${op} ${n}`).join(', ')}`,
     '',
     `Cost per hour at this load (${result.cost.traffic.statusReports + result.cost.traffic.eventBatches} messages in ${result.cost.traffic.seconds} s):`,
     formatCost(result.cost.mesh, result.cost.appsync),
+    `At the Mesh v2 profile (×1, 170 messages/s): mesh $${result.costPerHourUSDAtProfile.mesh}/h, AppSync $${result.costPerHourUSDAtProfile.appsync}/h.`,
     '',
     `wrote ${path.join(outDir, 'latest.json')} and ${path.join(outDir, 'latest.svg')}`,
   ];

@@ -149,6 +149,33 @@ export function formatCost(mesh: CostSheet, appsync: CostSheet): string {
   ].join('\n');
 }
 
+/** The same traffic and calls at `factor` times the message rate (calls scale linearly with messages). */
+export function scaleTraffic(traffic: Traffic, factor: number): Traffic {
+  return {
+    ...traffic,
+    statusReports: traffic.statusReports * factor,
+    eventBatches: traffic.eventBatches * factor,
+  };
+}
+
+export function scaleWindow(calls: WindowCalls, factor: number): WindowCalls {
+  const x = (n: number) => n * factor;
+  return {
+    ...calls,
+    dynamodbByOperation: Object.fromEntries(Object.entries(calls.dynamodbByOperation).map(([op, n]) => [op, x(n)])),
+    dynamodbRead: x(calls.dynamodbRead),
+    dynamodbWrite: x(calls.dynamodbWrite),
+    snsPublishRequests: x(calls.snsPublishRequests),
+    snsPublishedMessages: x(calls.snsPublishedMessages),
+    snsDeliveries: x(calls.snsDeliveries),
+    postToConnection: x(calls.postToConnection),
+    postToConnectionGone: x(calls.postToConnectionGone),
+    lambda: Object.fromEntries(Object.entries(calls.lambda).map(([name, fn]) => [name, { ...fn, invocations: x(fn.invocations) }])),
+    lambdaInvocations: x(calls.lambdaInvocations),
+    ws: { ...calls.ws, framesIn: x(calls.ws.framesIn), bytesIn: x(calls.ws.bytesIn), framesOut: x(calls.ws.framesOut), bytesOut: x(calls.ws.bytesOut) },
+  };
+}
+
 /**
  * The calls the design makes for `traffic` when they cannot be counted (a
  * deployed stage has no stats endpoint; `npm run cost` before any bench run):

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchResult } from './bench';
-import { type Traffic, appsyncCost, formatCost, meshCost, modelledCalls } from './cost-model';
+import { type Traffic, appsyncCost, formatCost, meshCost, modelledCalls, scaleTraffic, scaleWindow } from './cost-model';
 import { lambdaMemoryMb } from './prices';
 import { REPO_ROOT } from './processes';
 
@@ -26,6 +26,14 @@ async function main(): Promise<void> {
         `calls ${result.callsPerInboundMessage.counted ? 'counted by the local stack' : 'modelled'}.`,
     );
     console.log(formatCost(meshCost(result.calls, traffic, memory), appsyncCost(traffic)));
+    const toProfile = 1 / result.profile.multiplier;
+    if (toProfile !== 1) {
+      console.log(`\nThe same calls per message at the Mesh v2 profile (×1, ${traffic.connections} connections):`);
+      console.log(
+        formatCost(meshCost(scaleWindow(result.calls, toProfile), traffic, memory), appsyncCost(scaleTraffic(traffic, toProfile)))
+          .split('\nPrices')[0],
+      );
+    }
     return;
   }
   const traffic: Traffic = { seconds: 1, connections: 400, membersPerGroup: 40, statusReports: 150, eventBatches: 20 };

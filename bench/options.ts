@@ -105,9 +105,10 @@ export function parseArgs(argv: string[]): BenchOptions {
 }
 
 /**
- * Load workers: whole groups per worker. On 2 cores the stack, DynamoDB Local
- * and the load share the CPU; one worker per 5 groups (at most 2) measured best
- * here (docs/performance.md).
+ * Load workers: whole groups per worker, one per 5 groups, at most 2. On 2
+ * cores the stack and DynamoDB Local need the CPU more than the load does (a
+ * worker of 200 nodes stayed well under a core in the clean phases); more
+ * workers only add processes competing for it. Override with --workers.
  */
 export function workerCount(options: BenchOptions): number {
   if (options.workers > 0) return Math.min(options.workers, options.groups);

@@ -37,8 +37,10 @@ const num = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '0');
 
 function niceLogTicks(min: number, max: number): number[] {
   const ticks: number[] = [];
+  // 1-2-5 steps over a few decades; powers of ten only over many.
+  const steps = Math.log10(max / min) > 4 ? [1] : [1, 2, 5];
   for (let decade = Math.floor(Math.log10(min)); decade <= Math.ceil(Math.log10(max)); decade++) {
-    for (const m of [1, 2, 5]) {
+    for (const m of steps) {
       const v = m * 10 ** decade;
       if (v >= min && v <= max) ticks.push(v);
     }
@@ -71,7 +73,7 @@ function cdfPanel(picture: Picture): string[] {
     out.push(`<line x1="${num(x(t))}" y1="${top}" x2="${num(x(t))}" y2="${top + height}" class="grid"/>`);
     out.push(`<text x="${num(x(t))}" y="${top + height + 16}" class="tick" text-anchor="middle">${label(t)}</text>`);
   }
-  for (const f of [0, 0.25, 0.5, 0.75, 0.9, 0.99, 1]) {
+  for (const f of [0, 0.25, 0.5, 0.75, 0.9, 1]) {
     out.push(`<line x1="${left}" y1="${num(y(f))}" x2="${left + width}" y2="${num(y(f))}" class="grid"/>`);
     out.push(`<text x="${left - 6}" y="${num(y(f) + 4)}" class="tick" text-anchor="end">${f * 100}%</text>`);
   }
@@ -79,14 +81,19 @@ function cdfPanel(picture: Picture): string[] {
   if (picture.p99BoundMs) {
     const bx = num(x(picture.p99BoundMs));
     out.push(`<line x1="${bx}" y1="${top}" x2="${bx}" y2="${top + height}" class="bound"/>`);
-    out.push(`<text x="${bx}" y="${top + 12}" class="tick" text-anchor="end">p99 bound ${picture.p99BoundMs} ms </text>`);
+    out.push(`<text x="${bx}" y="${top + height / 2}" class="tick" text-anchor="end" transform="rotate(-90 ${bx} ${top + height / 2})" dy="-4">p99 bound ${picture.p99BoundMs} ms</text>`);
   }
   picture.cdf.forEach((series, i) => {
     if (series.points.length === 0) return;
     const d = series.points.map(([ms, f], j) => `${j === 0 ? 'M' : 'L'}${num(x(ms))},${num(y(f))}`).join(' ');
     out.push(`<path d="${d}" fill="none" stroke="${series.color}" stroke-width="2"/>`);
-    out.push(`<rect x="${left + 10}" y="${top + 10 + i * 18}" width="14" height="4" fill="${series.color}"/>`);
-    out.push(`<text x="${left + 30}" y="${top + 16 + i * 18}" class="legend">${esc(series.label)}</text>`);
+  });
+  // Legend bottom right, where a CDF has no line.
+  const legendTop = top + height - 14 - picture.cdf.length * 18;
+  out.push(`<rect x="${left + width - 318}" y="${legendTop - 6}" width="312" height="${picture.cdf.length * 18 + 10}" fill="#fff" fill-opacity="0.85"/>`);
+  picture.cdf.forEach((series, i) => {
+    out.push(`<rect x="${left + width - 310}" y="${legendTop + i * 18 + 2}" width="14" height="4" fill="${series.color}"/>`);
+    out.push(`<text x="${left + width - 290}" y="${legendTop + i * 18 + 8}" class="legend">${esc(series.label)}</text>`);
   });
   out.push(`<rect x="${left}" y="${top}" width="${width}" height="${height}" class="frame"/>`);
   return out;
@@ -124,13 +131,16 @@ function ratePanel(picture: Picture): string[] {
     const d = expected.map((p, j) => `${j === 0 ? 'M' : 'L'}${num(x(p.multiplier))},${num(y(p.expected))}`).join(' ');
     out.push(`<path d="${d}" fill="none" stroke="#999" stroke-dasharray="5 4" stroke-width="1.5"/>`);
   }
-  picture.rates.forEach((series, i) => {
+  // Drawn last-first, so the first series (the mesh) is on top.
+  [...picture.rates].reverse().forEach((series) => {
     const d = series.points.map((p, j) => `${j === 0 ? 'M' : 'L'}${num(x(p.multiplier))},${num(y(p.delivered))}`).join(' ');
     out.push(`<path d="${d}" fill="none" stroke="${series.color}" stroke-width="2"/>`);
     for (const p of series.points) {
       const fill = p.clean ? series.color : '#fff';
-      out.push(`<circle cx="${num(x(p.multiplier))}" cy="${num(y(p.delivered))}" r="4.5" fill="${fill}" stroke="${p.clean ? series.color : '#d62728'}" stroke-width="2"/>`);
+      out.push(`<circle cx="${num(x(p.multiplier))}" cy="${num(y(p.delivered))}" r="${p.clean ? 4.5 : 6}" fill="${fill}" stroke="${p.clean ? series.color : '#d62728'}" stroke-width="2"/>`);
     }
+  });
+  picture.rates.forEach((series, i) => {
     out.push(`<rect x="${left + 10}" y="${top + 10 + i * 18}" width="14" height="4" fill="${series.color}"/>`);
     out.push(`<text x="${left + 30}" y="${top + 16 + i * 18}" class="legend">${esc(series.label)}</text>`);
   });

@@ -5,7 +5,7 @@
  * Fails if the browser bundle pulls in `ws` or `zod` (the protocol's schemas
  * are for the server; the client needs only its types and limits).
  */
-import { build, type Metafile, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { readFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
@@ -23,8 +23,9 @@ const noWs: Plugin = {
   },
 };
 
-async function main(): Promise<void> {
-  const browser = await build({
+/** The browser bundle's options (the browser test builds with the same ones, in memory). */
+export function browserBuildOptions(): BuildOptions & { metafile: true } {
+  return {
     entryPoints: [entry],
     outfile: path.join(outDir, 'mesh-client.js'),
     bundle: true,
@@ -37,7 +38,11 @@ async function main(): Promise<void> {
     tsconfig: path.join(root, 'tsconfig.json'),
     plugins: [noWs],
     logLevel: 'warning',
-  });
+  };
+}
+
+async function main(): Promise<void> {
+  const browser = await build(browserBuildOptions());
   assertLeftOut(browser.metafile, ['node_modules/zod', 'node_modules/ws']);
 
   await build({
@@ -73,7 +78,9 @@ function kb(bytes: number): string {
   return `${(bytes / 1024).toFixed(1)} KB`;
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -3,3 +3,4 @@ export * from './limits';
 export * from './requests';
 export * from './messages';
 export * from './types';
+export * from './results';

@@ -5,38 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
-import type {
-  Action,
-  ArgsOf,
-  ErrorReply,
-  ErrorType,
-  Group,
-  HeartbeatPayload,
-  LeaveGroupPayload,
-  MemberHeartbeatPayload,
-  MeshMessage,
-  Node,
-  NodeStatus,
-  Push,
-  Reply,
-} from '#shared/protocol/index';
+import type { Action, ActionResults, ArgsOf, ErrorReply, ErrorType, Group, Node, Push, Reply } from '#shared/protocol/index';
 
 /** What each action's `data` holds (the Mesh v2 shapes). */
-export interface DataOf {
-  createDomain: string;
-  createGroup: Group;
-  listGroupsByDomain: Group[];
-  joinGroup: Node;
-  leaveGroup: LeaveGroupPayload;
-  dissolveGroup: MeshMessage;
-  renewHeartbeat: HeartbeatPayload;
-  sendMemberHeartbeat: MemberHeartbeatPayload;
-  reportDataByNode: MeshMessage;
-  fireEventsByNode: MeshMessage;
-  getNodeStatus: NodeStatus | null;
-  listGroupStatuses: NodeStatus[];
-  listNodesInGroup: Node[];
-}
+export type DataOf = ActionResults;
 
 /** How long a reply may take before the test fails (a cold handler plus DynamoDB Local). */
 export const REPLY_TIMEOUT_MS = 10_000;

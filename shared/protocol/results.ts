@@ -1,0 +1,31 @@
+/** What the `data` of each action's result reply holds (the Mesh v2 shapes). */
+import type { Action } from './requests';
+import type {
+  Group,
+  HeartbeatPayload,
+  LeaveGroupPayload,
+  MemberHeartbeatPayload,
+  MeshMessage,
+  Node,
+  NodeStatus,
+} from './types';
+
+export interface ActionResults {
+  createDomain: string;
+  createGroup: Group;
+  listGroupsByDomain: Group[];
+  joinGroup: Node;
+  leaveGroup: LeaveGroupPayload;
+  dissolveGroup: MeshMessage;
+  renewHeartbeat: HeartbeatPayload;
+  sendMemberHeartbeat: MemberHeartbeatPayload;
+  reportDataByNode: MeshMessage;
+  fireEventsByNode: MeshMessage;
+  getNodeStatus: NodeStatus | null;
+  listGroupStatuses: NodeStatus[];
+  listNodesInGroup: Node[];
+}
+
+/** Actions whose replies come in pages (`nextToken`). */
+export const PAGED_ACTIONS = ['listGroupStatuses', 'listNodesInGroup'] as const satisfies readonly Action[];
+export type PagedAction = (typeof PAGED_ACTIONS)[number];

@@ -1,0 +1,320 @@
+/**
+ * MeshClient in a real browser: the ESM browser bundle, built here with the
+ * options of client/build.ts, runs in headless Chromium
+ * (test/fixtures/browser/index.html) with the browser's own WebSocket. It
+ * joins the group of a Node MeshClient host on the local stack; status and
+ * events flow both ways, in order, and the host's dissolve reaches the page.
+ *
+ * Chromium comes from the system (/usr/bin/chromium, Debian's `chromium`
+ * package) and is driven with playwright-core, which downloads no browser.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+import { browserBuildOptions } from '#client/build';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { MeshClient } from '#client/index';
+import type { GroupState } from '#client/index';
+import type { GroupDissolvePayload, MeshEvent, Node } from '#shared/protocol/types';
+import { uniqueDomain, uniqueId } from './ws-client';
+
+jest.setTimeout(30_000);
+
+const ROOT = path.resolve(__dirname, '../..');
+const PAGE_FILE = path.join(ROOT, 'test/fixtures/browser/index.html');
+const CHROMIUM_PATH = '/usr/bin/chromium';
+/** Headless, as root, and quiet: the machine has no network beyond the local stack. */
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+/** How long a page call or a push may take before the test fails. */
+const STEP_TIMEOUT_MS = 10_000;
+
+function wsUrl(): string {
+  const url = process.env.MESH_TEST_WS_URL;
+  if (!url) throw new Error('MESH_TEST_WS_URL is not set (is the integration globalSetup running?)');
+  return url;
+}
+
+// ------------------------------------------------------------ the bundle
+
+interface BrowserBundle {
+  /** Served files by URL path: the bundle and its source map. */
+  files: Map<string, string>;
+  /** The bundle's source files, as esbuild's metafile names them. */
+  inputs: string[];
+}
+
+/**
+ * The browser bundle of `npm run build:client` (same entry, plugin and
+ * options), built in memory: the test depends on no earlier build and writes
+ * nothing to dist/.
+ */
+async function buildBrowserBundle(): Promise<BrowserBundle> {
+  const result = await build({ ...browserBuildOptions(), write: false, logLevel: 'silent' });
+  const files = new Map(result.outputFiles.map((file) => [`/${path.basename(file.path)}`, file.text]));
+  return { files, inputs: Object.keys(result.metafile.inputs) };
+}
+
+// ------------------------------------------------------------ the server
+
+interface PageServer {
+  server: Server;
+  origin: string;
+  /** Every path the browser asked for, in order. */
+  requested: string[];
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+};
+
+/** Serves the page at `/` and the bundle beside it, on 127.0.0.1 (a secure context, like https). */
+async function servePage(bundle: BrowserBundle): Promise<PageServer> {
+  const requested: string[] = [];
+  const files = new Map(bundle.files);
+  files.set('/', readFileSync(PAGE_FILE, 'utf8'));
+  const server = createServer((request, response) => {
+    const urlPath = new URL(request.url ?? '/', 'http://localhost').pathname;
+    requested.push(urlPath);
+    const body = files.get(urlPath);
+    if (body === undefined) {
+      response.writeHead(404).end();
+      return;
+    }
+    const type = CONTENT_TYPES[path.extname(urlPath) || '.html'];
+    response.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return { server, origin: `http://127.0.0.1:${port}`, requested };
+}
+
+// ------------------------------------------------------------ the page
+
+/** What test/fixtures/browser/index.html puts on `window`. */
+interface MeshPage {
+  join(args: { url: string; groupId: string; domain: string; nodeId: string }): Promise<Node>;
+  setData(entries: Record<string, string | number>): void;
+  fireEvent(name: string, payload?: string): void;
+  remoteData(): Record<string, Record<string, string>>;
+  group(): GroupState | null;
+  usesNativeWebSocket(): boolean;
+  close(): void;
+}
+type PageWindow = Window & { meshPage: MeshPage };
+
+/** One event the page's MeshClient emitted, as reported through `window.meshReport`. */
+interface PageReport {
+  name: string;
+  args: unknown[];
+}
+
+/** Everything the page did that a test may rule out or wait for. */
+interface PageRecord {
+  reports: PageReport[];
+  pageErrors: string[];
+  consoleErrors: string[];
+  failedRequests: string[];
+  webSockets: string[];
+}
+
+/** A fresh context and page on the served page, recording what happens in it. */
+async function openPage(browser: Browser, origin: string): Promise<{ context: BrowserContext; page: Page; seen: PageRecord }> {
+  const seen: PageRecord = { reports: [], pageErrors: [], consoleErrors: [], failedRequests: [], webSockets: [] };
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  page.on('pageerror', (error) => seen.pageErrors.push(error.stack ?? error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') seen.consoleErrors.push(message.text());
+  });
+  page.on('requestfailed', (request) => seen.failedRequests.push(`${request.url()}: ${request.failure()?.errorText}`));
+  page.on('websocket', (socket) => seen.webSockets.push(socket.url()));
+  await page.exposeFunction('meshReport', (name: string, args: unknown[]) => {
+    seen.reports.push({ name, args });
+  });
+  await page.goto(`${origin}/`);
+  await page.waitForFunction(() => (window as unknown as PageWindow).meshPage !== undefined);
+  return { context, page, seen };
+}
+
+/** The arguments of every `name` event the page reported, in order. */
+function reported<T extends unknown[]>(seen: PageRecord, name: string): T[] {
+  return seen.reports.filter((r) => r.name === name).map((r) => r.args as T);
+}
+
+/** Polls `check` every 20 ms until it holds; fails with `what` after `timeoutMs`. */
+async function waitFor(what: string, check: () => boolean, timeoutMs = STEP_TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// ------------------------------------------------------------ the tests
+
+let bundle: BrowserBundle;
+let pageServer: PageServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  bundle = await buildBrowserBundle();
+  pageServer = await servePage(bundle);
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 15_000 });
+}, 30_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (pageServer) await new Promise<void>((resolve) => pageServer.server.close(() => resolve()));
+});
+
+describe('MeshClient in a browser', () => {
+  it('builds a browser bundle that carries neither ws nor zod', () => {
+    const code = bundle.files.get('/mesh-client.js');
+    expect(code).toBeDefined();
+    expect(code).toMatch(/export\s*\{[^}]*\bas MeshClient\b/);
+    // Neither a CommonJS require nor a bare import of `ws` could load in a browser.
+    expect(code).not.toMatch(/require\(\s*["']ws["']\s*\)/);
+    expect(code).not.toMatch(/(?:import\(|from)\s*["']ws["']/);
+    expect(bundle.inputs.filter((input) => /node_modules\/(ws|zod)\//.test(input))).toEqual([]);
+    const bytes = Buffer.byteLength(code!);
+    process.stdout.write(
+      `measured: browser bundle ${(bytes / 1024).toFixed(1)} KB (${(gzipSync(code!).length / 1024).toFixed(1)} KB gzipped)\n`,
+    );
+  });
+
+  describe('as a member of a Node host\'s group', () => {
+    let host: MeshClient | undefined;
+    let opened: { context: BrowserContext; page: Page; seen: PageRecord } | undefined;
+
+    afterEach(async () => {
+      if (opened) {
+        await opened.page.evaluate(() => (window as unknown as PageWindow).meshPage.close()).catch(() => undefined);
+        await opened.context.close();
+        opened = undefined;
+      }
+      if (host) {
+        // A group already dissolved is fine; leaving keeps the shared DynamoDB Local tidy otherwise.
+        await host.leave().catch(() => undefined);
+        host.close();
+        host = undefined;
+      }
+    });
+
+    it('exchanges status and events with the host over the native WebSocket and ends on dissolve', async () => {
+      const url = wsUrl();
+      const domain = uniqueDomain('browser');
+      host = new MeshClient({ url, domain, nodeId: uniqueId('host'), eventReplay: 'raw' });
+      const hostNodeId = host.nodeId;
+      const atHost = { statuses: [] as [string, Record<string, string>][], events: [] as MeshEvent[] };
+      host.on('status', (nodeId, changes) => atHost.statuses.push([nodeId, changes]));
+      host.on('event', (event) => atHost.events.push(event));
+      const group = await host.createGroup('browser test');
+
+      opened = await openPage(browser, pageServer.origin);
+      const { page, seen } = opened;
+      const browserNodeId = uniqueId('browser');
+
+      // The page joins as a member.
+      const node = await page.evaluate(
+        (args) => (window as unknown as PageWindow).meshPage.join(args),
+        { url, groupId: group.id, domain, nodeId: browserNodeId },
+      );
+      expect(node).toMatchObject({ id: browserNodeId, groupId: group.id, domain });
+      expect(await page.evaluate(() => (window as unknown as PageWindow).meshPage.usesNativeWebSocket())).toBe(true);
+      expect(await page.evaluate(() => (window as unknown as PageWindow).meshPage.group())).toMatchObject({
+        role: 'member',
+        groupId: group.id,
+        domain,
+      });
+
+      // Browser → host: a status, then a change of one key, and five events in a burst.
+      await page.evaluate(() => (window as unknown as PageWindow).meshPage.setData({ score: 1, name: 'browser' }));
+      await waitFor('the browser status at the host', () => host!.remoteData()[browserNodeId]?.score === '1');
+      await page.evaluate(() => {
+        const meshPage = (window as unknown as PageWindow).meshPage;
+        meshPage.setData({ score: 2 });
+        for (let i = 0; i < 5; i += 1) meshPage.fireEvent(`b${i}`, `payload ${i}`);
+      });
+      await waitFor(
+        'the status change and five events at the host',
+        () => host!.remoteData()[browserNodeId]?.score === '2' && atHost.events.length >= 5,
+      );
+
+      expect(host.remoteData()[browserNodeId]).toEqual({ score: '2', name: 'browser' });
+      expect(atHost.statuses.filter(([nodeId]) => nodeId === browserNodeId).map(([, changes]) => changes)).toEqual([
+        { score: '1', name: 'browser' },
+        { score: '2' },
+      ]);
+      expect(atHost.events.map((e) => [e.name, e.payload, e.firedByNodeId, e.groupId])).toEqual(
+        [0, 1, 2, 3, 4].map((i) => [`b${i}`, `payload ${i}`, browserNodeId, group.id]),
+      );
+      const firedAt = atHost.events.map((e) => Date.parse(e.timestamp));
+      expect(firedAt).toEqual([...firedAt].sort((a, b) => a - b));
+
+      // Host → browser: a status and an event.
+      host.setData({ hostKey: 'from node' });
+      host.fireEvent('fromHost', 'hello browser');
+      await waitFor(
+        'the host status and event in the browser',
+        () =>
+          reported<[string, Record<string, string>]>(seen, 'status').some(
+            ([nodeId, changes]) => nodeId === hostNodeId && changes.hostKey === 'from node',
+          ) && reported(seen, 'event').length >= 1,
+      );
+      // Anything the page would wrongly get back (its own events) has time to arrive.
+      await sleep(300);
+
+      const events = reported<[MeshEvent]>(seen, 'event').map(([event]) => event);
+      expect(events).toEqual([
+        expect.objectContaining({ name: 'fromHost', payload: 'hello browser', firedByNodeId: hostNodeId, groupId: group.id }),
+      ]);
+      const statusAll = reported<[string, Record<string, string>, Record<string, string>]>(seen, 'status');
+      expect(statusAll.every(([nodeId]) => nodeId === hostNodeId)).toBe(true);
+      expect(statusAll.at(-1)).toEqual([hostNodeId, { hostKey: 'from node' }, { hostKey: 'from node' }]);
+      expect(await page.evaluate(() => (window as unknown as PageWindow).meshPage.remoteData())).toEqual({
+        [hostNodeId]: { hostKey: 'from node' },
+      });
+
+      // The host dissolves: the page's client says so and leaves the group.
+      await host.leave();
+      await waitFor('the dissolve in the browser', () => reported(seen, 'dissolve').length >= 1);
+
+      expect(reported<[GroupDissolvePayload]>(seen, 'dissolve')).toEqual([
+        [expect.objectContaining({ groupId: group.id, domain })],
+      ]);
+      expect(await page.evaluate(() => (window as unknown as PageWindow).meshPage.group())).toBeNull();
+
+      // One native WebSocket to the stack; nothing loaded but the page and the bundle; no errors anywhere.
+      expect(seen.webSockets.map((socketUrl) => new URL(socketUrl).host)).toEqual([new URL(url).host]);
+      expect(pageServer.requested).toEqual(['/', '/mesh-client.js']);
+      expect(reported(seen, 'error')).toEqual([]);
+      expect(reported(seen, 'disconnect')).toEqual([]);
+      expect(reported(seen, 'reconnecting')).toEqual([]);
+      expect(seen.failedRequests).toEqual([]);
+      expect(seen.pageErrors).toEqual([]);
+      expect(seen.consoleErrors).toEqual([]);
+    });
+  });
+});
