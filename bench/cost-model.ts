@@ -149,6 +149,45 @@ export function formatCost(mesh: CostSheet, appsync: CostSheet): string {
   ].join('\n');
 }
 
+/**
+ * Calls scaled up from a lighter load count one fan-out round per push or so;
+ * at the higher rate the window bounds the rounds: at most one per group per
+ * window. This caps the per-round calls (the flush's Query and write, flush
+ * requests, fan-out invocations, posts) at `groups × seconds × 1000 / windowMs`
+ * rounds, keeping their measured size per round. The result is an upper bound:
+ * it assumes every window of every group has a round.
+ */
+export function capToWindow(calls: WindowCalls, groups: number, windowMs: number): WindowCalls {
+  const rounds = calls.dynamodbByOperation.Query ?? 0;
+  const bound = groups * calls.seconds * (1000 / Math.max(windowMs, 1));
+  if (windowMs <= 0 || rounds <= bound) return calls;
+  const f = bound / rounds;
+  const cut = (n: number) => n * f;
+  const posts = calls.postToConnection;
+  const replies = Math.max(calls.ws.framesOut - posts, 0);
+  const frameShare = calls.ws.framesOut > 0 ? (replies + cut(posts)) / calls.ws.framesOut : 1;
+  const fanout = calls.lambda.fanout;
+  const droppedInvocations = fanout ? fanout.invocations - cut(fanout.invocations) : 0;
+  return {
+    ...calls,
+    dynamodbByOperation: {
+      ...calls.dynamodbByOperation,
+      Query: bound,
+      UpdateItem: (calls.dynamodbByOperation.UpdateItem ?? 0) - (rounds - bound),
+    },
+    dynamodbRead: calls.dynamodbRead - (rounds - bound),
+    dynamodbWrite: calls.dynamodbWrite - (rounds - bound),
+    snsPublishRequests: cut(calls.snsPublishRequests),
+    snsPublishedMessages: cut(calls.snsPublishedMessages),
+    snsDeliveries: cut(calls.snsDeliveries),
+    postToConnection: cut(posts),
+    postToConnectionGone: cut(calls.postToConnectionGone),
+    lambda: fanout ? { ...calls.lambda, fanout: { ...fanout, invocations: cut(fanout.invocations) } } : calls.lambda,
+    lambdaInvocations: calls.lambdaInvocations - droppedInvocations,
+    ws: { ...calls.ws, framesOut: replies + cut(posts), bytesOut: calls.ws.bytesOut * frameShare },
+  };
+}
+
 /** The same traffic and calls at `factor` times the message rate (calls scale linearly with messages). */
 export function scaleTraffic(traffic: Traffic, factor: number): Traffic {
   return {
@@ -178,35 +217,41 @@ export function scaleWindow(calls: WindowCalls, factor: number): WindowCalls {
 
 /**
  * The calls the design makes for `traffic` when they cannot be counted (a
- * deployed stage has no stats endpoint; `npm run cost` before any bench run):
- * per report or batch one request frame in, one reply out, one push out to each
- * other member; a request invocation (BatchGetItem + UpdateItem + one SNS
- * publish) and a fan-out invocation (Query + PostToConnection per member).
- * Durations are assumptions: 15 ms request, 40 ms fan-out of 40 posts.
+ * deployed stage has no stats endpoint; `npm run cost` before any bench run).
+ * Per report or batch: one request frame in and one reply out, a request
+ * invocation (BatchGetItem, UpdateItem of the node, UpdateItem appending to
+ * the outbox). Fan-out rounds: at most one per message and at most one per
+ * group per window; each is a flush request (SNS publish and an invocation),
+ * a Query, an UpdateItem and one frame to every member (an upper bound: a
+ * member that sent every push of the round gets none).
+ * Durations are assumptions: 15 ms request, 40 ms fan-out round of 40 posts.
  */
-export function modelledCalls(traffic: Traffic, pushBytes = 450): WindowCalls {
+export function modelledCalls(traffic: Traffic, pushBytes = 450, windowMs = 100): WindowCalls {
   const messages = traffic.statusReports + traffic.eventBatches;
-  const posts = messages * (traffic.membersPerGroup - 1);
+  const groups = traffic.connections / Math.max(traffic.membersPerGroup, 1);
+  const rounds = Math.min(messages, groups * traffic.seconds * (1000 / Math.max(windowMs, 1)));
+  const posts = rounds * traffic.membersPerGroup;
+  const pushesPerRound = rounds > 0 ? messages / rounds : 0;
   return {
     seconds: traffic.seconds,
-    dynamodbByOperation: { BatchGetItem: messages, UpdateItem: messages, Query: messages },
-    dynamodbRead: messages * 2,
-    dynamodbWrite: messages,
-    snsPublishRequests: messages,
-    snsPublishedMessages: messages,
-    snsDeliveries: messages,
+    dynamodbByOperation: { BatchGetItem: messages, UpdateItem: messages * 2 + rounds, Query: rounds },
+    dynamodbRead: messages + rounds,
+    dynamodbWrite: messages * 2 + rounds,
+    snsPublishRequests: rounds,
+    snsPublishedMessages: rounds,
+    snsDeliveries: rounds,
     postToConnection: posts,
     postToConnectionGone: 0,
     lambda: {
       request: { invocations: messages, errors: 0, meanMs: 15 },
-      fanout: { invocations: messages, errors: 0, meanMs: 40 },
+      fanout: { invocations: rounds, errors: 0, meanMs: 40 },
     },
-    lambdaInvocations: messages * 2,
+    lambdaInvocations: messages + rounds,
     ws: {
       framesIn: messages,
       bytesIn: messages * 300,
       framesOut: messages + posts,
-      bytesOut: messages * 120 + posts * pushBytes,
+      bytesOut: messages * 120 + posts * pushBytes * pushesPerRound,
       connections: traffic.connections,
     },
   };

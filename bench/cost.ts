@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchResult } from './bench';
-import { type Traffic, appsyncCost, formatCost, meshCost, modelledCalls, scaleTraffic, scaleWindow } from './cost-model';
+import { type Traffic, appsyncCost, capToWindow, formatCost, meshCost, modelledCalls, scaleTraffic, scaleWindow } from './cost-model';
 import { lambdaMemoryMb } from './prices';
 import { REPO_ROOT } from './processes';
 
@@ -30,7 +30,10 @@ async function main(): Promise<void> {
     if (toProfile !== 1) {
       console.log(`\nThe same calls per message at the Mesh v2 profile (×1, ${traffic.connections} connections):`);
       console.log(
-        formatCost(meshCost(scaleWindow(result.calls, toProfile), traffic, memory), appsyncCost(scaleTraffic(traffic, toProfile)))
+        formatCost(
+          meshCost(capToWindow(scaleWindow(result.calls, toProfile), result.profile.groups, result.profile.fanoutWindowMs ?? 100), traffic, memory),
+          appsyncCost(scaleTraffic(traffic, toProfile)),
+        )
           .split('\nPrices')[0],
       );
     }

@@ -29,6 +29,8 @@ export interface BenchOptions {
   baseline: boolean;
   /** Start the stack with SDK call timing (bench/profile-stack.ts) and report where the time goes. */
   profile: boolean;
+  /** MESH_FANOUT_WINDOW_MS of the stack the bench starts (0: every push fanned out alone); unset: the stack's default. */
+  window?: number;
 }
 
 export const DEFAULT_OPTIONS: BenchOptions = {
@@ -63,6 +65,7 @@ const NUMERIC: (keyof BenchOptions)[] = [
   'p99Bound',
   'drain',
   'workers',
+  'window',
 ];
 
 const camel = (flag: string) => flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -82,7 +85,7 @@ export function parseArgs(argv: string[]): BenchOptions {
       continue;
     }
     const name = camel(rawName) as keyof BenchOptions;
-    if (!(name in DEFAULT_OPTIONS) && name !== 'url' && name !== 'statsUrl') throw new Error(`unknown flag: ${arg}`);
+    if (!(name in DEFAULT_OPTIONS) && name !== 'url' && name !== 'statsUrl' && name !== 'window') throw new Error(`unknown flag: ${arg}`);
     if (typeof DEFAULT_OPTIONS[name] === 'boolean') {
       (options as unknown as Record<string, unknown>)[name] = inline === undefined ? true : inline !== 'false';
       continue;

@@ -123,7 +123,12 @@ export const DYNAMODB_UNITS_PER_CALL = {
   },
   write: {
     PutItem: () => 1,
-    UpdateItem: () => 1,
+    /**
+     * A node update writes an item under 1 KB (1 WRU); an outbox append or
+     * trim is billed on the outbox item's size, a few pushes of ~0.5 KB while
+     * a window's pushes wait (1–3 WRU). Counted as 2 on average.
+     */
+    UpdateItem: () => 2,
     DeleteItem: () => 1,
     /** A batch of 25 at most; the mesh's batches (leave, dissolve) hold a few items. */
     BatchWriteItem: () => 4,

@@ -5,7 +5,7 @@
  */
 import { LIMITS, utf8Bytes } from '#shared/protocol/limits';
 import type { Action, ArgsOf } from '#shared/protocol/requests';
-import type { ErrorReply, Push, ResultReply, ServerFrame } from '#shared/protocol/messages';
+import { type ErrorReply, type Push, pushesOf, type ResultReply, type ServerFrame } from '#shared/protocol/messages';
 import type { BatchEvent, Group, GroupDissolvePayload, MeshEvent, Node, NodeStatus, StatusEntry } from '#shared/protocol/types';
 import type { ActionResults, PagedAction } from './actions';
 import { backoffDelay, BACKOFF_DEFAULTS } from './backoff';
@@ -638,6 +638,11 @@ export class MeshClient extends TypedEmitter<MeshClientEvents> {
     }
     if (frame.type === 'message') {
       this.onPush(frame);
+      return;
+    }
+    if (frame.type === 'messages') {
+      // Several pushes of one group gathered in one frame: each as if it came alone, in order.
+      for (const push of pushesOf(frame)) this.onPush(push);
       return;
     }
     const pending = frame.requestId !== undefined ? this.pending.get(frame.requestId) : undefined;

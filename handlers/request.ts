@@ -9,12 +9,14 @@
  */
 import middy from '@middy/core';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { DynamoPushOutbox } from '#shared/adapters/dynamodb/outbox';
 import { createDocumentClient, DynamoMeshStore } from '#shared/adapters/dynamodb/store';
 import { SnsPushPublisher } from '#shared/adapters/sns/publisher';
 import { randomIds, systemClock } from '#shared/adapters/system';
-import { meshSettings, tableName, topicArn } from '#shared/config';
+import { coalescingSettings, meshSettings, tableName, topicArn } from '#shared/config';
 import { runAction } from '#shared/core/actions';
 import { ValidationError } from '#shared/core/errors';
+import { OutboxPublisher } from '#shared/core/outbox';
 import type { MeshDeps } from '#shared/core/ports';
 import { callerOf, messageBody, type WebSocketEvent } from '#shared/lambda/events';
 import { createLogger } from '#shared/lambda/logger';
@@ -25,9 +27,18 @@ import { parseRequest } from '#shared/protocol/requests';
 const logger = createLogger({ function: 'request' });
 
 // Built once per cold start; a missing setting fails here, not on a request.
+const documentClient = createDocumentClient();
+const sns = new SnsPushPublisher({ client: new SNSClient({}), topicArn: topicArn() });
 const deps: MeshDeps = {
-  store: new DynamoMeshStore({ client: createDocumentClient(), tableName: tableName(), clock: systemClock }),
-  publisher: new SnsPushPublisher({ client: new SNSClient({}), topicArn: topicArn() }),
+  store: new DynamoMeshStore({ client: documentClient, tableName: tableName(), clock: systemClock }),
+  // Pushes gather in the group's outbox and go out one frame per member per window.
+  publisher: new OutboxPublisher({
+    outbox: new DynamoPushOutbox({ client: documentClient, tableName: tableName() }),
+    trigger: sns,
+    direct: sns,
+    clock: systemClock,
+    coalescing: coalescingSettings(),
+  }),
   clock: systemClock,
   ids: randomIds,
   settings: meshSettings(),

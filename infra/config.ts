@@ -6,7 +6,7 @@
  * without a stack.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { ENV, meshSettings } from '../shared/config';
+import { coalescingSettings, ENV, meshSettings } from '../shared/config';
 import { DEFAULT_SETTINGS, type MeshSettings } from '../shared/core/settings';
 import { DEFAULT_BUNDLE_DIR, FUNCTION_NAMES, type FunctionName } from './bundles';
 
@@ -39,6 +39,8 @@ export interface MeshConfig {
   fanout: FunctionSize;
   /** MESH_FANOUT_CONCURRENCY: PostToConnection calls in flight per fan-out invocation. */
   fanoutConcurrency: number;
+  /** MESH_FANOUT_WINDOW_MS: how long a group's pushes gather before one frame per member goes out (0: no gathering). */
+  fanoutWindowMs: number;
   /** The MESH_* time settings the handlers read (shared/config.ts). */
   settings: MeshSettings;
   /** DynamoDB point-in-time recovery (continuous backups, billed per GB-month). */
@@ -74,6 +76,7 @@ export const CONFIG_DEFAULTS: MeshConfig = {
   // Memory buys CPU and network for many PostToConnection calls at once.
   fanout: { memoryMb: 512, timeoutSeconds: 30 },
   fanoutConcurrency: 32,
+  fanoutWindowMs: 100,
   settings: DEFAULT_SETTINGS,
   pointInTimeRecovery: true,
   alarmEmail: '',
@@ -131,16 +134,21 @@ export function validateConfig(config: MeshConfig): MeshConfig {
   }
   // The same checks the handlers run on cold start (shared/config.ts).
   try {
-    meshSettings(settingsEnvironment(config.settings, config.fanoutConcurrency));
+    const env = settingsEnvironment(config.settings, config.fanoutConcurrency, config.fanoutWindowMs);
+    meshSettings(env);
+    coalescingSettings(env);
   } catch (error) {
     throw new MeshConfigError(`mesh settings: ${(error as Error).message}`);
   }
   return config;
 }
 
-/** The MESH_* variables of the time settings and the fan-out concurrency, as the handlers read them. */
-export function settingsEnvironment(settings: MeshSettings, fanoutConcurrency: number): Record<string, string> {
-  const env: Record<string, string> = { [ENV.fanoutConcurrency]: String(fanoutConcurrency) };
+/** The MESH_* variables of the time settings and the fan-out's concurrency and window, as the handlers read them. */
+export function settingsEnvironment(settings: MeshSettings, fanoutConcurrency: number, fanoutWindowMs: number): Record<string, string> {
+  const env: Record<string, string> = {
+    [ENV.fanoutConcurrency]: String(fanoutConcurrency),
+    [ENV.fanoutWindowMs]: String(fanoutWindowMs),
+  };
   for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof MeshSettings)[]) {
     env[ENV[key]] = String(settings[key]);
   }
@@ -173,6 +181,7 @@ export function readConfig(config: pulumi.Config = new pulumi.Config('mesh')): M
     request: size('request'),
     fanout: size('fanout'),
     fanoutConcurrency: num('fanoutConcurrency'),
+    fanoutWindowMs: num('fanoutWindowMs'),
     settings,
     pointInTimeRecovery: bool('pointInTimeRecovery'),
     alarmEmail: str('alarmEmail'),
@@ -198,6 +207,7 @@ export function configKeyDefaults(): Record<string, string | number | boolean> {
     keys[`${fn}TimeoutSeconds`] = d[fn].timeoutSeconds;
   }
   keys.fanoutConcurrency = d.fanoutConcurrency;
+  keys.fanoutWindowMs = d.fanoutWindowMs;
   for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof MeshSettings)[]) keys[key] = d.settings[key];
   keys.pointInTimeRecovery = d.pointInTimeRecovery;
   keys.alarmEmail = d.alarmEmail;

@@ -8,7 +8,9 @@
  *   request     DynamoDB GetItem, BatchGetItem, Query, PutItem, UpdateItem,
  *               DeleteItem, BatchWriteItem (+ transactions), on the table and
  *               its indexes; sns:Publish on the topic
- *   fanout      DynamoDB Query, DeleteItem (+ transactions);
+ *   fanout      DynamoDB Query, UpdateItem (the group outboxes), DeleteItem
+ *               (+ transactions); sns:Publish on the topic (a long flush
+ *               hands over, a failed round is retried, by a flush request);
  *               execute-api:ManageConnections POST on this API's stage
  *
  * There is no IAM action for TransactWriteItems: DynamoDB authorises each
@@ -42,7 +44,7 @@ export const DYNAMODB_ACTIONS: Record<FunctionName, string[]> = {
     'BatchWriteItem',
     'ConditionCheckItem',
   ],
-  fanout: ['Query', 'DeleteItem', 'ConditionCheckItem'],
+  fanout: ['Query', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'],
 };
 
 /** Functions whose queries read the byDomain index (listGroupsByDomain). */
@@ -81,7 +83,7 @@ export function contractStatements(fn: FunctionName, r: ContractResources): Poli
       Resource: resources,
     });
   }
-  if (fn === 'request') {
+  if (fn === 'request' || fn === 'fanout') {
     // sns:Publish also authorises PublishBatch.
     statements.push({ Sid: 'PublishPushes', Effect: 'Allow', Action: ['sns:Publish'], Resource: [r.topicArn] });
   }

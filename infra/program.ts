@@ -51,7 +51,7 @@ export function declareMesh(config: MeshConfig, code: CodeSource): MeshOutputs {
     [ENV.tableName]: table.name,
     [ENV.topicArn]: fanoutTopic.topic.arn,
     [ENV.managementEndpoint]: api.managementEndpoint,
-    ...settingsEnvironment(config.settings, config.fanoutConcurrency),
+    ...settingsEnvironment(config.settings, config.fanoutConcurrency, config.fanoutWindowMs),
     ...(config.enableSourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
   };
   const resources = {

@@ -17,7 +17,7 @@
 import WebSocket from 'ws';
 import { MeshClient } from '#client/mesh-client';
 import type { WebSocketConstructor } from '#client/transport';
-import type { Push } from '#shared/protocol/messages';
+import { type Push, pushesOf, type ServerFrame } from '#shared/protocol/messages';
 import { EVENT_NAME, STATUS_KEY_PREFIX, type BenchNode, type Driver, type GroupPlan, type ItemListener, type Listeners, type WireListener } from './types';
 
 /**
@@ -53,9 +53,13 @@ function wireItems(sender: string, text: string, onWire: WireListener): void {
 
 /** Reports each bench item a raw push frame carries. */
 function rawItems(receiver: string, text: string, onItem: ItemListener): void {
-  if (!text.startsWith('{"type":"message"') && !text.includes('"type":"message"')) return;
-  const push = JSON.parse(text) as Push;
-  if (push.type !== 'message' || push.from === receiver) return;
+  if (!text.includes('"type":"message')) return; // a reply
+  for (const push of pushesOf(JSON.parse(text) as ServerFrame)) rawPushItems(receiver, push, onItem);
+}
+
+/** Reports each bench item one push carries (a frame may carry several pushes). */
+function rawPushItems(receiver: string, push: Push, onItem: ItemListener): void {
+  if (push.from === receiver) return;
   if ('nodeStatus' in push) {
     for (const entry of push.nodeStatus.data) {
       if (entry.key.startsWith(STATUS_KEY_PREFIX)) onItem('raw', receiver, push.from, 's', entry.value);

@@ -63,7 +63,7 @@ export async function deliverPush(push: Push, deps: FanoutDeps): Promise<FanoutO
 }
 
 /** Runs `work` on every item with at most `limit` in flight; `work` must not throw. */
-async function forEachBounded<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+export async function forEachBounded<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   async function worker(): Promise<void> {
     while (next < items.length) {

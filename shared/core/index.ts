@@ -9,3 +9,4 @@ export * from './pushes';
 export * from './paging';
 export { runAction, type ActionResult } from './actions';
 export { deliverPush, FanoutFailed, type FanoutOutcome } from './fanout';
+export { DEFAULT_COALESCING, flushOutbox, OUTBOX_LIMITS, OutboxPublisher, type FlushOutcome } from './outbox';

@@ -86,6 +86,78 @@ export interface PushPublisher {
   publish(pushes: Push[]): Promise<void>;
 }
 
+/** What a group's outbox holds: the pushes not yet fanned out, oldest first. */
+export interface OutboxState {
+  /** Pushes trimmed from this outbox so far; a trim names it to prove no other flush trimmed first. */
+  head: number;
+  /** Each push as its JSON text, in the order they were appended. */
+  pushes: string[];
+  /** When a flush was last requested or last made progress (epoch ms); undefined when none is under way. */
+  flushMarkAt?: number;
+}
+
+/** Thrown by PushOutbox.append when the pushes would take the outbox over its size bound. */
+export class OutboxFull extends Error {
+  override name = 'OutboxFull';
+}
+
+/**
+ * A group's outbox (an item in the group's partition in DynamoDB): pushes are
+ * appended by requests and fanned out by one flush at a time, in windows.
+ */
+export interface PushOutbox {
+  /**
+   * Appends the pushes (JSON texts, in order) and sets the flush mark to `now`
+   * unless one is set. Returns the mark as it was before (undefined when no
+   * flush was under way: the caller must request one) and when the group's
+   * last round was posted. OutboxFull when they do not fit.
+   */
+  append(key: GroupKey, pushes: string[], now: number): Promise<{ flushMarkAt?: number; lastRoundAt?: number }>;
+  /**
+   * Takes over a stale flush mark: sets it to `now` only if it is still
+   * `staleMark`. True for the one caller that wins (it requests the flush).
+   */
+  claim(key: GroupKey, staleMark: number, now: number): Promise<boolean>;
+  /** One strongly consistent read of the outbox (undefined when it does not exist) and the group's subscribers. */
+  read(key: GroupKey): Promise<{ outbox?: OutboxState; subscribers: Subscriber[] }>;
+  /**
+   * Drops the first `count` pushes (`bytes` long in all) and sets the flush
+   * mark and the last round's time to `now`. ConditionFailed when `head` moved: another flush trimmed
+   * first.
+   */
+  trim(key: GroupKey, head: number, count: number, bytes: number, now: number): Promise<void>;
+  /**
+   * trim and release at once, for a round that posted every push it read:
+   * drops the first `count` pushes, sets the last round's time to `now` and
+   * clears the mark, only if `head` is
+   * unchanged and no push arrived since (the outbox holds exactly `count`).
+   * False when either changed (nothing written): trim to tell which.
+   */
+  trimAndRelease(key: GroupKey, head: number, count: number, bytes: number, now: number): Promise<boolean>;
+  /** Clears the flush mark if the outbox is empty; false (nothing changed) when pushes arrived meanwhile. */
+  release(key: GroupKey): Promise<boolean>;
+}
+
+/** Asks for a flush of a group's outbox (an SNS message in AWS). */
+export interface FlushTrigger {
+  requestFlush(request: FlushRequest): Promise<void>;
+}
+
+/** The message that starts a flush: which group, and when to post. */
+export interface FlushRequest {
+  type: 'flush';
+  groupId: string;
+  domain: string;
+  /**
+   * Epoch ms: when the flush posts its first round. A request from an append
+   * names one window after the group's last round (now when that is past); a
+   * handover names the next round's time (now when there is a backlog).
+   */
+  at: number;
+  /** How many flushes before this one failed to post a round (absent: none). */
+  retries?: number;
+}
+
 /** Sends a frame to one connection (the Management API's PostToConnection). */
 export interface ConnectionNotifier {
   /** 'gone' when the connection no longer exists (410); throws on other failures. */
@@ -110,6 +182,25 @@ export interface MeshDeps {
   clock: Clock;
   ids: IdGenerator;
   settings: MeshSettings;
+}
+
+/** How the fan-out gathers pushes (see shared/core/outbox.ts). */
+export interface CoalescingSettings {
+  /** How long pushes gather in a group's outbox before one frame per member goes out. 0: no outbox, one fan-out per push. */
+  windowMs: number;
+  /** A flush mark older than this means the flush died: the next append requests another. */
+  staleFlushMs: number;
+  /** A flush that has run this long hands over to a new invocation (Lambda's timeout must be well above). */
+  maxFlushMs: number;
+}
+
+/** What a flush of a group's outbox is given. */
+export interface FlushDeps extends FanoutDeps {
+  outbox: PushOutbox;
+  trigger: FlushTrigger;
+  coalescing: CoalescingSettings;
+  /** Waits `ms` (a timer in Lambda; tests pass a fake). */
+  sleep(ms: number): Promise<void>;
 }
 
 /** What the fan-out use case is given. */

@@ -6,6 +6,7 @@
  */
 import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
 import type { Caller } from '#shared/core/model';
+import type { FlushRequest } from '#shared/core/ports';
 import type { Push } from '#shared/protocol/messages';
 
 export interface WebSocketEvent {
@@ -43,7 +44,25 @@ export function messageBody(event: WebSocketEvent): string | undefined {
   return event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
 }
 
-/** The push one SNS record carries (the fan-out's input). */
+/** What one SNS record carries: a push to fan out alone, or a request to flush a group's outbox. */
+export function fanoutMessageOf(record: SNSEventRecord): Push | FlushRequest {
+  let message: unknown;
+  try {
+    message = JSON.parse(record.Sns.Message);
+  } catch {
+    throw new MalformedEvent(`SNS message ${record.Sns.MessageId} is not JSON`);
+  }
+  const candidate = message as Partial<FlushRequest> | null;
+  if (candidate !== null && typeof candidate === 'object' && candidate.type === 'flush') {
+    if (typeof candidate.groupId !== 'string' || typeof candidate.domain !== 'string' || typeof candidate.at !== 'number') {
+      throw new MalformedEvent(`SNS message ${record.Sns.MessageId} is not a flush request`);
+    }
+    return candidate as FlushRequest;
+  }
+  return pushOf(record);
+}
+
+/** The push one SNS record carries. */
 export function pushOf(record: SNSEventRecord): Push {
   let push: unknown;
   try {

@@ -68,7 +68,27 @@ export type PushPayload =
 
 export type Push = { type: 'message'; groupId: string; domain: string } & PushOrder & PushPayload;
 
-export type ServerFrame = Reply | Push;
+/**
+ * Several pushes of one group in one frame: the fan-out gathers a group's
+ * pushes for a short window and posts each member one frame with every push
+ * it has not sent itself. Each push keeps its own ordering fields, so a
+ * receiver handles them exactly as if they had come one frame each, in order.
+ */
+export interface PushBatch {
+  type: 'messages';
+  groupId: string;
+  domain: string;
+  messages: Push[];
+}
+
+export type ServerFrame = Reply | Push | PushBatch;
+
+/** The pushes a server frame carries, in order (none for a reply). */
+export function pushesOf(frame: ServerFrame): Push[] {
+  if (frame.type === 'message') return [frame];
+  if (frame.type === 'messages') return Array.isArray(frame.messages) ? frame.messages : [];
+  return [];
+}
 
 /** The MeshMessage a push carries (the Mesh v2 shape, without envelope fields). */
 export function meshMessageOf(push: Push): MeshMessage {

@@ -174,6 +174,7 @@ describe('Lambda functions', () => {
         MESH_HOST_HEARTBEAT_INTERVAL_SECONDS: String(config.settings.hostHeartbeatIntervalSeconds),
         MESH_MEMBER_HEARTBEAT_TTL_SECONDS: String(config.settings.memberHeartbeatTtlSeconds),
         MESH_FANOUT_CONCURRENCY: String(config.fanoutConcurrency),
+        MESH_FANOUT_WINDOW_MS: String(config.fanoutWindowMs),
         // mesh:enableSourceMaps is on in this config.
         NODE_OPTIONS: '--enable-source-maps',
       });
@@ -240,7 +241,12 @@ describe('IAM: least privilege per the contract', () => {
         'dynamodb:UpdateItem',
       ].sort(),
     );
-    expect(actionsOf('fanout', 'dynamodb:')).toEqual(['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:Query']);
+    expect(actionsOf('fanout', 'dynamodb:')).toEqual([
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
   });
 
   it('scopes DynamoDB to the table, and the index only for the function that queries it', () => {
@@ -253,11 +259,11 @@ describe('IAM: least privilege per the contract', () => {
     }
   });
 
-  it('lets only request publish, and only to the push topic', () => {
+  it('lets only request (pushes, flush requests) and fanout (flush requests) publish, and only to the push topic', () => {
     const topic = one('aws:sns/topic:Topic', 'mesh-pushes');
     for (const fn of FUNCTIONS) {
       const sns = statementsOf(roleOf(fn).state.name).filter((s) => list(s.Action).some((a) => a.startsWith('sns:')));
-      if (fn === 'request') {
+      if (fn === 'request' || fn === 'fanout') {
         expect(sns).toEqual([expect.objectContaining({ Action: ['sns:Publish'], Resource: [topic.state.arn] })]);
       } else {
         expect(sns).toEqual([]);

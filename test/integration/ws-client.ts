@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
-import type { Action, ActionResults, ArgsOf, ErrorReply, ErrorType, Group, Node, Push, Reply } from '#shared/protocol/index';
+import type { Action, ActionResults, ArgsOf, ErrorReply, ErrorType, Group, Node, Push, Reply, ServerFrame } from '#shared/protocol/index';
+import { pushesOf } from '#shared/protocol/messages';
 
 /** What each action's `data` holds (the Mesh v2 shapes). */
 export type DataOf = ActionResults;
@@ -38,6 +39,8 @@ interface Waiter<T> {
 export class MeshTestClient {
   /** Every push received, in arrival order (never consumed). */
   readonly pushes: Push[] = [];
+  /** Frames that carried pushes (one frame may carry several). */
+  pushFrames = 0;
   /** Frames from the server that were not JSON (a test may assert there are none). */
   readonly invalidFrames: string[] = [];
   /** Resolves when the socket closes, with the close code. */
@@ -168,16 +171,20 @@ export class MeshTestClient {
   }
 
   private receive(text: string): void {
-    let frame: Reply | Push;
+    let frame: ServerFrame;
     try {
-      frame = JSON.parse(text) as Reply | Push;
+      frame = JSON.parse(text) as ServerFrame;
     } catch {
       this.invalidFrames.push(text);
       return;
     }
-    if (frame.type === 'message') {
-      this.pushes.push(frame);
-      this.offer(frame, this.unconsumedPushes, 'pushWaiters');
+    if (frame.type === 'message' || frame.type === 'messages') {
+      // A frame of several pushes is taken apart: each push as if it came alone.
+      this.pushFrames += 1;
+      for (const push of pushesOf(frame)) {
+        this.pushes.push(push);
+        this.offer(push, this.unconsumedPushes, 'pushWaiters');
+      }
       return;
     }
     const settle = frame.requestId === undefined ? undefined : this.pending.get(frame.requestId);

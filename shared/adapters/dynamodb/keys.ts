@@ -16,6 +16,13 @@ export const SK_CONNECTION = 'CONN';
 export const SK_HOST = 'HOST';
 export const NODE_PREFIX = 'N#';
 export const SUBSCRIPTION_PREFIX = 'C#';
+/**
+ * The group's outbox (see shared/core/outbox.ts). `C!` sorts just before `C#`,
+ * and nothing else in a group partition starts with `C`, so one query with
+ * begins_with(sk, "C") reads the outbox and every subscription together.
+ */
+export const SK_OUTBOX = 'C!OUTBOX';
+export const OUTBOX_AND_SUBSCRIPTIONS_PREFIX = 'C';
 
 /**
  * Every item lives this long past its logical expiry before DynamoDB's TTL may
@@ -45,6 +52,9 @@ export function nodeKey(key: GroupKey, nodeId: string): Key {
 }
 export function subscriptionKey(key: GroupKey, connectionId: string): Key {
   return { pk: groupPk(key), sk: `${SUBSCRIPTION_PREFIX}${connectionId}` };
+}
+export function outboxKey(key: GroupKey): Key {
+  return { pk: groupPk(key), sk: SK_OUTBOX };
 }
 export function connectionKey(connectionId: string): Key {
   return { pk: `C#${connectionId}`, sk: SK_CONNECTION };

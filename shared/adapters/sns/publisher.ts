@@ -9,7 +9,7 @@
  * throws, and the request that made the pushes gets an InternalError.
  */
 import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
-import type { PushPublisher } from '#shared/core/ports';
+import type { FlushRequest, FlushTrigger, PushPublisher } from '#shared/core/ports';
 import { LIMITS, utf8Bytes } from '#shared/protocol/limits';
 import type { Push } from '#shared/protocol/messages';
 
@@ -33,7 +33,11 @@ export class PublishFailed extends Error {
   }
 }
 
-export class SnsPushPublisher implements PushPublisher {
+/**
+ * Also the FlushTrigger: a flush request is one SNS message on the same topic
+ * (`{"type":"flush",…}`), so one subscription and one function serve both.
+ */
+export class SnsPushPublisher implements PushPublisher, FlushTrigger {
   private readonly client: SNSClient;
   private readonly topicArn: string;
   private readonly maxAttempts: number;
@@ -51,6 +55,16 @@ export class SnsPushPublisher implements PushPublisher {
     // In order, one batch after the other: SNS keeps no order, but receivers
     // reorder by seq and a shorter gap means fewer held pushes.
     for (const batch of batchEntries(entries)) await this.publishBatch(batch);
+  }
+
+  async requestFlush(request: FlushRequest): Promise<void> {
+    await this.publishBatch([
+      {
+        Id: 'f0',
+        Message: JSON.stringify(request),
+        MessageAttributes: { groupId: { DataType: 'String', StringValue: request.groupId } },
+      },
+    ]);
   }
 
   private async publishBatch(batch: PublishBatchRequestEntry[]): Promise<void> {

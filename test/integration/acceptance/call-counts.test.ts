@@ -58,7 +58,7 @@ function formatTable(rows: Row[]): string {
 }
 
 describe('calls per action (host + 2 members)', () => {
-  it('keep the hot path to 1 BatchGetItem + 1 UpdateItem + 1 SNS publish + 1 fan-out Query + one post per other member', async () => {
+  it('keep a lone push to 1 BatchGetItem + 2 UpdateItem (node, outbox) + 1 flush request + 1 Query and 1 UpdateItem in the flush + one post per other member', async () => {
     const rows: Row[] = [];
     const domain = uniqueDomain();
     const hostId = uniqueId('host');
@@ -147,7 +147,8 @@ describe('calls per action (host + 2 members)', () => {
     console.log(`Calls per action, measured in the local stack (group of a host and 2 members):\n\n${formatTable(rows)}\n`);
 
     for (const hot of [report, fire]) {
-      expect(hot.dynamodb).toEqual({ BatchGetItem: 1, UpdateItem: 1, Query: 1 });
+      // Request: read, node write, outbox append. Flush: one query, one trim-and-release.
+      expect(hot.dynamodb).toEqual({ BatchGetItem: 1, UpdateItem: 3, Query: 1 });
       expect(hot.snsRequests).toBe(1);
       expect(hot.postToConnection).toBe(2);
       expect(hot.gone).toBe(0);
@@ -155,5 +156,45 @@ describe('calls per action (host + 2 members)', () => {
     const connect = rows[0].counts;
     expect(connect.dynamodbTotal).toBe(0);
     expect(connect.snsRequests).toBe(0);
+  });
+
+  it('coalesce a burst: pushes of one window reach each member in one frame, for one query and one write of the flush', async () => {
+    const { group, domain, host, members } = await openGroup(clients, { members: 3 });
+    const key = { groupId: group.id, domain };
+    const [a, b, c] = members;
+    await settledStats();
+    await resetStats();
+
+    // Six reports, three from each of two members, sent at once: they land in one window.
+    await Promise.all(
+      [a, b].flatMap((member) =>
+        [1, 2, 3].map((n) =>
+          member.client.call('reportDataByNode', { ...key, nodeId: member.nodeId, data: [{ key: 'n', value: String(n) }] }),
+        ),
+      ),
+    );
+    const fromAorB = (push: { from: string }) => push.from === a.nodeId || push.from === b.nodeId;
+    const hostPushes = [];
+    for (let i = 0; i < 6; i++) hostPushes.push(await host.nextPush(fromAorB));
+    const cPushes = [];
+    for (let i = 0; i < 6; i++) cPushes.push(await c.client.nextPush(fromAorB));
+    for (let i = 0; i < 3; i++) await a.client.nextPush((push) => push.from === b.nodeId);
+    for (let i = 0; i < 3; i++) await b.client.nextPush((push) => push.from === a.nodeId);
+    const counts = callCounts(await settledStats({ quietMs: 300 }));
+
+    // Each sender's pushes keep their order.
+    for (const pushes of [hostPushes, cPushes]) {
+      for (const sender of [a.nodeId, b.nodeId]) {
+        const seqs = pushes.filter((push) => push.from === sender).map((push) => push.seq);
+        expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+      }
+    }
+    // Without coalescing: 6 pushes × 3 other members = 18 posts, 6 queries, 6 SNS messages.
+    // The window gathers them: at most a few rounds, each one post per member.
+    expect(counts.postToConnection).toBeLessThan(18);
+    expect(counts.dynamodb.Query ?? 0).toBeLessThan(6);
+    expect(counts.snsRequests).toBeLessThan(6);
+    expect(host.pushFrames).toBeLessThan(6 + 1);
+    expect(counts.dynamodb.BatchGetItem).toBe(6);
   });
 });

@@ -1,5 +1,5 @@
 import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SNSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { captureLogs, fixture, lambdaContext, setHandlerEnv } from './support';
@@ -55,7 +55,7 @@ describe('fan-out handler', () => {
 
     const outcome = await handler(event, lambdaContext('mesh-fanout'));
 
-    expect(outcome).toEqual({ sent: 1, gone: 1, skipped: 2 });
+    expect(outcome).toEqual({ sent: 1, gone: 1, pushes: 1 });
     expect(posted().sort()).toEqual(['conn-bob', 'conn-stale']);
     const frame = Buffer.from(api.commandCalls(PostToConnectionCommand)[0].args[0].input.Data as Uint8Array).toString('utf8');
     expect(JSON.parse(frame)).toEqual(JSON.parse(event.Records[0].Sns.Message));
@@ -86,10 +86,57 @@ describe('fan-out handler', () => {
     broken.Sns.MessageId = 'broken-1';
     event.Records.push(broken);
 
-    await expect(handler(event, lambdaContext('mesh-fanout'))).rejects.toThrow('1 of 2 pushes');
+    await expect(handler(event, lambdaContext('mesh-fanout'))).rejects.toThrow('1 of 2 records');
 
     expect(posted().sort()).toEqual(['conn-bob', 'conn-stale']);
     const logged = logs.lines().find((line) => line.level === 'ERROR');
     expect(logged?.messageIds).toEqual(['95df01b4-ee98-5cb9-9903-4c221d41eb5e', 'broken-1']);
+  });
+
+  it('flushes a group outbox: one frame per live member with the pushes it did not send, then trims and releases in one write', async () => {
+    const event = fixture<SNSEvent>('sns.json');
+    const push = JSON.parse(event.Records[0].Sns.Message) as { groupId: string; domain: string; from: string };
+    const other = { ...push, from: 'bob', seq: 1 };
+    const outbox = (pushes: string[], head: number) => ({
+      sk: 'C!OUTBOX',
+      groupId: push.groupId,
+      domain: push.domain,
+      pushes,
+      head,
+      bytes: 0,
+      flushAt: Date.now(),
+    });
+    const mine = JSON.stringify(push);
+    const bobs = JSON.stringify(other);
+    const withGroup = (items: Record<string, unknown>[]) => items.map((item) => ({ groupId: push.groupId, domain: push.domain, ...item }));
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [outbox([mine, bobs], 0), ...withGroup(subscriptions())] })
+      .resolves({ Items: [outbox([], 2), ...withGroup(subscriptions())] });
+    ddb.on(UpdateCommand).resolves({});
+    ddb.on(TransactWriteCommand).resolves({});
+    api.on(PostToConnectionCommand).resolves({});
+    event.Records[0].Sns.Message = JSON.stringify({ type: 'flush', groupId: push.groupId, domain: push.domain, at: Date.now() - 1000 });
+
+    const outcome = await handler(event, lambdaContext('mesh-fanout'));
+
+    expect(outcome).toEqual({ sent: 3, gone: 0, pushes: 2 });
+    const frames = new Map(
+      api.commandCalls(PostToConnectionCommand).map((call) => [
+        call.args[0].input.ConnectionId!,
+        JSON.parse(Buffer.from(call.args[0].input.Data as Uint8Array).toString('utf8')),
+      ]),
+    );
+    // The sender (node-1) gets bob's push alone; bob gets node-1's alone; carol gets both in one frame.
+    expect(frames.get('conn-sender')).toEqual(other);
+    expect(frames.get('conn-bob')).toEqual(push);
+    expect(frames.get('conn-stale')).toEqual({ type: 'messages', groupId: push.groupId, domain: push.domain, messages: [push, other] });
+    expect(frames.has('conn-expired')).toBe(false);
+    const updates = ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    // Every push read was posted: one write trims them and clears the flush mark.
+    expect(updates).toHaveLength(1);
+    expect(updates[0].UpdateExpression).toContain('REMOVE #pushes[0], #pushes[1], #flushAt');
+    expect(updates[0].ExpressionAttributeValues).toMatchObject({ ':head': 0, ':next': 2, ':count': 2 });
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(1);
   });
 });

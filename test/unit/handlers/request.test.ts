@@ -103,7 +103,7 @@ describe('request handler: results', () => {
     expect(reply).toEqual({ type: 'result', action: 'createDomain', data: '203.0.113.7' });
   });
 
-  it('runs a report with one BatchGetItem, one UpdateItem and one PublishBatch', async () => {
+  it('runs a report with one BatchGetItem, an UpdateItem of the node, an append to the outbox and a flush request', async () => {
     const now = Date.now();
     const group = { ...key, name: 'g', hostId: 'host', createdAt: now, expiresAt: now + 600_000, heartbeatAt: now, useWebSocket: true };
     const node = {
@@ -126,12 +126,48 @@ describe('request handler: results', () => {
     const { reply } = await send(fixture<WebSocketEvent>('message.json'));
 
     expect(reply).toMatchObject({ type: 'result', action: 'reportDataByNode', requestId: 'r-1' });
-    expect(ddb.calls().map((call) => (call.args[0] as object).constructor.name)).toEqual(['BatchGetCommand', 'UpdateCommand']);
+    expect(ddb.calls().map((call) => (call.args[0] as object).constructor.name)).toEqual([
+      'BatchGetCommand',
+      'UpdateCommand',
+      'UpdateCommand',
+    ]);
+    const append = ddb.commandCalls(UpdateCommand)[1].args[0].input;
+    expect(append.Key).toEqual({ pk: `G#${key.groupId}@${key.domain}`, sk: 'C!OUTBOX' });
+    const appended = append.ExpressionAttributeValues![':pushes'] as string[];
+    expect(appended).toHaveLength(1);
+    // No flush was under way (the append returned no flushAt): one is requested.
     const entries = sns.commandCalls(PublishBatchCommand)[0].args[0].input.PublishBatchRequestEntries!;
     expect(entries).toHaveLength(1);
-    const push = JSON.parse(entries[0].Message!) as Push;
+    expect(JSON.parse(entries[0].Message!)).toMatchObject({ type: 'flush', ...key });
+    const push = JSON.parse(appended[0]) as Push;
     expect(push).toMatchObject({ type: 'message', ...key, from: 'node-1', epoch: 'ep-1', seq: 7 });
     expect('nodeStatus' in push && push.nodeStatus.data).toEqual([{ key: '温度', value: '21.5' }]);
+  });
+
+  it('requests no flush when one is under way', async () => {
+    const now = Date.now();
+    const group = { ...key, name: 'g', hostId: 'host', createdAt: now, expiresAt: now + 600_000, heartbeatAt: now, useWebSocket: true };
+    const node = {
+      ...key,
+      nodeId: 'node-1',
+      name: 'node-1',
+      isHost: false,
+      epoch: 'ep-1',
+      seq: 6,
+      connectionId: CONNECTION,
+      joinedAt: now,
+      expiresAt: now + 600_000,
+      data: {},
+      statusAt: null,
+    };
+    ddb.on(BatchGetCommand).resolves({ Responses: { 'mesh-test': [groupItem(group), nodeItem(node)] } });
+    ddb.on(UpdateCommand).resolvesOnce({ Attributes: { seq: 7 } }).resolves({ Attributes: { flushAt: now } });
+
+    const { reply } = await send(fixture<WebSocketEvent>('message.json'));
+
+    expect(reply).toMatchObject({ type: 'result', action: 'reportDataByNode' });
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(2);
+    expect(sns.calls()).toHaveLength(0);
   });
 });
 
