@@ -76,7 +76,7 @@ export const CONFIG_DEFAULTS: MeshConfig = {
   // Memory buys CPU and network for many PostToConnection calls at once.
   fanout: { memoryMb: 512, timeoutSeconds: 30 },
   fanoutConcurrency: 32,
-  fanoutWindowMs: 100,
+  fanoutWindowMs: 150,
   settings: DEFAULT_SETTINGS,
   pointInTimeRecovery: true,
   alarmEmail: '',

@@ -40,7 +40,7 @@ import {
 } from './ports';
 
 /** The mesh's default coalescing (see docs/performance.md for how the window was chosen). */
-export const DEFAULT_COALESCING: CoalescingSettings = { windowMs: 100, staleFlushMs: 3000, maxFlushMs: 10_000 };
+export const DEFAULT_COALESCING: CoalescingSettings = { windowMs: 150, staleFlushMs: 3000, maxFlushMs: 10_000 };
 
 export const OUTBOX_LIMITS = {
   /** JSON bytes the outbox may hold (DynamoDB's item limit is 400 KB; the rest is room for its own encoding). */

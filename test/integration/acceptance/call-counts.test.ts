@@ -182,11 +182,15 @@ describe('calls per action (host + 2 members)', () => {
     for (let i = 0; i < 3; i++) await b.client.nextPush((push) => push.from === a.nodeId);
     const counts = callCounts(await settledStats({ quietMs: 300 }));
 
-    // Each sender's pushes keep their order.
+    // Every push of each sender arrived once. (The three reports of a sender
+    // run concurrently, so their seqs and their appends may interleave: the
+    // receiver orders by seq, as MeshClient does.)
     for (const pushes of [hostPushes, cPushes]) {
       for (const sender of [a.nodeId, b.nodeId]) {
         const seqs = pushes.filter((push) => push.from === sender).map((push) => push.seq);
-        expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+        const sorted = [...seqs].sort((x, y) => x - y);
+        expect(new Set(seqs).size).toBe(3);
+        expect(sorted[2] - sorted[0]).toBe(2);
       }
     }
     // Without coalescing: 6 pushes × 3 other members = 18 posts, 6 queries, 6 SNS messages.
@@ -194,7 +198,7 @@ describe('calls per action (host + 2 members)', () => {
     expect(counts.postToConnection).toBeLessThan(18);
     expect(counts.dynamodb.Query ?? 0).toBeLessThan(6);
     expect(counts.snsRequests).toBeLessThan(6);
-    expect(host.pushFrames).toBeLessThan(6 + 1);
+    expect(host.pushFrames).toBeLessThanOrEqual(4);
     expect(counts.dynamodb.BatchGetItem).toBe(6);
   });
 });
