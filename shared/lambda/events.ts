@@ -46,12 +46,7 @@ export function messageBody(event: WebSocketEvent): string | undefined {
 
 /** What one SNS record carries: a push to fan out alone, or a request to flush a group's outbox. */
 export function fanoutMessageOf(record: SNSEventRecord): Push | FlushRequest {
-  let message: unknown;
-  try {
-    message = JSON.parse(record.Sns.Message);
-  } catch {
-    throw new MalformedEvent(`SNS message ${record.Sns.MessageId} is not JSON`);
-  }
+  const message = messageJsonOf(record);
   const candidate = message as Partial<FlushRequest> | null;
   if (candidate !== null && typeof candidate === 'object' && candidate.type === 'flush') {
     if (typeof candidate.groupId !== 'string' || typeof candidate.domain !== 'string' || typeof candidate.at !== 'number') {
@@ -59,18 +54,24 @@ export function fanoutMessageOf(record: SNSEventRecord): Push | FlushRequest {
     }
     return candidate as FlushRequest;
   }
-  return pushOf(record);
+  return toPush(record, message);
 }
 
 /** The push one SNS record carries. */
 export function pushOf(record: SNSEventRecord): Push {
-  let push: unknown;
+  return toPush(record, messageJsonOf(record));
+}
+
+function messageJsonOf(record: SNSEventRecord): unknown {
   try {
-    push = JSON.parse(record.Sns.Message);
+    return JSON.parse(record.Sns.Message);
   } catch {
     throw new MalformedEvent(`SNS message ${record.Sns.MessageId} is not JSON`);
   }
-  const candidate = push as Partial<Push> | null;
+}
+
+function toPush(record: SNSEventRecord, message: unknown): Push {
+  const candidate = message as Partial<Push> | null;
   if (
     candidate === null ||
     typeof candidate !== 'object' ||

@@ -15,7 +15,7 @@
  * outbox and the subscriptions together. A lone push therefore costs one
  * append, one read and one trimAndRelease besides the request's own calls.
  */
-import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { GroupKey, Subscriber } from '#shared/core/model';
 import { OUTBOX_LIMITS } from '#shared/core/outbox';
 import { ConditionFailed, OutboxFull, type OutboxState, type PushOutbox } from '#shared/core/ports';
@@ -30,6 +30,7 @@ import {
   toSubscriber,
   ttlAt,
 } from './keys';
+import { queryAll } from './store';
 
 type Item = Record<string, unknown>;
 
@@ -107,43 +108,26 @@ export class DynamoPushOutbox implements PushOutbox {
   }
 
   async claim(key: GroupKey, staleMark: number, now: number): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: outboxKey(key),
-          UpdateExpression: 'SET #flushAt = :now',
-          ConditionExpression: '#flushAt = :stale',
-          ExpressionAttributeNames: { '#flushAt': 'flushAt' },
-          ExpressionAttributeValues: { ':now': now, ':stale': staleMark },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (errorName(error) === 'ConditionalCheckFailedException') return false;
-      throw error;
-    }
+    return this.conditionalUpdate({
+      Key: outboxKey(key),
+      UpdateExpression: 'SET #flushAt = :now',
+      ConditionExpression: '#flushAt = :stale',
+      ExpressionAttributeNames: { '#flushAt': 'flushAt' },
+      ExpressionAttributeValues: { ':now': now, ':stale': staleMark },
+    });
   }
 
+
   async read(key: GroupKey): Promise<{ outbox?: OutboxState; subscribers: Subscriber[] }> {
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const result = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-          ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
-          ExpressionAttributeValues: { ':pk': groupPk(key), ':prefix': OUTBOX_AND_SUBSCRIPTIONS_PREFIX },
-          // A member that has just joined must get the next round, and the
-          // round must see every push appended before it.
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...(result.Items ?? []));
-      start = result.LastEvaluatedKey;
-    } while (start !== undefined);
+    const items = await queryAll(this.client, {
+      TableName: this.table,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+      ExpressionAttributeValues: { ':pk': groupPk(key), ':prefix': OUTBOX_AND_SUBSCRIPTIONS_PREFIX },
+      // A member that has just joined must get the next round, and the
+      // round must see every push appended before it.
+      ConsistentRead: true,
+    });
     let outbox: OutboxState | undefined;
     const subscribers: Subscriber[] = [];
     for (const item of items) {
@@ -156,51 +140,40 @@ export class DynamoPushOutbox implements PushOutbox {
   }
 
   async trim(key: GroupKey, head: number, count: number, bytes: number, now: number): Promise<void> {
-    const removes = Array.from({ length: count }, (_, i) => `#pushes[${i}]`).join(', ');
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: outboxKey(key),
-          UpdateExpression: `SET #head = :next, #flushAt = :now, #roundAt = :now REMOVE ${removes} ADD #bytes :minus`,
-          ConditionExpression: '#head = :head',
-          ExpressionAttributeNames: {
-            '#pushes': 'pushes',
-            '#head': 'head',
-            '#flushAt': 'flushAt',
-            '#roundAt': 'roundAt',
-            '#bytes': 'bytes',
-          },
-          ExpressionAttributeValues: { ':head': head, ':next': head + count, ':now': now, ':minus': -bytes },
-        }),
-      );
-    } catch (error) {
-      if (errorName(error) === 'ConditionalCheckFailedException') {
-        throw new ConditionFailed('another flush trimmed the outbox first', { cause: error });
-      }
-      throw error;
-    }
+    const trimmed = await this.conditionalUpdate({
+      Key: outboxKey(key),
+      UpdateExpression: `SET #head = :next, #flushAt = :now, #roundAt = :now REMOVE ${removesOf(count)} ADD #bytes :minus`,
+      ConditionExpression: '#head = :head',
+      ExpressionAttributeNames: TRIM_NAMES,
+      ExpressionAttributeValues: { ':head': head, ':next': head + count, ':now': now, ':minus': -bytes },
+    });
+    if (!trimmed) throw new ConditionFailed('another flush trimmed the outbox first');
   }
 
   async trimAndRelease(key: GroupKey, head: number, count: number, bytes: number, now: number): Promise<boolean> {
-    const removes = Array.from({ length: count }, (_, i) => `#pushes[${i}]`).join(', ');
+    return this.conditionalUpdate({
+      Key: outboxKey(key),
+      UpdateExpression: `SET #head = :next, #roundAt = :now REMOVE ${removesOf(count)}, #flushAt ADD #bytes :minus`,
+      ConditionExpression: '#head = :head AND size(#pushes) = :count',
+      ExpressionAttributeNames: TRIM_NAMES,
+      ExpressionAttributeValues: { ':head': head, ':next': head + count, ':count': count, ':minus': -bytes, ':now': now },
+    });
+  }
+
+  async release(key: GroupKey): Promise<boolean> {
+    return this.conditionalUpdate({
+      Key: outboxKey(key),
+      UpdateExpression: 'REMOVE #flushAt',
+      ConditionExpression: 'attribute_exists(#pk) AND size(#pushes) = :zero',
+      ExpressionAttributeNames: { '#pk': 'pk', '#flushAt': 'flushAt', '#pushes': 'pushes' },
+      ExpressionAttributeValues: { ':zero': 0 },
+    });
+  }
+
+  /** One UpdateItem with a condition: false (nothing written) when the condition failed. */
+  private async conditionalUpdate(input: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
     try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: outboxKey(key),
-          UpdateExpression: `SET #head = :next, #roundAt = :now REMOVE ${removes}, #flushAt ADD #bytes :minus`,
-          ConditionExpression: '#head = :head AND size(#pushes) = :count',
-          ExpressionAttributeNames: {
-            '#pushes': 'pushes',
-            '#head': 'head',
-            '#flushAt': 'flushAt',
-            '#roundAt': 'roundAt',
-            '#bytes': 'bytes',
-          },
-          ExpressionAttributeValues: { ':head': head, ':next': head + count, ':count': count, ':minus': -bytes, ':now': now },
-        }),
-      );
+      await this.client.send(new UpdateCommand({ TableName: this.table, ...input }));
       return true;
     } catch (error) {
       if (errorName(error) === 'ConditionalCheckFailedException') return false;
@@ -208,24 +181,14 @@ export class DynamoPushOutbox implements PushOutbox {
     }
   }
 
-  async release(key: GroupKey): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: outboxKey(key),
-          UpdateExpression: 'REMOVE #flushAt',
-          ConditionExpression: 'attribute_exists(#pk) AND size(#pushes) = :zero',
-          ExpressionAttributeNames: { '#pk': 'pk', '#flushAt': 'flushAt', '#pushes': 'pushes' },
-          ExpressionAttributeValues: { ':zero': 0 },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (errorName(error) === 'ConditionalCheckFailedException') return false;
-      throw error;
-    }
-  }
+}
+
+/** The attribute names of both trims. */
+const TRIM_NAMES = { '#pushes': 'pushes', '#head': 'head', '#flushAt': 'flushAt', '#roundAt': 'roundAt', '#bytes': 'bytes' };
+
+/** `#pushes[0], #pushes[1], …`: the first `count` list elements, for REMOVE. */
+function removesOf(count: number): string {
+  return Array.from({ length: count }, (_, i) => `#pushes[${i}]`).join(', ');
 }
 
 function toOutbox(item: Item): OutboxState {

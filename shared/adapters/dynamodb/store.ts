@@ -450,16 +450,7 @@ export class DynamoMeshStore implements MeshStore {
   }
 
   private async queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const result = await this.client.send(
-        new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey: start }),
-      );
-      items.push(...(result.Items ?? []));
-      start = result.LastEvaluatedKey;
-    } while (start !== undefined);
-    return items;
+    return queryAll(this.client, { ...input, TableName: this.table });
   }
 
   /**
@@ -508,6 +499,21 @@ export class DynamoMeshStore implements MeshStore {
     const delay = this.retryBaseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
     return new Promise((resolve) => setTimeout(resolve, delay));
   }
+}
+
+/** Every item a query matches, one call per 1 MB page. */
+export async function queryAll(
+  client: DynamoDBDocumentClient,
+  input: Omit<QueryCommandInput, 'ExclusiveStartKey'>,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const result = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+    items.push(...(result.Items ?? []));
+    start = result.LastEvaluatedKey;
+  } while (start !== undefined);
+  return items;
 }
 
 function notExists() {

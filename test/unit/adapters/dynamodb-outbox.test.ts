@@ -46,6 +46,9 @@ afterEach(() => {
   ddb.reset();
 });
 
+/** The attribute names both trims use. */
+const TRIM_NAMES = { '#pushes': 'pushes', '#head': 'head', '#flushAt': 'flushAt', '#roundAt': 'roundAt', '#bytes': 'bytes' };
+
 describe('append', () => {
   it('sends one UpdateCommand appending with list_append/if_not_exists, bounded by bytes, and returns the old mark and last round', async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { flushAt: NOW - 40, roundAt: NOW - 90, pushes: ['{"old":0}'] } });
@@ -294,13 +297,7 @@ describe('trim', () => {
       'SET #head = :next, #flushAt = :now, #roundAt = :now REMOVE #pushes[0], #pushes[1], #pushes[2] ADD #bytes :minus',
     );
     expect(input.ConditionExpression).toBe('#head = :head');
-    expect(input.ExpressionAttributeNames).toEqual({
-      '#pushes': 'pushes',
-      '#head': 'head',
-      '#flushAt': 'flushAt',
-      '#roundAt': 'roundAt',
-      '#bytes': 'bytes',
-    });
+    expect(input.ExpressionAttributeNames).toEqual(TRIM_NAMES);
     expect(input.ExpressionAttributeValues).toEqual({ ':head': 4, ':next': 7, ':now': NOW, ':minus': -120 });
   });
 
@@ -342,13 +339,7 @@ describe('trimAndRelease', () => {
       'SET #head = :next, #roundAt = :now REMOVE #pushes[0], #pushes[1], #pushes[2], #flushAt ADD #bytes :minus',
     );
     expect(input.ConditionExpression).toBe('#head = :head AND size(#pushes) = :count');
-    expect(input.ExpressionAttributeNames).toEqual({
-      '#pushes': 'pushes',
-      '#head': 'head',
-      '#flushAt': 'flushAt',
-      '#roundAt': 'roundAt',
-      '#bytes': 'bytes',
-    });
+    expect(input.ExpressionAttributeNames).toEqual(TRIM_NAMES);
     expect(input.ExpressionAttributeValues).toEqual({ ':head': 4, ':next': 7, ':count': 3, ':minus': -120, ':now': NOW });
   });
 

@@ -86,6 +86,25 @@ describe('request handler: bad requests get an error reply and the connection st
   });
 });
 
+/** The group and node-1, live and bound to CONNECTION, as the hot path's BatchGetItem returns them. */
+function givenLiveMember(now: number): void {
+  const group = { ...key, name: 'g', hostId: 'host', createdAt: now, expiresAt: now + 600_000, heartbeatAt: now, useWebSocket: true };
+  const node = {
+    ...key,
+    nodeId: 'node-1',
+    name: 'node-1',
+    isHost: false,
+    epoch: 'ep-1',
+    seq: 6,
+    connectionId: CONNECTION,
+    joinedAt: now,
+    expiresAt: now + 600_000,
+    data: {},
+    statusAt: null,
+  };
+  ddb.on(BatchGetCommand).resolves({ Responses: { 'mesh-test': [groupItem(group), nodeItem(node)] } });
+}
+
 describe('request handler: results', () => {
   it('answers createDomain with the caller source IP from requestContext.identity, echoing requestId', async () => {
     const { statusCode, reply } = await send(message(JSON.stringify({ action: 'createDomain', requestId: 'r-1' })));
@@ -105,21 +124,7 @@ describe('request handler: results', () => {
 
   it('runs a report with one BatchGetItem, an UpdateItem of the node, an append to the outbox and a flush request', async () => {
     const now = Date.now();
-    const group = { ...key, name: 'g', hostId: 'host', createdAt: now, expiresAt: now + 600_000, heartbeatAt: now, useWebSocket: true };
-    const node = {
-      ...key,
-      nodeId: 'node-1',
-      name: 'node-1',
-      isHost: false,
-      epoch: 'ep-1',
-      seq: 6,
-      connectionId: CONNECTION,
-      joinedAt: now,
-      expiresAt: now + 600_000,
-      data: {},
-      statusAt: null,
-    };
-    ddb.on(BatchGetCommand).resolves({ Responses: { 'mesh-test': [groupItem(group), nodeItem(node)] } });
+    givenLiveMember(now);
     ddb.on(UpdateCommand).resolves({ Attributes: { seq: 7 } });
     sns.on(PublishBatchCommand).resolves({ Failed: [] });
 
@@ -146,21 +151,7 @@ describe('request handler: results', () => {
 
   it('requests no flush when one is under way', async () => {
     const now = Date.now();
-    const group = { ...key, name: 'g', hostId: 'host', createdAt: now, expiresAt: now + 600_000, heartbeatAt: now, useWebSocket: true };
-    const node = {
-      ...key,
-      nodeId: 'node-1',
-      name: 'node-1',
-      isHost: false,
-      epoch: 'ep-1',
-      seq: 6,
-      connectionId: CONNECTION,
-      joinedAt: now,
-      expiresAt: now + 600_000,
-      data: {},
-      statusAt: null,
-    };
-    ddb.on(BatchGetCommand).resolves({ Responses: { 'mesh-test': [groupItem(group), nodeItem(node)] } });
+    givenLiveMember(now);
     ddb.on(UpdateCommand).resolvesOnce({ Attributes: { seq: 7 } }).resolves({ Attributes: { flushAt: now } });
 
     const { reply } = await send(fixture<WebSocketEvent>('message.json'));
