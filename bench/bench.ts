@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Histogram } from 'hdr-histogram-js';
-import { DEFAULT_COALESCING } from '#shared/core/outbox';
+import { DEFAULT_FANOUT } from '#shared/core/settings';
 import { type CostSheet, type Traffic, appsyncCost, capToWindow, formatCost, meshCost, modelledCalls, scaleTraffic, scaleWindow } from './cost-model';
 import type { GroupPlan } from './drivers/types';
 import type { LoadProfile, PhaseResult, TargetKind } from './ipc';
@@ -82,7 +82,7 @@ export interface BenchResult {
     multiplier: number;
     stepDurationS: number;
     p99BoundMs: number;
-    /** The stack's fan-out window (MESH_FANOUT_WINDOW_MS) the cost caps rounds with. */
+    /** The shortest fan-out window (MESH_FANOUT_WINDOW_MIN_MS), which the cost caps rounds with. */
     fanoutWindowMs: number;
   };
   mesh: Omit<PhaseSummary, 'target' | 'calls'>;
@@ -433,7 +433,7 @@ export async function runBench(options: BenchOptions, io: BenchIo = consoleIo): 
         {
           MESH_WS_PORT: '0',
           MESH_TABLE_NAME: `bench-${runId}`,
-          ...(options.window === undefined ? {} : { MESH_FANOUT_WINDOW_MS: String(options.window) }),
+          ...(options.window === undefined ? {} : { MESH_FANOUT_WINDOW_MAX_MS: String(options.window) }),
         },
       );
       children.push(stack);
@@ -507,7 +507,8 @@ async function assemble(
   const costPhase =
     meshRun.phases.filter((p) => p.clean && p.calls).sort(byLoad)[0] ??
     meshRun.phases.filter((p) => complete(p) && p.calls).sort(byLoad)[0];
-  const windowMs = options.window ?? DEFAULT_COALESCING.windowMs;
+  // Rounds are capped at one per group per shortest window: an upper bound whatever the window adapts to.
+  const windowMs = DEFAULT_FANOUT.windowMinMs;
   const calls = costPhase?.calls
     ? capToWindow(
         scaleCalls(costPhase.calls, rate(base) / Math.max(rate(costPhase), Number.EPSILON), base.measuredSeconds),

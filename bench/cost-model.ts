@@ -3,7 +3,7 @@
  * prices the same traffic on Mesh v2's AppSync design beside it. Prices come
  * from bench/prices.ts only.
  */
-import { DEFAULT_COALESCING } from '#shared/core/outbox';
+import { DEFAULT_FANOUT } from '#shared/core/settings';
 import {
   DEFAULT_LAMBDA_MEMORY_MB,
   DYNAMODB_UNITS_PER_CALL,
@@ -227,7 +227,7 @@ export function scaleWindow(calls: WindowCalls, factor: number): WindowCalls {
  * member that sent every push of the round gets none).
  * Durations are assumptions: 15 ms request, 40 ms fan-out round of 40 posts.
  */
-export function modelledCalls(traffic: Traffic, pushBytes = 450, windowMs = DEFAULT_COALESCING.windowMs): WindowCalls {
+export function modelledCalls(traffic: Traffic, pushBytes = 450, windowMs = DEFAULT_FANOUT.windowMinMs): WindowCalls {
   const messages = traffic.statusReports + traffic.eventBatches;
   const groups = traffic.connections / Math.max(traffic.membersPerGroup, 1);
   const rounds = Math.min(messages, groups * traffic.seconds * (1000 / Math.max(windowMs, 1)));

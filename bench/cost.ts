@@ -11,7 +11,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_COALESCING } from '#shared/core/outbox';
+import { DEFAULT_FANOUT } from '#shared/core/settings';
 import type { BenchResult } from './bench';
 import { type Traffic, appsyncCost, capToWindow, formatCost, meshCost, modelledCalls, scaleTraffic, scaleWindow } from './cost-model';
 import { lambdaMemoryMb } from './prices';
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   if (!argv.includes('--model') && existsSync(file)) {
     const result = JSON.parse(readFileSync(file, 'utf8')) as BenchResult;
     const { traffic } = result.cost;
-    const runWindow = result.profile.fanoutWindowMs ?? DEFAULT_COALESCING.windowMs;
+    const runWindow = result.profile.fanoutWindowMs ?? DEFAULT_FANOUT.windowMinMs;
     if (windowArg !== undefined && windowArg < runWindow) {
       throw new Error(`--window ${windowArg} is shorter than the run's ${runWindow} ms: its counts cannot price it`);
     }
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   }
   const traffic: Traffic = { seconds: 1, connections: 400, membersPerGroup: 40, statusReports: 150, eventBatches: 20 };
   console.log('Mesh v2 profile, modelled (no bench result; run `npm run bench` to count the calls):');
-  console.log(formatCost(meshCost(modelledCalls(traffic, undefined, windowArg ?? DEFAULT_COALESCING.windowMs), traffic, memory), appsyncCost(traffic)));
+  console.log(formatCost(meshCost(modelledCalls(traffic, undefined, windowArg ?? DEFAULT_FANOUT.windowMinMs), traffic, memory), appsyncCost(traffic)));
 }
 
 main().catch((error: unknown) => {

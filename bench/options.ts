@@ -29,7 +29,7 @@ export interface BenchOptions {
   baseline: boolean;
   /** Start the stack with SDK call timing (bench/profile-stack.ts) and report where the time goes. */
   profile: boolean;
-  /** MESH_FANOUT_WINDOW_MS of the stack the bench starts (0: every push fanned out alone); unset: the stack's default. */
+  /** MESH_FANOUT_WINDOW_MAX_MS of the stack the bench starts (the longest the adaptive window grows); unset: the stack's default. */
   window?: number;
 }
 

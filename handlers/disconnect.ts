@@ -8,7 +8,8 @@
  * handling and the items' TTL clean up what a missed one leaves.
  */
 import middy from '@middy/core';
-import { createDocumentClient, DynamoMeshStore } from '#shared/adapters/dynamodb/store';
+import { DynamoMeshStore } from '#shared/adapters/dynamodb/store';
+import { createDocumentClient } from '#shared/adapters/sdk-clients';
 import { systemClock } from '#shared/adapters/system';
 import { tableName } from '#shared/config';
 import { callerOf, type WebSocketEvent } from '#shared/lambda/events';

@@ -1,79 +1,76 @@
 /**
- * The SNS subscriber. A record carries either a flush request (the usual case:
- * post a group's outbox, one frame per member per window, see
- * shared/core/outbox.ts) or a single push published alone (too large for the
- * outbox, or the outbox full), posted to every other live member connection.
+ * The SNS subscriber: each record is a flush request for one group's log
+ * (shared/core/fanout/flush.ts): post its pushes from the cursor, one frame
+ * per member per round, until the cursor reaches the log's end.
  *
- * Records run concurrently (SNS sends one per invocation in practice). If a
- * record fails, the invocation fails and SNS delivers it again (at least
- * once): receivers drop the copies by seq.
+ * Records run concurrently (SNS sends one per invocation in practice). A
+ * record that fails makes the invocation fail and SNS delivers it again; a
+ * flush that is lost whatever SNS does is restarted by an append or the
+ * sweeper, so nothing accepted waits on this retry alone.
  */
 import middy from '@middy/core';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { createManagementApiClient, ManagementApiNotifier } from '#shared/adapters/apigw/notifier';
-import { DynamoPushOutbox } from '#shared/adapters/dynamodb/outbox';
-import { createDocumentClient, DynamoMeshStore } from '#shared/adapters/dynamodb/store';
-import { SnsPushPublisher } from '#shared/adapters/sns/publisher';
-import { systemClock } from '#shared/adapters/system';
-import { coalescingSettings, fanoutConcurrency, managementEndpoint, tableName, topicArn } from '#shared/config';
-import { deliverPush } from '#shared/core/fanout';
-import { flushOutbox } from '#shared/core/outbox';
+import { ManagementApiNotifier } from '#shared/adapters/apigw/notifier';
+import { DynamoGroupLog } from '#shared/adapters/dynamodb/log';
+import { DynamoMeshStore } from '#shared/adapters/dynamodb/store';
+import { createDocumentClient, createManagementApiClient, createSnsClient } from '#shared/adapters/sdk-clients';
+import { SnsFlushTrigger } from '#shared/adapters/sns/flush-trigger';
+import { randomIds, systemClock } from '#shared/adapters/system';
+import { fanoutConcurrency, fanoutSettings, managementEndpoint, meshSettings, tableName, topicArn } from '#shared/config';
+import { flushGroup, type FlushOutcome } from '#shared/core/fanout/flush';
 import type { FlushDeps } from '#shared/core/ports';
-import { fanoutMessageOf, type SNSEvent, type SNSEventRecord } from '#shared/lambda/events';
+import { flushRequestOf, type SNSEvent, type SNSEventRecord } from '#shared/lambda/flush-event';
 import { logErrors } from '#shared/lambda/log-errors';
 import { createLogger } from '#shared/lambda/logger';
+import { createMetrics, METRIC_NAMES, publishCounts } from '#shared/lambda/metrics';
 
 const logger = createLogger({ function: 'fanout' });
+const metrics = createMetrics();
 
 const concurrency = fanoutConcurrency();
 const documentClient = createDocumentClient();
-const deps: FlushDeps = {
+const deps: Omit<FlushDeps, 'owner'> = {
+  log: new DynamoGroupLog({ client: documentClient, tableName: tableName(), retentionSeconds: meshSettings().eventTtlSeconds }),
   store: new DynamoMeshStore({ client: documentClient, tableName: tableName(), clock: systemClock }),
-  outbox: new DynamoPushOutbox({ client: documentClient, tableName: tableName() }),
-  trigger: new SnsPushPublisher({ client: new SNSClient({}), topicArn: topicArn() }),
+  trigger: new SnsFlushTrigger({ client: createSnsClient(), topicArn: topicArn() }),
   notifier: new ManagementApiNotifier(createManagementApiClient(managementEndpoint(), concurrency)),
   clock: systemClock,
+  fanout: fanoutSettings(),
   concurrency,
-  coalescing: coalescingSettings(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
 /** Totals of one invocation. */
-export interface FanoutTotals {
-  /** Frames posted. */
-  sent: number;
-  gone: number;
-  /** Pushes fanned out (from outboxes, or alone). */
-  pushes: number;
-}
+export type FanoutTotals = Pick<FlushOutcome, 'pushes' | 'sent' | 'gone' | 'retries' | 'abandoned'>;
 
-async function handleRecord(record: SNSEventRecord): Promise<FanoutTotals> {
-  const message = fanoutMessageOf(record);
-  if (message.type === 'flush') {
-    const outcome = await flushOutbox(message, deps);
-    if (outcome.failed > 0) logger.warn('posts failed in a flush', { ...outcome, groupId: message.groupId });
-    return { sent: outcome.sent, gone: outcome.gone, pushes: outcome.pushes };
+async function handleRecord(record: SNSEventRecord): Promise<FlushOutcome> {
+  const request = flushRequestOf(record);
+  // Each record is its own owner: two copies of one request in one invocation must not both post.
+  const outcome = await flushGroup(request, { ...deps, owner: randomIds.token() });
+  if (outcome.abandoned > 0) {
+    logger.warn('posts given up after every retry', { groupId: request.groupId, domain: request.domain, ...outcome });
   }
-  const outcome = await deliverPush(message, deps);
-  return { sent: outcome.sent, gone: outcome.gone, pushes: 1 };
+  return outcome;
 }
 
 async function functionHandler(event: SNSEvent): Promise<FanoutTotals> {
   const settled = await Promise.allSettled(event.Records.map(handleRecord));
-  const total: FanoutTotals = { sent: 0, gone: 0, pushes: 0 };
+  const total: FanoutTotals = { pushes: 0, sent: 0, gone: 0, retries: 0, abandoned: 0 };
   const errors: unknown[] = [];
   for (const result of settled) {
     if (result.status === 'rejected') {
       errors.push(result.reason);
       continue;
     }
-    total.sent += result.value.sent;
-    total.gone += result.value.gone;
-    total.pushes += result.value.pushes;
+    for (const name of Object.keys(total) as (keyof FanoutTotals)[]) total[name] += result.value[name];
   }
-  if (total.gone > 0) logger.info('stale connections dropped', { gone: total.gone });
+  publishCounts(metrics, {
+    [METRIC_NAMES.framesPosted]: total.sent,
+    [METRIC_NAMES.gonePosts]: total.gone,
+    [METRIC_NAMES.postRetries]: total.retries,
+    [METRIC_NAMES.abandonedPosts]: total.abandoned,
+  });
   if (errors.length > 0) {
-    throw new AggregateError(errors, `${errors.length} of ${event.Records.length} records not fully delivered`);
+    throw new AggregateError(errors, `${errors.length} of ${event.Records.length} flushes failed`);
   }
   return total;
 }

@@ -8,15 +8,15 @@
  * wsErrorReply; the status code is always 200 and the connection stays open.
  */
 import middy from '@middy/core';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { DynamoPushOutbox } from '#shared/adapters/dynamodb/outbox';
-import { createDocumentClient, DynamoMeshStore } from '#shared/adapters/dynamodb/store';
-import { SnsPushPublisher } from '#shared/adapters/sns/publisher';
+import { DynamoGroupLog } from '#shared/adapters/dynamodb/log';
+import { DynamoMeshStore } from '#shared/adapters/dynamodb/store';
+import { createDocumentClient, createSnsClient } from '#shared/adapters/sdk-clients';
+import { SnsFlushTrigger } from '#shared/adapters/sns/flush-trigger';
 import { randomIds, systemClock } from '#shared/adapters/system';
-import { coalescingSettings, meshSettings, tableName, topicArn } from '#shared/config';
+import { fanoutSettings, meshSettings, tableName, topicArn } from '#shared/config';
 import { runAction } from '#shared/core/actions';
 import { ValidationError } from '#shared/core/errors';
-import { OutboxPublisher } from '#shared/core/outbox';
+import { LogPublisher } from '#shared/core/fanout/publisher';
 import type { MeshDeps } from '#shared/core/ports';
 import { callerOf, messageBody, type WebSocketEvent } from '#shared/lambda/events';
 import { createLogger } from '#shared/lambda/logger';
@@ -28,20 +28,22 @@ const logger = createLogger({ function: 'request' });
 
 // Built once per cold start; a missing setting fails here, not on a request.
 const documentClient = createDocumentClient();
-const sns = new SnsPushPublisher({ client: new SNSClient({}), topicArn: topicArn() });
+const settings = meshSettings();
 const deps: MeshDeps = {
   store: new DynamoMeshStore({ client: documentClient, tableName: tableName(), clock: systemClock }),
-  // Pushes gather in the group's outbox and go out one frame per member per window.
-  publisher: new OutboxPublisher({
-    outbox: new DynamoPushOutbox({ client: documentClient, tableName: tableName() }),
-    trigger: sns,
-    direct: sns,
+  // Pushes are appended to their group's log; the fan-out posts them one frame per member per round.
+  publisher: new LogPublisher({
+    log: new DynamoGroupLog({ client: documentClient, tableName: tableName(), retentionSeconds: settings.eventTtlSeconds }),
+    trigger: new SnsFlushTrigger({ client: createSnsClient(), topicArn: topicArn() }),
     clock: systemClock,
-    coalescing: coalescingSettings(),
+    ids: randomIds,
+    fanout: fanoutSettings(),
+    // The pushes are in the log: the sweeper restarts their flush. Worth a line, not an error reply.
+    onFlushRequestFailed: (key, error) => logger.warn('flush request failed; the sweeper will restart it', { ...key, error }),
   }),
   clock: systemClock,
   ids: randomIds,
-  settings: meshSettings(),
+  settings,
 };
 
 async function functionHandler(event: WebSocketEvent): Promise<WebSocketResponse> {

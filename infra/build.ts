@@ -1,6 +1,6 @@
 /**
  * `npm run build:lambdas`: one esbuild bundle per handler, written to
- * dist/lambda/{connect,disconnect,request,fanout}/index.js (+ index.js.map),
+ * dist/lambda/{connect,disconnect,request,fanout,sweep}/index.js (+ index.js.map),
  * the folders the Pulumi program uploads as Lambda archives.
  *
  * - CommonJS for node22: Lambda loads `index.handler` by require(); ES-only

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** The Lambda functions, one per file in handlers/ and one bundle each. */
-export const FUNCTION_NAMES = ['connect', 'disconnect', 'request', 'fanout'] as const;
+export const FUNCTION_NAMES = ['connect', 'disconnect', 'request', 'fanout', 'sweep'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /** The repository root (this file is infra/bundles.ts). */

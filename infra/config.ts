@@ -6,8 +6,8 @@
  * without a stack.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { coalescingSettings, ENV, meshSettings } from '../shared/config';
-import { DEFAULT_SETTINGS, type MeshSettings } from '../shared/core/settings';
+import { ENV, fanoutSettings, meshSettings } from '../shared/config';
+import { DEFAULT_FANOUT, DEFAULT_SETTINGS, type FanoutSettings, type MeshSettings } from '../shared/core/settings';
 import { DEFAULT_BUNDLE_DIR, FUNCTION_NAMES, type FunctionName } from './bundles';
 
 export { FUNCTION_NAMES, type FunctionName };
@@ -37,12 +37,19 @@ export interface MeshConfig {
   disconnect: FunctionSize;
   request: FunctionSize;
   fanout: FunctionSize;
+  sweep: FunctionSize;
   /** MESH_FANOUT_CONCURRENCY: PostToConnection calls in flight per fan-out invocation. */
   fanoutConcurrency: number;
-  /** MESH_FANOUT_WINDOW_MS: how long a group's pushes gather before one frame per member goes out (0: no gathering). */
-  fanoutWindowMs: number;
-  /** The MESH_* time settings the handlers read (shared/config.ts). */
+  /**
+   * The MESH_FANOUT_* settings: the bounds of the window a group's pushes
+   * gather in before each member gets one frame of them, when a flush counts
+   * as dead, and how long one invocation flushes before it hands over.
+   */
+  fanoutSettings: FanoutSettings;
+  /** The MESH_* time settings the handlers read (shared/config.ts); eventTtlSeconds is the group log's retention. */
   settings: MeshSettings;
+  /** Minutes between two runs of the sweeper, which restarts the flushes of groups whose flush died. */
+  sweepIntervalMinutes: number;
   /** DynamoDB point-in-time recovery (continuous backups, billed per GB-month). */
   pointInTimeRecovery: boolean;
   /** Alarm mail goes to this address through an SNS topic; empty: alarms without notifications. */
@@ -75,15 +82,35 @@ export const CONFIG_DEFAULTS: MeshConfig = {
   request: { memoryMb: 512, timeoutSeconds: 10 },
   // Memory buys CPU and network for many PostToConnection calls at once.
   fanout: { memoryMb: 512, timeoutSeconds: 30 },
+  // A run is one index Query and a claim and a flush request per stalled
+  // group; a minute (the schedule's interval) leaves room for many of them.
+  sweep: { memoryMb: 256, timeoutSeconds: 60 },
   fanoutConcurrency: 32,
-  fanoutWindowMs: 150,
+  fanoutSettings: DEFAULT_FANOUT,
   settings: DEFAULT_SETTINGS,
+  // EventBridge's finest rate. A dead flush waits for the sweeper only when no
+  // new push comes to claim it, so a minute is the worst case, not the usual one.
+  sweepIntervalMinutes: 1,
   pointInTimeRecovery: true,
   alarmEmail: '',
   manageApiGatewayAccount: true,
   enableSourceMaps: false,
   bundleDir: DEFAULT_BUNDLE_DIR,
 };
+
+/** The `mesh:` key of each fan-out setting; the handlers read it from ENV under the same name (shared/config.ts). */
+export const FANOUT_KEYS = {
+  windowMinMs: 'fanoutWindowMinMs',
+  windowMaxMs: 'fanoutWindowMaxMs',
+  staleFlushMs: 'fanoutStaleFlushMs',
+  maxFlushMs: 'fanoutMaxFlushMs',
+} as const satisfies Record<keyof FanoutSettings, keyof typeof ENV>;
+
+/** The longest fan-out window: a member waits at most this long for a frame. */
+const MAX_WINDOW_MS = 5000;
+
+/** The shortest group log retention: a reconnecting client must find the pushes it missed. */
+const MIN_EVENT_TTL_SECONDS = 60;
 
 /** Retention values CloudWatch Logs accepts. */
 const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
@@ -124,6 +151,13 @@ export function validateConfig(config: MeshConfig): MeshConfig {
     }
   }
   positiveInteger('fanoutConcurrency', config.fanoutConcurrency);
+  validateFanout(config.fanoutSettings, config.fanout.timeoutSeconds);
+  if (config.settings.eventTtlSeconds < MIN_EVENT_TTL_SECONDS) {
+    throw new MeshConfigError(
+      `mesh:eventTtlSeconds (the group log's retention) must be at least ${MIN_EVENT_TTL_SECONDS}, got ${config.settings.eventTtlSeconds}`,
+    );
+  }
+  positiveInteger('sweepIntervalMinutes', config.sweepIntervalMinutes);
   for (const [key, throttle] of [
     ['throttle', config.throttle],
     ['hotRouteThrottle', config.hotRouteThrottle],
@@ -134,23 +168,50 @@ export function validateConfig(config: MeshConfig): MeshConfig {
   }
   // The same checks the handlers run on cold start (shared/config.ts).
   try {
-    const env = settingsEnvironment(config.settings, config.fanoutConcurrency, config.fanoutWindowMs);
+    const env = settingsEnvironment(config);
     meshSettings(env);
-    coalescingSettings(env);
+    fanoutSettings(env);
   } catch (error) {
     throw new MeshConfigError(`mesh settings: ${(error as Error).message}`);
   }
   return config;
 }
 
-/** The MESH_* variables of the time settings and the fan-out's concurrency and window, as the handlers read them. */
-export function settingsEnvironment(settings: MeshSettings, fanoutConcurrency: number, fanoutWindowMs: number): Record<string, string> {
-  const env: Record<string, string> = {
-    [ENV.fanoutConcurrency]: String(fanoutConcurrency),
-    [ENV.fanoutWindowMs]: String(fanoutWindowMs),
-  };
+/**
+ * The fan-out's settings against each other and against the fanout
+ * function's timeout. An invocation waits up to one window before its first
+ * round and finishes the round in flight when it hands over (posts the SDK
+ * may retry for seconds), so the flush may use at most half of the timeout.
+ */
+function validateFanout(fanout: FanoutSettings, fanoutTimeoutSeconds: number): void {
+  for (const key of Object.keys(FANOUT_KEYS) as (keyof FanoutSettings)[]) positiveInteger(FANOUT_KEYS[key], fanout[key]);
+  const { windowMinMs, windowMaxMs, staleFlushMs, maxFlushMs } = fanout;
+  if (windowMaxMs < windowMinMs) {
+    throw new MeshConfigError(`mesh:fanoutWindowMaxMs (${windowMaxMs}) must not be below mesh:fanoutWindowMinMs (${windowMinMs})`);
+  }
+  if (windowMaxMs > MAX_WINDOW_MS) {
+    throw new MeshConfigError(`mesh:fanoutWindowMaxMs must be at most ${MAX_WINDOW_MS}, got ${windowMaxMs}`);
+  }
+  // A flush refreshes its mark once a round, and rounds are up to a window apart.
+  if (staleFlushMs <= windowMaxMs) {
+    throw new MeshConfigError(`mesh:fanoutStaleFlushMs (${staleFlushMs}) must be above mesh:fanoutWindowMaxMs (${windowMaxMs})`);
+  }
+  const maxFlushLimit = fanoutTimeoutSeconds * 500;
+  if (maxFlushMs > maxFlushLimit) {
+    throw new MeshConfigError(
+      `mesh:fanoutMaxFlushMs (${maxFlushMs}) must be at most half of mesh:fanoutTimeoutSeconds (${maxFlushLimit} ms), so the flush hands over well before the timeout`,
+    );
+  }
+}
+
+/** The MESH_* variables of the time settings and the fan-out's settings, as the handlers read them. */
+export function settingsEnvironment(config: Pick<MeshConfig, 'settings' | 'fanoutConcurrency' | 'fanoutSettings'>): Record<string, string> {
+  const env: Record<string, string> = { [ENV.fanoutConcurrency]: String(config.fanoutConcurrency) };
+  for (const key of Object.keys(FANOUT_KEYS) as (keyof FanoutSettings)[]) {
+    env[ENV[FANOUT_KEYS[key]]] = String(config.fanoutSettings[key]);
+  }
   for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof MeshSettings)[]) {
-    env[ENV[key]] = String(settings[key]);
+    env[ENV[key]] = String(config.settings[key]);
   }
   return env;
 }
@@ -171,6 +232,8 @@ export function readConfig(config: pulumi.Config = new pulumi.Config('mesh')): M
   });
   const settings = {} as MeshSettings;
   for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof MeshSettings)[]) settings[key] = num(key);
+  const fanoutSettings = {} as FanoutSettings;
+  for (const key of Object.keys(FANOUT_KEYS) as (keyof FanoutSettings)[]) fanoutSettings[key] = num(FANOUT_KEYS[key]);
   return validateConfig({
     stageName: str('stageName'),
     logRetentionDays: num('logRetentionDays'),
@@ -180,9 +243,11 @@ export function readConfig(config: pulumi.Config = new pulumi.Config('mesh')): M
     disconnect: size('disconnect'),
     request: size('request'),
     fanout: size('fanout'),
+    sweep: size('sweep'),
     fanoutConcurrency: num('fanoutConcurrency'),
-    fanoutWindowMs: num('fanoutWindowMs'),
+    fanoutSettings,
     settings,
+    sweepIntervalMinutes: num('sweepIntervalMinutes'),
     pointInTimeRecovery: bool('pointInTimeRecovery'),
     alarmEmail: str('alarmEmail'),
     manageApiGatewayAccount: bool('manageApiGatewayAccount'),
@@ -207,8 +272,9 @@ export function configKeyDefaults(): Record<string, string | number | boolean> {
     keys[`${fn}TimeoutSeconds`] = d[fn].timeoutSeconds;
   }
   keys.fanoutConcurrency = d.fanoutConcurrency;
-  keys.fanoutWindowMs = d.fanoutWindowMs;
+  for (const key of Object.keys(FANOUT_KEYS) as (keyof FanoutSettings)[]) keys[FANOUT_KEYS[key]] = d.fanoutSettings[key];
   for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof MeshSettings)[]) keys[key] = d.settings[key];
+  keys.sweepIntervalMinutes = d.sweepIntervalMinutes;
   keys.pointInTimeRecovery = d.pointInTimeRecovery;
   keys.alarmEmail = d.alarmEmail;
   keys.manageApiGatewayAccount = d.manageApiGatewayAccount;

@@ -3,15 +3,28 @@
  * gets exactly these statements and nothing else, so a handler that starts
  * calling something new fails with AccessDenied until this file says so.
  *
- *   connect     no DynamoDB, no SNS (it only accepts the connection)
- *   disconnect  DynamoDB GetItem, UpdateItem, DeleteItem (+ transactions of them)
+ *   connect     nothing (it only accepts the connection)
+ *   disconnect  DynamoDB GetItem, UpdateItem, DeleteItem (+ transactions of
+ *               them) on the table
  *   request     DynamoDB GetItem, BatchGetItem, Query, PutItem, UpdateItem,
- *               DeleteItem, BatchWriteItem (+ transactions), on the table and
- *               its indexes; sns:Publish on the topic
- *   fanout      DynamoDB Query, UpdateItem (the group outboxes), DeleteItem
- *               (+ transactions); sns:Publish on the topic (a long flush
- *               hands over, a failed round is retried, by a flush request);
- *               execute-api:ManageConnections POST on this API's stage
+ *               DeleteItem, BatchWriteItem (+ transactions) on the table, and
+ *               Query on the byDomain index (listGroupsByDomain); sns:Publish
+ *               on the topic (flush requests)
+ *   fanout      DynamoDB Query, UpdateItem, PutItem (sealed pages of the group
+ *               log), DeleteItem (+ transactions) on the table; sns:Publish on
+ *               the topic (a long flush hands over, a failed round is retried,
+ *               by a flush request); execute-api:ManageConnections POST on this
+ *               API's stage
+ *   sweep       DynamoDB Query on the byPending index (groups with pushes not
+ *               yet posted) and UpdateItem on the table (it claims a dead
+ *               flush); sns:Publish on the topic (the new flush request)
+ *
+ * Every function also writes to its own log group, and only there. The fanout
+ * role's one other grant, sqs:SendMessage on the dead-letter queue (its failure
+ * destination), is declared with that destination in components/fanout.ts.
+ *
+ * An index is granted by name (`{tableArn}/index/{name}`), never `index/*`: a
+ * new index is readable by no function until this file names it.
  *
  * There is no IAM action for TransactWriteItems: DynamoDB authorises each
  * operation inside a transaction as its single-item action (Put -> PutItem,
@@ -22,6 +35,8 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import type { FunctionName } from './config';
+// Relative, not '#shared/...': Pulumi's TypeScript loader does not read tsconfig paths.
+import { BY_DOMAIN_INDEX, BY_PENDING_INDEX, MESH_TABLE } from '../shared/adapters/dynamodb/table';
 
 export interface PolicyStatement {
   Sid: string;
@@ -30,25 +45,44 @@ export interface PolicyStatement {
   Resource: pulumi.Input<string>[];
 }
 
-/** DynamoDB actions per function, from the contract above. */
-export const DYNAMODB_ACTIONS: Record<FunctionName, string[]> = {
-  connect: [],
-  disconnect: ['GetItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'],
-  request: [
-    'GetItem',
-    'BatchGetItem',
-    'Query',
-    'PutItem',
-    'UpdateItem',
-    'DeleteItem',
-    'BatchWriteItem',
-    'ConditionCheckItem',
-  ],
-  fanout: ['Query', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'],
-};
+/** A global secondary index of the mesh table. */
+export type IndexName = (typeof MESH_TABLE.globalSecondaryIndexes)[number]['name'];
 
-/** Functions whose queries read the byDomain index (listGroupsByDomain). */
-const READS_INDEXES: ReadonlySet<FunctionName> = new Set(['request']);
+/** One function's part of the contract. */
+export interface FunctionContract {
+  /** DynamoDB actions on the table itself (its items, and Query of its partitions). */
+  table: readonly string[];
+  /** Indexes the function queries: dynamodb:Query on each index's own ARN. */
+  queriesIndexes: readonly IndexName[];
+  /** sns:Publish on the push topic. */
+  publishes: boolean;
+  /** execute-api:ManageConnections on this API and stage, POST to @connections only. */
+  postsToConnections: boolean;
+}
+
+/** The contract above, per function. */
+export const CONTRACT: Record<FunctionName, FunctionContract> = {
+  connect: { table: [], queriesIndexes: [], publishes: false, postsToConnections: false },
+  disconnect: {
+    table: ['GetItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'],
+    queriesIndexes: [],
+    publishes: false,
+    postsToConnections: false,
+  },
+  request: {
+    table: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'ConditionCheckItem'],
+    queriesIndexes: [BY_DOMAIN_INDEX],
+    publishes: true,
+    postsToConnections: false,
+  },
+  fanout: {
+    table: ['Query', 'UpdateItem', 'PutItem', 'DeleteItem', 'ConditionCheckItem'],
+    queriesIndexes: [],
+    publishes: true,
+    postsToConnections: true,
+  },
+  sweep: { table: ['UpdateItem'], queriesIndexes: [BY_PENDING_INDEX], publishes: true, postsToConnections: false },
+};
 
 export interface ContractResources {
   tableArn: pulumi.Input<string>;
@@ -59,8 +93,14 @@ export interface ContractResources {
   logGroupArn: pulumi.Input<string>;
 }
 
+/** `{tableArn}/index/{name}`: the ARN IAM checks for a Query of that index. */
+export function indexArn(tableArn: pulumi.Input<string>, index: IndexName): pulumi.Output<string> {
+  return pulumi.interpolate`${tableArn}/index/${index}`;
+}
+
 /** The statements of one function's role policy. */
 export function contractStatements(fn: FunctionName, r: ContractResources): PolicyStatement[] {
+  const contract = CONTRACT[fn];
   const statements: PolicyStatement[] = [
     {
       // The log group is created by the stack (with its retention), so the
@@ -72,22 +112,28 @@ export function contractStatements(fn: FunctionName, r: ContractResources): Poli
       Resource: [r.logGroupArn, pulumi.interpolate`${r.logGroupArn}:*`],
     },
   ];
-  const dynamodb = DYNAMODB_ACTIONS[fn];
-  if (dynamodb.length > 0) {
-    const resources = [r.tableArn];
-    if (READS_INDEXES.has(fn)) resources.push(pulumi.interpolate`${r.tableArn}/index/*`);
+  if (contract.table.length > 0) {
     statements.push({
       Sid: 'MeshTable',
       Effect: 'Allow',
-      Action: dynamodb.map((action) => `dynamodb:${action}`),
-      Resource: resources,
+      Action: contract.table.map((action) => `dynamodb:${action}`),
+      Resource: [r.tableArn],
     });
   }
-  if (fn === 'request' || fn === 'fanout') {
+  if (contract.queriesIndexes.length > 0) {
+    // A Query of an index is authorised on the index's ARN, not the table's.
+    statements.push({
+      Sid: 'MeshIndexes',
+      Effect: 'Allow',
+      Action: ['dynamodb:Query'],
+      Resource: contract.queriesIndexes.map((index) => indexArn(r.tableArn, index)),
+    });
+  }
+  if (contract.publishes) {
     // sns:Publish also authorises PublishBatch.
     statements.push({ Sid: 'PublishPushes', Effect: 'Allow', Action: ['sns:Publish'], Resource: [r.topicArn] });
   }
-  if (fn === 'fanout') {
+  if (contract.postsToConnections) {
     statements.push({
       Sid: 'PostToConnections',
       Effect: 'Allow',

@@ -6,8 +6,8 @@
  *
  * Order of declaration (each step needs something from the one before):
  *   table, WebSocket API, fan-out topic  ->  functions (their environment
- *   names the table, the topic and the API)  ->  SNS subscription, routes and
- *   stage (they need the functions)  ->  alarms
+ *   names the table, the topic and the API)  ->  SNS subscription, sweep
+ *   schedule, routes and stage (they need the functions)  ->  alarms
  */
 import * as pulumi from '@pulumi/pulumi';
 import { assertBundlesBuilt, bundleFolder, FUNCTION_NAMES, type FunctionName } from './bundles';
@@ -15,8 +15,10 @@ import { settingsEnvironment, type MeshConfig } from './config';
 import { MeshAlarms } from './components/alarms';
 import { FanoutSubscription, FanoutTopic } from './components/fanout';
 import { MeshFunction } from './components/functions';
+import { SweepSchedule } from './components/sweep';
 import { MeshTable } from './components/table';
 import { WebSocketApi, WebSocketRoutes } from './components/websocket';
+import { metricsEnvironment, metricsServiceName } from './metrics';
 // Relative, not '#shared/...': Pulumi's TypeScript loader does not read tsconfig paths.
 import { ENV } from '../shared/config';
 
@@ -46,12 +48,14 @@ export function declareMesh(config: MeshConfig, code: CodeSource): MeshOutputs {
   const api = new WebSocketApi('mesh', { stageName: config.stageName });
   const fanoutTopic = new FanoutTopic('mesh-pushes');
 
-  // One environment for every function (shared/config.ts reads it).
+  // One environment for every function: shared/config.ts reads the MESH_*
+  // variables, Powertools' Metrics the namespace and service of the alarms.
   const environment = {
     [ENV.tableName]: table.name,
     [ENV.topicArn]: fanoutTopic.topic.arn,
     [ENV.managementEndpoint]: api.managementEndpoint,
-    ...settingsEnvironment(config.settings, config.fanoutConcurrency, config.fanoutWindowMs),
+    ...settingsEnvironment(config),
+    ...metricsEnvironment(config.stageName),
     ...(config.enableSourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
   };
   const resources = {
@@ -74,6 +78,7 @@ export function declareMesh(config: MeshConfig, code: CodeSource): MeshOutputs {
   ) as Record<FunctionName, MeshFunction>;
 
   new FanoutSubscription('mesh-pushes', { topic: fanoutTopic, subscriber: functions.fanout });
+  new SweepSchedule('mesh-sweep', { sweeper: functions.sweep, intervalMinutes: config.sweepIntervalMinutes });
 
   const routes = new WebSocketRoutes('mesh', {
     api,
@@ -93,6 +98,7 @@ export function declareMesh(config: MeshConfig, code: CodeSource): MeshOutputs {
     deadLetterQueue: fanoutTopic.deadLetterQueue,
     apiId: api.api.id,
     stageName: config.stageName,
+    metricsService: metricsServiceName(config.stageName),
     alarmEmail: config.alarmEmail,
   });
 

@@ -8,9 +8,7 @@
  * standard AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SNS variables, which
  * are unset in AWS and point at the local engines in the local stack.
  */
-import { DEFAULT_COALESCING } from './core/outbox';
-import type { CoalescingSettings } from './core/ports';
-import { DEFAULT_SETTINGS, type MeshSettings } from './core/settings';
+import { DEFAULT_FANOUT, DEFAULT_SETTINGS, type FanoutSettings, type MeshSettings } from './core/settings';
 
 /** Every variable the handlers read, with what it means. docs/architecture.md lists them too. */
 export const ENV = {
@@ -18,7 +16,8 @@ export const ENV = {
   topicArn: 'MESH_TOPIC_ARN',
   managementEndpoint: 'MESH_MANAGEMENT_ENDPOINT',
   fanoutConcurrency: 'MESH_FANOUT_CONCURRENCY',
-  fanoutWindowMs: 'MESH_FANOUT_WINDOW_MS',
+  fanoutWindowMinMs: 'MESH_FANOUT_WINDOW_MIN_MS',
+  fanoutWindowMaxMs: 'MESH_FANOUT_WINDOW_MAX_MS',
   fanoutStaleFlushMs: 'MESH_FANOUT_STALE_FLUSH_MS',
   fanoutMaxFlushMs: 'MESH_FANOUT_MAX_FLUSH_MS',
   hostHeartbeatIntervalSeconds: 'MESH_HOST_HEARTBEAT_INTERVAL_SECONDS',
@@ -76,27 +75,20 @@ export function fanoutConcurrency(env: Env = process.env): number {
   return Math.floor(positiveNumber(env, ENV.fanoutConcurrency, 32));
 }
 
-function nonNegativeNumber(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new ConfigError(`${name} must be a number ≥ 0, got "${raw}"`);
-  return value;
-}
-
-/**
- * How the fan-out gathers pushes (shared/core/outbox.ts). MESH_FANOUT_WINDOW_MS=0
- * turns the outbox off: every push is fanned out alone.
- */
-export function coalescingSettings(env: Env = process.env): CoalescingSettings {
-  const settings: CoalescingSettings = {
-    windowMs: nonNegativeNumber(env, ENV.fanoutWindowMs, DEFAULT_COALESCING.windowMs),
-    staleFlushMs: positiveNumber(env, ENV.fanoutStaleFlushMs, DEFAULT_COALESCING.staleFlushMs),
-    maxFlushMs: positiveNumber(env, ENV.fanoutMaxFlushMs, DEFAULT_COALESCING.maxFlushMs),
+/** How the fan-out gathers a group's pushes into rounds (shared/core/fanout/window.ts). */
+export function fanoutSettings(env: Env = process.env): FanoutSettings {
+  const settings: FanoutSettings = {
+    windowMinMs: positiveNumber(env, ENV.fanoutWindowMinMs, DEFAULT_FANOUT.windowMinMs),
+    windowMaxMs: positiveNumber(env, ENV.fanoutWindowMaxMs, DEFAULT_FANOUT.windowMaxMs),
+    staleFlushMs: positiveNumber(env, ENV.fanoutStaleFlushMs, DEFAULT_FANOUT.staleFlushMs),
+    maxFlushMs: positiveNumber(env, ENV.fanoutMaxFlushMs, DEFAULT_FANOUT.maxFlushMs),
   };
-  if (settings.windowMs > 5000) throw new ConfigError(`${ENV.fanoutWindowMs} must be at most 5000, got ${settings.windowMs}`);
-  if (settings.staleFlushMs <= settings.windowMs) {
-    throw new ConfigError(`${ENV.fanoutStaleFlushMs} must be above ${ENV.fanoutWindowMs}`);
+  if (settings.windowMaxMs < settings.windowMinMs) {
+    throw new ConfigError(`${ENV.fanoutWindowMaxMs} must not be below ${ENV.fanoutWindowMinMs}`);
+  }
+  if (settings.windowMaxMs > 5000) throw new ConfigError(`${ENV.fanoutWindowMaxMs} must be at most 5000, got ${settings.windowMaxMs}`);
+  if (settings.staleFlushMs <= settings.windowMaxMs) {
+    throw new ConfigError(`${ENV.fanoutStaleFlushMs} must be above ${ENV.fanoutWindowMaxMs}`);
   }
   return settings;
 }

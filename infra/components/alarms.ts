@@ -1,12 +1,14 @@
 /**
  * CloudWatch alarms on what should never happen in a healthy mesh: a function
- * error or throttle, a push in the dead-letter queue, an API Gateway
- * integration or execution error. With an alarm email configured, every alarm
+ * error or throttle, a flush request in the dead-letter queue, an API Gateway
+ * integration or execution error, a post the fan-out gave up, a flush the
+ * sweeper had to restart. With an alarm email configured, every alarm
  * notifies an SNS topic that mails it (the address must confirm once).
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { FunctionName } from '../config';
+import { ALARMED_METRICS, METRICS_NAMESPACE } from '../metrics';
 import type { MeshFunction } from './functions';
 
 export interface MeshAlarmsArgs {
@@ -14,11 +16,28 @@ export interface MeshAlarmsArgs {
   deadLetterQueue: aws.sqs.Queue;
   apiId: pulumi.Input<string>;
   stageName: string;
+  /** The `service` dimension of the mesh's own metrics (POWERTOOLS_SERVICE_NAME, infra/metrics.ts). */
+  metricsService: string;
   /** Where alarm mail goes; empty or unset: no notification topic. Default: unset. */
   alarmEmail?: string;
-  /** Evaluation period (s) of every alarm. Default: 300. */
+  /** Evaluation period (s) of every alarm but the restarted-flush one. Default: 300. */
   periodSeconds?: number;
 }
+
+type Metric = Pick<aws.cloudwatch.MetricAlarmArgs, 'namespace' | 'metricName' | 'dimensions' | 'statistic'>;
+
+/** When an alarm fires: a comparison of one period's statistic with a threshold. */
+interface Trigger {
+  periodSeconds: number;
+  comparisonOperator: 'GreaterThanThreshold' | 'GreaterThanOrEqualToThreshold';
+  threshold: number;
+}
+
+/**
+ * A restarted flush is rare and already repaired: one mail for a quarter of an
+ * hour of them, rather than one per sweep.
+ */
+const RESTARTED_FLUSH_PERIOD_SECONDS = 900;
 
 export class MeshAlarms extends pulumi.ComponentResource {
   readonly alarms: aws.cloudwatch.MetricAlarm[] = [];
@@ -38,18 +57,20 @@ export class MeshAlarms extends pulumi.ComponentResource {
     }
     const actions = this.alarmTopic ? [this.alarmTopic.arn] : [];
 
-    // Any datapoint above zero in one period; no data (no traffic) is fine.
-    const alarm = (id: string, description: string, metric: Pick<aws.cloudwatch.MetricAlarmArgs, 'namespace' | 'metricName' | 'dimensions' | 'statistic'>) => {
+    // By default: any datapoint above zero in one period. No data (no
+    // traffic, or nothing went wrong) is fine.
+    const anyInPeriod: Trigger = { periodSeconds: period, comparisonOperator: 'GreaterThanThreshold', threshold: 0 };
+    const alarm = (id: string, description: string, metric: Metric, trigger: Trigger = anyInPeriod) => {
       this.alarms.push(
         new aws.cloudwatch.MetricAlarm(
           `${name}-${id}`,
           {
             alarmDescription: description,
             ...metric,
-            period,
+            period: trigger.periodSeconds,
             evaluationPeriods: 1,
-            comparisonOperator: 'GreaterThanThreshold',
-            threshold: 0,
+            comparisonOperator: trigger.comparisonOperator,
+            threshold: trigger.threshold,
             treatMissingData: 'notBreaching',
             alarmActions: actions,
             okActions: actions,
@@ -75,7 +96,7 @@ export class MeshAlarms extends pulumi.ComponentResource {
       });
     }
 
-    alarm('dlq-depth', 'Pushes that could not be fanned out wait in the dead-letter queue.', {
+    alarm('dlq-depth', 'Flush requests that could not be delivered wait in the dead-letter queue (the sweeper restarts those flushes).', {
       namespace: 'AWS/SQS',
       metricName: 'ApproximateNumberOfMessagesVisible',
       dimensions: { QueueName: args.deadLetterQueue.name },
@@ -97,6 +118,22 @@ export class MeshAlarms extends pulumi.ComponentResource {
       dimensions: apiDimensions,
       statistic: 'Sum',
     });
+
+    // The mesh's own metrics (infra/metrics.ts). Neither failure fails an
+    // invocation, so the Lambda alarms above do not see them.
+    const meshDimensions = { service: args.metricsService };
+    alarm(
+      'abandoned-posts',
+      'The fan-out gave up posting to a connection after its retries: a member missed pushes (throttling or API Gateway errors). See the fanout log.',
+      { namespace: METRICS_NAMESPACE, metricName: ALARMED_METRICS.abandonedPosts, dimensions: meshDimensions, statistic: 'Sum' },
+      { periodSeconds: period, comparisonOperator: 'GreaterThanOrEqualToThreshold', threshold: 1 },
+    );
+    alarm(
+      'flushes-restarted',
+      "The sweeper restarted a group's flush: a flush died or its flush request was lost. The pushes went out late; see the fanout and sweep logs.",
+      { namespace: METRICS_NAMESPACE, metricName: ALARMED_METRICS.flushesRestarted, dimensions: meshDimensions, statistic: 'Sum' },
+      { periodSeconds: RESTARTED_FLUSH_PERIOD_SECONDS, comparisonOperator: 'GreaterThanOrEqualToThreshold', threshold: 1 },
+    );
 
     this.registerOutputs({ alarmTopicArn: this.alarmTopic?.arn });
   }

@@ -1,8 +1,11 @@
 /**
- * The push fan-out: the request function publishes each push to a standard
- * SNS topic; the fanout function, subscribed to it, posts the push to the
- * group's connections. Deliveries that finally fail land in an SQS
- * dead-letter queue (alarmed in alarms.ts).
+ * The fan-out's trigger: the request function (on an append that finds no
+ * flush under way), the fanout function (to hand a long flush over) and the
+ * sweeper (to restart a dead one) publish flush requests to a standard SNS
+ * topic; the fanout function, subscribed to it, posts the group's log to its
+ * connections. Deliveries that finally fail land in an SQS dead-letter queue
+ * (alarmed in alarms.ts); the group's pushes stay in its log, and the
+ * sweeper restarts its flush.
  *
  * Two components, because the functions sit between them: every function's
  * environment names the topic, and the subscription needs the fanout function.
@@ -16,7 +19,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { MeshFunction } from './functions';
 
-/** Two weeks (SQS's maximum) to look at a failed push before it is gone. */
+/** Two weeks (SQS's maximum) to look at a failed flush request before it is gone. */
 const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 
 export class FanoutTopic extends pulumi.ComponentResource {

@@ -19,7 +19,7 @@ export interface MeshFunctionArgs {
   code: pulumi.asset.Archive;
   /** Memory (MB) and timeout (s). */
   size: FunctionSize;
-  /** Environment variables (MESH_*), the same for every function. */
+  /** Environment variables (MESH_*, POWERTOOLS_*), the same for every function. */
   environment: pulumi.Input<Record<string, pulumi.Input<string>>>;
   /** Retention of the function's log group. */
   logRetentionDays: number;

@@ -1,7 +1,11 @@
 /**
  * The mesh's DynamoDB table, declared from the one table definition the local
- * stack also uses (shared/adapters/dynamodb/table.ts): same keys, same
- * byDomain index, same TTL attribute.
+ * stack also uses (shared/adapters/dynamodb/table.ts): same keys, every index
+ * and attribute of it (byDomain, byPending), same TTL attribute.
+ *
+ * DynamoDB adds or removes one global secondary index per table update, so a
+ * deployed stack takes at most one new index of that definition per
+ * `pulumi up`; the new index backfills before the update ends.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
@@ -28,6 +32,7 @@ export class MeshTable extends pulumi.ComponentResource {
         billingMode: MESH_TABLE.billingMode,
         hashKey: MESH_TABLE.partitionKey,
         rangeKey: MESH_TABLE.sortKey,
+        // Key attributes only (DynamoDB refuses a declared attribute no key uses).
         attributes: MESH_TABLE.attributes.map((a) => ({ name: a.name, type: a.type })),
         globalSecondaryIndexes: MESH_TABLE.globalSecondaryIndexes.map((index) => ({
           name: index.name,

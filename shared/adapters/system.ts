@@ -10,4 +10,6 @@ export const randomIds: IdGenerator = {
   groupId: () => randomUUID(),
   /** 72 random bits, base64url (12 characters): a node's epoch only has to differ from its previous ones. */
   epoch: () => randomBytes(9).toString('base64url'),
+  /** 96 random bits: flush tokens and fan-out invocation names must not collide across a fleet. */
+  token: () => randomBytes(12).toString('base64url'),
 };

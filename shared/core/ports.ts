@@ -4,7 +4,7 @@
  */
 import type { Push } from '../protocol/messages';
 import type { ConnectionRecord, GroupKey, GroupRecord, HostRecord, NodeRecord, Subscriber } from './model';
-import type { MeshSettings } from './settings';
+import type { FanoutSettings, MeshSettings } from './settings';
 
 /** Thrown by a store when a conditional write lost a race; the use case decides what it means. */
 export class ConditionFailed extends Error {
@@ -81,81 +81,123 @@ export interface MeshStore {
   dropSubscriber(key: GroupKey, subscriber: Subscriber): Promise<void>;
 }
 
-/** Publishes pushes to the fan-out (SNS in AWS). Resolves only when every push was accepted. */
+/**
+ * Accepts pushes for the fan-out: resolves once they are durable (in the
+ * group's log), so the request may answer `result`; every push of one call
+ * belongs to one group. With `dissolve`, the pushes end the group: exactly
+ * one such call succeeds per group, later ones throw GroupDissolved.
+ */
 export interface PushPublisher {
-  publish(pushes: Push[]): Promise<void>;
+  publish(pushes: Push[], options?: { dissolve?: boolean }): Promise<void>;
 }
 
-/** What a group's outbox holds: the pushes not yet fanned out, oldest first. */
-export interface OutboxState {
-  /** Pushes trimmed from this outbox so far; a trim names it to prove no other flush trimmed first. */
-  head: number;
-  /** Each push as its JSON text, in the order they were appended. */
-  pushes: string[];
-  /** When a flush was last requested or last made progress (epoch ms); undefined when none is under way. */
-  flushMarkAt?: number;
+/** What a group's log holds at its head (one item): the recent pushes and the fan-out's state. */
+export interface LogHead {
+  /** The position the next push gets: every push appended so far has a lower one. */
+  pos: number;
+  /** Position of `page[0]`; pushes below it are in sealed pages. */
+  pageStart: number;
+  /** Push JSON texts at positions pageStart, pageStart + 1, … (pos - pageStart of them). */
+  page: string[];
+  /** Every position below this has been posted by the fan-out. */
+  cursor: number;
+  /** Present while a flush is requested or running: the request names it. */
+  flushToken?: string;
+  /** The invocation running the flush, once one has claimed it. */
+  flushOwner?: string;
+  /** When the flush was requested or last made progress (epoch ms). */
+  flushAt?: number;
+  /** When the last round was posted (epoch ms; 0 before any). */
+  roundAt: number;
+  /** The group's push rate as the fan-out last estimated it (pushes/s), which sets its window. */
+  rate: number;
+  /** Set by the one dissolve the group gets: no push is appended after it. */
+  dissolvedAt?: number;
 }
 
-/** Thrown by PushOutbox.append when the pushes would take the outbox over its size bound. */
-export class OutboxFull extends Error {
-  override name = 'OutboxFull';
+/** What an append tells the request that made it. */
+export interface Appended {
+  /** The position of the first push appended. */
+  first: number;
+  /** The head's flush state after the append: the token offered comes back when this append started the flush. */
+  flushToken: string;
+  flushAt: number;
+  roundAt: number;
+  rate: number;
+}
+
+/** Thrown by GroupLog.append when the group was dissolved: nothing more is appended to its log. */
+export class GroupDissolved extends Error {
+  override name = 'GroupDissolved';
 }
 
 /**
- * A group's outbox (an item in the group's partition in DynamoDB): pushes are
- * appended by requests and fanned out by one flush at a time, in windows.
+ * A group's log (items in the group's partition in DynamoDB): every accepted
+ * push in order, each at a position one above the last. Requests append; the
+ * fan-out reads from its cursor, posts, and moves the cursor; later readers
+ * (polling, resume) read the same positions. The head holds the recent pushes
+ * and the fan-out's state; older pushes move into sealed pages, kept for the
+ * retention time (MESH_EVENT_TTL_SECONDS).
  */
-export interface PushOutbox {
+export interface GroupLog {
   /**
-   * Appends the pushes (JSON texts, in order) and sets the flush mark to `now`
-   * unless one is set. Returns the mark as it was before (undefined when no
-   * flush was under way: the caller must request one) and when the group's
-   * last round was posted. OutboxFull when they do not fit.
+   * Appends the pushes (JSON texts, in order). Sets the flush token to
+   * `token` when no flush is requested (the caller must then request one),
+   * and the dissolve mark when `dissolve` is set. GroupDissolved when the
+   * group's dissolve push is in the log already.
    */
-  append(key: GroupKey, pushes: string[], now: number): Promise<{ flushMarkAt?: number; lastRoundAt?: number }>;
+  append(key: GroupKey, pushes: string[], options: { now: number; token: string; dissolve?: boolean }): Promise<Appended>;
+  /** One strongly consistent read of the head (undefined when there is none) and the group's subscribers. */
+  read(key: GroupKey): Promise<{ head?: LogHead; subscribers: Subscriber[] }>;
+  /** The sealed pushes at positions from, from + 1, …, below `to`, in order. */
+  readSealed(key: GroupKey, from: number, to: number): Promise<string[]>;
   /**
-   * Takes over a stale flush mark: sets it to `now` only if it is still
-   * `staleMark`. True for the one caller that wins (it requests the flush).
+   * Moves the first `count` pushes of the head's page into a sealed page,
+   * if the page still starts at `pageStart`. False when it has moved (another
+   * seal won: nothing lost, its page holds the same pushes).
    */
-  claim(key: GroupKey, staleMark: number, now: number): Promise<boolean>;
-  /** One strongly consistent read of the outbox (undefined when it does not exist) and the group's subscribers. */
-  read(key: GroupKey): Promise<{ outbox?: OutboxState; subscribers: Subscriber[] }>;
+  seal(key: GroupKey, pageStart: number, pushes: string[], now: number): Promise<boolean>;
   /**
-   * Drops the first `count` pushes (`bytes` long in all) and sets the flush
-   * mark and the last round's time to `now`. ConditionFailed when `head` moved: another flush trimmed
-   * first.
+   * A flush invocation takes the flush named `token`: true only if the token
+   * is still the head's and no other invocation holds it with progress since
+   * `staleBefore`.
    */
-  trim(key: GroupKey, head: number, count: number, bytes: number, now: number): Promise<void>;
+  claim(key: GroupKey, token: string, owner: string, now: number, staleBefore: number): Promise<boolean>;
   /**
-   * trim and release at once, for a round that posted every push it read:
-   * drops the first `count` pushes, sets the last round's time to `now` and
-   * clears the mark, only if `head` is
-   * unchanged and no push arrived since (the outbox holds exactly `count`).
-   * False when either changed (nothing written): trim to tell which.
+   * After a round: moves the cursor from `from` to `to` (the owner's only),
+   * refreshes the flush mark and records the round. With `release`, also ends
+   * the flush if nothing was appended past `to`. With `disown`, frees the flush
+   * for the next invocation of the same token (a handover). 'lost' when
+   * another invocation took the flush over.
    */
-  trimAndRelease(key: GroupKey, head: number, count: number, bytes: number, now: number): Promise<boolean>;
-  /** Clears the flush mark if the outbox is empty; false (nothing changed) when pushes arrived meanwhile. */
-  release(key: GroupKey): Promise<boolean>;
+  advance(
+    key: GroupKey,
+    step: { owner: string; from: number; to: number; now: number; rate: number; release?: boolean; disown?: boolean },
+  ): Promise<'released' | 'advanced' | 'lost'>;
+  /**
+   * Starts a new flush of a group whose flush looks dead (no progress since
+   * `staleBefore`), replacing its token with `token` (and only if the token is
+   * still `expected`, when given). True for the one caller that wins.
+   */
+  restart(key: GroupKey, token: string, options: { now: number; staleBefore: number; expected?: string }): Promise<boolean>;
+  /** Groups whose log has held unposted pushes since before `before` (the sweeper's work list). */
+  listPending(before: number): Promise<GroupKey[]>;
 }
 
-/** Asks for a flush of a group's outbox (an SNS message in AWS). */
+/** Asks for a flush of a group's log (an SNS message in AWS). */
 export interface FlushTrigger {
   requestFlush(request: FlushRequest): Promise<void>;
 }
 
-/** The message that starts a flush: which group, and when to post. */
+/** The message that starts a flush: which group, which flush, and when to post. */
 export interface FlushRequest {
   type: 'flush';
   groupId: string;
   domain: string;
-  /**
-   * Epoch ms: when the flush posts its first round. A request from an append
-   * names one window after the group's last round (now when that is past); a
-   * handover names the next round's time (now when there is a backlog).
-   */
+  /** The flush token on the group's log head; a flush with another token stops at once. */
+  token: string;
+  /** Epoch ms: when the flush posts its first round. */
   at: number;
-  /** How many flushes before this one failed to post a round (absent: none). */
-  retries?: number;
 }
 
 /** Sends a frame to one connection (the Management API's PostToConnection). */
@@ -173,6 +215,8 @@ export interface IdGenerator {
   groupId(): string;
   /** A new node epoch (short random string). */
   epoch(): string;
+  /** A new flush token or invocation name: unguessable, never repeated. */
+  token(): string;
 }
 
 /** What every request use case is given. */
@@ -184,30 +228,18 @@ export interface MeshDeps {
   settings: MeshSettings;
 }
 
-/** How the fan-out gathers pushes (see shared/core/outbox.ts). */
-export interface CoalescingSettings {
-  /** How long pushes gather in a group's outbox before one frame per member goes out. 0: no outbox, one fan-out per push. */
-  windowMs: number;
-  /** A flush mark older than this means the flush died: the next append requests another. */
-  staleFlushMs: number;
-  /** A flush that has run this long hands over to a new invocation (Lambda's timeout must be well above). */
-  maxFlushMs: number;
-}
-
-/** What a flush of a group's outbox is given. */
-export interface FlushDeps extends FanoutDeps {
-  outbox: PushOutbox;
-  trigger: FlushTrigger;
-  coalescing: CoalescingSettings;
-  /** Waits `ms` (a timer in Lambda; tests pass a fake). */
-  sleep(ms: number): Promise<void>;
-}
-
-/** What the fan-out use case is given. */
-export interface FanoutDeps {
+/** What a flush of a group's log is given. */
+export interface FlushDeps {
+  log: GroupLog;
   store: MeshStore;
   notifier: ConnectionNotifier;
+  trigger: FlushTrigger;
   clock: Clock;
+  fanout: FanoutSettings;
   /** PostToConnection calls in flight at once. */
   concurrency: number;
+  /** A unique name for this invocation (it owns the flushes it claims). */
+  owner: string;
+  /** Waits `ms` (a timer in Lambda; tests pass a fake). */
+  sleep(ms: number): Promise<void>;
 }

@@ -16,6 +16,27 @@ export const DEFAULT_SETTINGS: MeshSettings = {
   memberHeartbeatIntervalSeconds: 120,
   memberHeartbeatTtlSeconds: 600,
   maxConnectionTimeSeconds: 1500,
-  eventTtlSeconds: 10,
+  // Retention of the group log: long enough for a client to recover from a two-minute drop.
+  eventTtlSeconds: 180,
   pollingIntervalSeconds: 2,
 };
+
+/**
+ * How the fan-out gathers a group's pushes into rounds (shared/core/flush.ts).
+ * The window between two rounds of a group adapts to its push rate between
+ * the two bounds: a sparse group is posted to at once, a busy one gets one
+ * frame per member per window however many pushes it carries.
+ */
+export interface FanoutSettings {
+  /** The shortest window, for a group sending a push now and then. */
+  windowMinMs: number;
+  /** The longest window, for the busiest groups (the Mesh extension batches its own events every 250–1000 ms). */
+  windowMaxMs: number;
+  /** A flush that has not made progress for this long is dead: an append or the sweeper starts another. */
+  staleFlushMs: number;
+  /** A flush that has run this long hands over to a new invocation (Lambda's timeout must be well above). */
+  maxFlushMs: number;
+}
+
+/** The fan-out's defaults (docs/performance.md says how the bounds were chosen). */
+export const DEFAULT_FANOUT: FanoutSettings = { windowMinMs: 50, windowMaxMs: 1000, staleFlushMs: 5000, maxFlushMs: 10_000 };

@@ -4,10 +4,7 @@
  * APIGatewayProxyWebsocketEventV2 lacks `identity`, which API Gateway does send
  * (`requestContext.identity.sourceIp`), so the fields used are declared here.
  */
-import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
 import type { Caller } from '#shared/core/model';
-import type { FlushRequest } from '#shared/core/ports';
-import type { Push } from '#shared/protocol/messages';
 
 export interface WebSocketEvent {
   requestContext: {
@@ -44,44 +41,3 @@ export function messageBody(event: WebSocketEvent): string | undefined {
   return event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
 }
 
-/** What one SNS record carries: a push to fan out alone, or a request to flush a group's outbox. */
-export function fanoutMessageOf(record: SNSEventRecord): Push | FlushRequest {
-  const message = messageJsonOf(record);
-  const candidate = message as Partial<FlushRequest> | null;
-  if (candidate !== null && typeof candidate === 'object' && candidate.type === 'flush') {
-    if (typeof candidate.groupId !== 'string' || typeof candidate.domain !== 'string' || typeof candidate.at !== 'number') {
-      throw new MalformedEvent(`SNS message ${record.Sns.MessageId} is not a flush request`);
-    }
-    return candidate as FlushRequest;
-  }
-  return toPush(record, message);
-}
-
-/** The push one SNS record carries. */
-export function pushOf(record: SNSEventRecord): Push {
-  return toPush(record, messageJsonOf(record));
-}
-
-function messageJsonOf(record: SNSEventRecord): unknown {
-  try {
-    return JSON.parse(record.Sns.Message);
-  } catch {
-    throw new MalformedEvent(`SNS message ${record.Sns.MessageId} is not JSON`);
-  }
-}
-
-function toPush(record: SNSEventRecord, message: unknown): Push {
-  const candidate = message as Partial<Push> | null;
-  if (
-    candidate === null ||
-    typeof candidate !== 'object' ||
-    candidate.type !== 'message' ||
-    typeof candidate.groupId !== 'string' ||
-    typeof candidate.domain !== 'string'
-  ) {
-    throw new MalformedEvent(`SNS message ${record.Sns.MessageId} is not a push`);
-  }
-  return candidate as Push;
-}
-
-export type { SNSEvent, SNSEventRecord };

@@ -1,7 +1,8 @@
 /**
  * Pulumi mocks for the infra tests: every resource the program declares is
  * recorded with its resolved inputs, and given the outputs AWS would compute
- * (ids, ARNs, the WebSocket API's endpoint and execution ARN).
+ * (ids, ARNs, the WebSocket API's endpoint and execution ARN, the schedule
+ * rule's ARN).
  */
 import * as pulumi from '@pulumi/pulumi';
 
@@ -53,6 +54,8 @@ function computed(type: string, name: string, inputs: Record<string, any>): { id
       return { id: inputs.name, state: { arn: arn('logs', `log-group:${inputs.name}`) } };
     case 'aws:iam/role:Role':
       return { id: name, state: { name, arn: `arn:aws:iam::${ACCOUNT}:role/${name}` } };
+    case 'aws:cloudwatch/eventRule:EventRule':
+      return { id: name, state: { name, arn: arn('events', `rule/${name}`) } };
     case 'aws:sns/topicSubscription:TopicSubscription':
       return { id: `${name}-sub`, state: { arn: arn('sns', `subscription/${name}`) } };
     default:

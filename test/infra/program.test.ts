@@ -11,7 +11,7 @@ import { MESH_TABLE } from '#shared/adapters/dynamodb/table';
 import { ACTIONS } from '#shared/protocol/requests';
 
 const STAGE = 'dev';
-const FUNCTIONS = ['connect', 'disconnect', 'request', 'fanout'] as const;
+const FUNCTIONS = ['connect', 'disconnect', 'request', 'fanout', 'sweep'] as const;
 type Fn = (typeof FUNCTIONS)[number];
 
 let declared: Declared[];
@@ -40,11 +40,9 @@ const statementsOf = (roleName: string): Statement[] =>
   ofType('aws:iam/rolePolicy:RolePolicy')
     .filter((p) => p.inputs.role === roleName)
     .flatMap((p) => JSON.parse(p.inputs.policy).Statement as Statement[]);
+/** The distinct actions of one service a function's role grants, on any resource. */
 const actionsOf = (fn: Fn, prefix: string) =>
-  statementsOf(roleOf(fn).state.name)
-    .flatMap((s) => list(s.Action))
-    .filter((a) => a.startsWith(prefix))
-    .sort();
+  [...new Set(statementsOf(roleOf(fn).state.name).flatMap((s) => list(s.Action)))].filter((a) => a.startsWith(prefix)).sort();
 
 beforeAll(async () => {
   declared = await installMocks(STAGE);
@@ -59,7 +57,9 @@ beforeAll(async () => {
     throttle: { rateLimit: 900, burstLimit: 450 },
     hotRouteThrottle: { rateLimit: 120, burstLimit: 60 },
     request: { memoryMb: 1024, timeoutSeconds: 12 },
+    fanoutSettings: { ...CONFIG_DEFAULTS.fanoutSettings, windowMaxMs: 800 },
     settings: { ...CONFIG_DEFAULTS.settings, maxConnectionTimeSeconds: 300 },
+    sweepIntervalMinutes: 2,
     pointInTimeRecovery: false,
     alarmEmail: 'ops@example.com',
     enableSourceMaps: true,
@@ -160,6 +160,8 @@ describe('Lambda functions', () => {
       expect(functionOf(fn).inputs).toMatchObject({ memorySize: config[fn].memoryMb, timeout: config[fn].timeoutSeconds });
     }
     expect(functionOf('request').inputs).toMatchObject({ memorySize: 1024, timeout: 12 });
+    // The sweeper keeps its defaults in this config.
+    expect(functionOf('sweep').inputs).toMatchObject({ memorySize: 256, timeout: 60 });
   });
 
   it('get the table, the topic, the Management API endpoint and the MESH_* settings in their environment', () => {
@@ -173,10 +175,33 @@ describe('Lambda functions', () => {
         MESH_MAX_CONNECTION_TIME_SECONDS: '300',
         MESH_HOST_HEARTBEAT_INTERVAL_SECONDS: String(config.settings.hostHeartbeatIntervalSeconds),
         MESH_MEMBER_HEARTBEAT_TTL_SECONDS: String(config.settings.memberHeartbeatTtlSeconds),
+        MESH_EVENT_TTL_SECONDS: String(config.settings.eventTtlSeconds),
         MESH_FANOUT_CONCURRENCY: String(config.fanoutConcurrency),
-        MESH_FANOUT_WINDOW_MS: String(config.fanoutWindowMs),
         // mesh:enableSourceMaps is on in this config.
         NODE_OPTIONS: '--enable-source-maps',
+      });
+    }
+  });
+
+  it('get the fan-out window bounds, the stale and the longest flush, and no single window any more', () => {
+    for (const fn of FUNCTIONS) {
+      const variables = functionOf(fn).inputs.environment.variables;
+      expect(variables).toMatchObject({
+        MESH_FANOUT_WINDOW_MIN_MS: String(config.fanoutSettings.windowMinMs),
+        MESH_FANOUT_WINDOW_MAX_MS: '800',
+        MESH_FANOUT_STALE_FLUSH_MS: String(config.fanoutSettings.staleFlushMs),
+        MESH_FANOUT_MAX_FLUSH_MS: String(config.fanoutSettings.maxFlushMs),
+      });
+      expect(variables).not.toHaveProperty('MESH_FANOUT_WINDOW_MS');
+      expect(variables).not.toHaveProperty('undefined');
+    }
+  });
+
+  it("get Powertools' metrics namespace and a service name per stage", () => {
+    for (const fn of FUNCTIONS) {
+      expect(functionOf(fn).inputs.environment.variables).toMatchObject({
+        POWERTOOLS_SERVICE_NAME: `mesh-${STAGE}`,
+        POWERTOOLS_METRICS_NAMESPACE: 'Mesh',
       });
     }
   });
@@ -217,8 +242,10 @@ describe('IAM: least privilege per the contract', () => {
       expect(services.every((s) => ['dynamodb', 'sns', 'sqs', 'execute-api', 'logs'].includes(s))).toBe(true);
       for (const resource of list(statement.Resource)) {
         expect(resource).not.toBe('*');
-        // An ARN naming a concrete account, region and resource (a trailing /index/*, :* or /@connections/* only).
+        // An ARN naming a concrete account, region and resource (a trailing :* or /@connections/* only).
         expect(resource).toMatch(new RegExp(`^arn:aws:[a-z-]+:${REGION}:${ACCOUNT}:[^*]+`));
+        // Indexes by name: a new index is readable by no one until iam.ts names it.
+        expect(resource).not.toMatch(/\/index\/\*/);
       }
       expect(list(statement.Action).some((a) => a.endsWith(':*') || a === '*')).toBe(false);
     }
@@ -241,29 +268,58 @@ describe('IAM: least privilege per the contract', () => {
         'dynamodb:UpdateItem',
       ].sort(),
     );
+    // PutItem: the fan-out writes the group log's sealed pages.
     expect(actionsOf('fanout', 'dynamodb:')).toEqual([
       'dynamodb:ConditionCheckItem',
       'dynamodb:DeleteItem',
+      'dynamodb:PutItem',
       'dynamodb:Query',
       'dynamodb:UpdateItem',
     ]);
+    expect(actionsOf('sweep', 'dynamodb:')).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem']);
   });
 
-  it('scopes DynamoDB to the table, and the index only for the function that queries it', () => {
-    for (const fn of FUNCTIONS) {
-      const resources = statementsOf(roleOf(fn).state.name)
-        .filter((s) => list(s.Action).some((a) => a.startsWith('dynamodb:')))
-        .flatMap((s) => list(s.Resource));
-      const expected = fn === 'connect' ? [] : fn === 'request' ? [tableArn(), `${tableArn()}/index/*`] : [tableArn()];
-      expect(resources).toEqual(expected);
+  /** Each DynamoDB resource of a function's role with the actions granted on it. */
+  const dynamoGrants = (fn: Fn): Record<string, string[]> => {
+    const grants: Record<string, string[]> = {};
+    for (const statement of statementsOf(roleOf(fn).state.name)) {
+      const actions = list(statement.Action).filter((a) => a.startsWith('dynamodb:'));
+      if (actions.length === 0) continue;
+      for (const resource of list(statement.Resource)) grants[resource] = [...(grants[resource] ?? []), ...actions].sort();
     }
+    return grants;
+  };
+
+  it('scopes DynamoDB to the table, and each index to the one function that queries it', () => {
+    const table = tableArn();
+    expect(dynamoGrants('connect')).toEqual({});
+    expect(Object.keys(dynamoGrants('disconnect'))).toEqual([table]);
+    expect(Object.keys(dynamoGrants('fanout'))).toEqual([table]);
+    expect(dynamoGrants('request')).toEqual({
+      [table]: actionsOf('request', 'dynamodb:'),
+      // listGroupsByDomain; the request function has nothing else to do with an index.
+      [`${table}/index/byDomain`]: ['dynamodb:Query'],
+    });
   });
 
-  it('lets only request (pushes, flush requests) and fanout (flush requests) publish, and only to the push topic', () => {
+  it('lets the sweeper query the byPending index, update the table, and nothing more on DynamoDB', () => {
+    const table = tableArn();
+    expect(dynamoGrants('sweep')).toEqual({
+      [`${table}/index/byPending`]: ['dynamodb:Query'],
+      [table]: ['dynamodb:UpdateItem'],
+    });
+  });
+
+  it('gives the sweeper no grant beyond its log group, the byPending index, the table and the topic', () => {
+    const services = statementsOf(roleOf('sweep').state.name).flatMap((s) => list(s.Action).map((a) => a.split(':')[0]));
+    expect([...new Set(services)].sort()).toEqual(['dynamodb', 'logs', 'sns']);
+  });
+
+  it('lets only request, fanout and sweep publish (flush requests), and only to the push topic', () => {
     const topic = one('aws:sns/topic:Topic', 'mesh-pushes');
     for (const fn of FUNCTIONS) {
       const sns = statementsOf(roleOf(fn).state.name).filter((s) => list(s.Action).some((a) => a.startsWith('sns:')));
-      if (fn === 'request' || fn === 'fanout') {
+      if (fn === 'request' || fn === 'fanout' || fn === 'sweep') {
         expect(sns).toEqual([expect.objectContaining({ Action: ['sns:Publish'], Resource: [topic.state.arn] })]);
       } else {
         expect(sns).toEqual([]);
@@ -310,7 +366,7 @@ describe('IAM: least privilege per the contract', () => {
 });
 
 describe('DynamoDB table', () => {
-  it('has the keys, attributes and byDomain index of the shared table definition', () => {
+  it('has the keys and every attribute and index of the shared table definition', () => {
     const [table] = ofType('aws:dynamodb/table:Table');
     expect(table.inputs).toMatchObject({
       billingMode: 'PAY_PER_REQUEST',
@@ -320,9 +376,32 @@ describe('DynamoDB table', () => {
     expect(table.inputs.hashKey).toBe('pk');
     expect(table.inputs.rangeKey).toBe('sk');
     expect(table.inputs.attributes).toEqual(MESH_TABLE.attributes.map((a) => ({ name: a.name, type: a.type })));
+    expect(table.inputs.globalSecondaryIndexes).toEqual(
+      MESH_TABLE.globalSecondaryIndexes.map((index) => ({
+        name: index.name,
+        hashKey: index.partitionKey,
+        rangeKey: index.sortKey,
+        projectionType: index.projectionType,
+      })),
+    );
+  });
+
+  it('has the byDomain index (whole groups) and the byPending index (keys only, the sweeper\'s work list)', () => {
+    const [table] = ofType('aws:dynamodb/table:Table');
     expect(table.inputs.globalSecondaryIndexes).toEqual([
       { name: 'byDomain', hashKey: 'gsi1pk', rangeKey: 'gsi1sk', projectionType: 'ALL' },
+      { name: 'byPending', hashKey: 'gsi2pk', rangeKey: 'gsi2sk', projectionType: 'KEYS_ONLY' },
     ]);
+  });
+
+  it('declares exactly the attributes that some key uses (DynamoDB refuses any other)', () => {
+    const [table] = ofType('aws:dynamodb/table:Table');
+    const keys = [
+      table.inputs.hashKey,
+      table.inputs.rangeKey,
+      ...table.inputs.globalSecondaryIndexes.flatMap((index: { hashKey: string; rangeKey: string }) => [index.hashKey, index.rangeKey]),
+    ];
+    expect(table.inputs.attributes.map((a: { name: string }) => a.name).sort()).toEqual([...new Set(keys)].sort());
   });
 
   it('expires items by the ttl attribute', () => {
@@ -380,11 +459,65 @@ describe('SNS fan-out', () => {
 
   it("sends the fanout function's failed events to the same dead-letter queue", () => {
     const dlq = one('aws:sqs/queue:Queue', 'mesh-pushes-dlq');
-    const [invokeConfig] = ofType('aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig');
+    const invokeConfig = one('aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig', 'mesh-pushes');
     expect(invokeConfig.inputs).toMatchObject({
       functionName: functionOf('fanout').state.name,
       destinationConfig: { onFailure: { destination: dlq.state.arn } },
     });
+  });
+});
+
+describe('sweep schedule', () => {
+  const rule = () => one('aws:cloudwatch/eventRule:EventRule', 'mesh-sweep');
+
+  it('runs the sweeper on a rate of the configured minutes', () => {
+    expect(ofType('aws:cloudwatch/eventRule:EventRule')).toHaveLength(1);
+    expect(rule().inputs.scheduleExpression).toBe('rate(2 minutes)');
+    expect(rule().inputs.eventPattern).toBeUndefined();
+  });
+
+  it('targets the sweep function, and only it', () => {
+    const targets = ofType('aws:cloudwatch/eventTarget:EventTarget');
+    expect(targets.map((t) => t.inputs)).toEqual([expect.objectContaining({ rule: rule().state.name, arn: functionOf('sweep').state.arn })]);
+  });
+
+  it('lets EventBridge invoke the sweep function, from this rule only', () => {
+    const fromEvents = ofType('aws:lambda/permission:Permission').filter((p) => p.inputs.principal === 'events.amazonaws.com');
+    expect(fromEvents.map((p) => p.inputs)).toEqual([
+      expect.objectContaining({ action: 'lambda:InvokeFunction', function: functionOf('sweep').state.name, sourceArn: rule().state.arn }),
+    ]);
+    expect(rule().state.arn).toBe(`arn:aws:events:${REGION}:${ACCOUNT}:rule/mesh-sweep`);
+  });
+
+  it('does not retry a failed or late run (the next run sweeps the same groups)', () => {
+    expect(one('aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig', 'mesh-sweep').inputs).toEqual(
+      expect.objectContaining({ functionName: functionOf('sweep').state.name, maximumRetryAttempts: 0, maximumEventAgeInSeconds: 120 }),
+    );
+    expect(one('aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig', 'mesh-sweep').inputs.destinationConfig).toBeUndefined();
+  });
+
+  it('writes one minute in the singular, as EventBridge requires', async () => {
+    const { rateExpression, SweepSchedule } = await import('../../infra/components/sweep');
+    expect([1, 2, 15].map(rateExpression)).toEqual(['rate(1 minute)', 'rate(2 minutes)', 'rate(15 minutes)']);
+
+    const { MeshFunction } = await import('../../infra/components/functions');
+    const pulumiSdk: typeof pulumi = await import('@pulumi/pulumi');
+    const sweeper = new MeshFunction('every-minute', {
+      fn: 'sweep',
+      code: new pulumiSdk.asset.AssetArchive({}),
+      size: config.sweep,
+      environment: {},
+      logRetentionDays: 1,
+      resources: {
+        tableArn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/t`,
+        topicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:t`,
+        manageConnectionsArn: `arn:aws:execute-api:${REGION}:${ACCOUNT}:a/s/POST/@connections/*`,
+      },
+    });
+    new SweepSchedule('every-minute', { sweeper, intervalMinutes: 1 });
+    await settled();
+    expect(one('aws:cloudwatch/eventRule:EventRule', 'every-minute').inputs.scheduleExpression).toBe('rate(1 minute)');
+    expect(one('aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig', 'every-minute').inputs.maximumEventAgeInSeconds).toBe(60);
   });
 });
 
@@ -413,6 +546,50 @@ describe('alarms', () => {
     const api = alarms().filter((a) => a.inputs.namespace === 'AWS/ApiGateway');
     expect(api.map((a) => a.inputs.metricName).sort()).toEqual(['ExecutionError', 'IntegrationError']);
     for (const alarm of api) expect(alarm.inputs.dimensions).toEqual({ ApiId: API_ID, Stage: STAGE });
+  });
+
+  it('fire on any post the fan-out gave up, in 5 minutes, from the Mesh metrics the functions emit', () => {
+    const matching = alarms().filter((a) => a.inputs.metricName === 'AbandonedPosts');
+    expect(matching).toHaveLength(1);
+    const [abandoned] = matching;
+    expect(abandoned.inputs).toMatchObject({
+      namespace: 'Mesh',
+      dimensions: { service: `mesh-${STAGE}` },
+      statistic: 'Sum',
+      period: 300,
+      evaluationPeriods: 1,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      threshold: 1,
+      treatMissingData: 'notBreaching',
+    });
+  });
+
+  it('fire on any flush the sweeper restarted, in 15 minutes', () => {
+    const matching = alarms().filter((a) => a.inputs.metricName === 'FlushesRestarted');
+    expect(matching).toHaveLength(1);
+    const [restarted] = matching;
+    expect(restarted.inputs).toMatchObject({
+      namespace: 'Mesh',
+      dimensions: { service: `mesh-${STAGE}` },
+      statistic: 'Sum',
+      period: 900,
+      evaluationPeriods: 1,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      threshold: 1,
+      treatMissingData: 'notBreaching',
+    });
+  });
+
+  it("watch the Mesh metrics under exactly the namespace and service the functions' Powertools writes", () => {
+    const mesh = alarms().filter((a) => a.inputs.namespace !== undefined && !a.inputs.namespace.startsWith('AWS/'));
+    expect(mesh.map((a) => a.inputs.metricName).sort()).toEqual(['AbandonedPosts', 'FlushesRestarted']);
+    for (const fn of ['fanout', 'sweep'] as const) {
+      const variables = functionOf(fn).inputs.environment.variables;
+      for (const alarm of mesh) {
+        expect(alarm.inputs.namespace).toBe(variables.POWERTOOLS_METRICS_NAMESPACE);
+        expect(alarm.inputs.dimensions).toEqual({ service: variables.POWERTOOLS_SERVICE_NAME });
+      }
+    }
   });
 
   it('mail the configured address through their own topic', () => {

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FUNCTION_NAMES } from '../../infra/bundles';
 
 const root = join(__dirname, '..', '..');
 const loader = join(__dirname, 'pulumi-loader.js');
@@ -17,7 +18,7 @@ let bundleDir: string;
 beforeAll(() => {
   // Stand-in bundles: the program only checks that they exist and archives them.
   bundleDir = mkdtempSync(join(tmpdir(), 'mesh-stub-bundles-'));
-  for (const fn of ['connect', 'disconnect', 'request', 'fanout']) {
+  for (const fn of FUNCTION_NAMES) {
     mkdirSync(join(bundleDir, fn));
     writeFileSync(join(bundleDir, fn, 'index.js'), 'exports.handler = async () => ({});\n');
   }

@@ -4,11 +4,8 @@
  *
  * A 410 GoneException means the client has left (its $disconnect may still be
  * on its way, or may never come): the caller cleans that connection up. Any
- * other failure is thrown; the SDK has already retried throttling (429) and
- * server errors by then.
+ * other failure is thrown: the fan-out retries it (shared/core/fanout/post.ts).
  */
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import {
   ApiGatewayManagementApiClient,
   GoneException,
@@ -17,22 +14,6 @@ import {
 import type { ConnectionNotifier } from '#shared/core/ports';
 
 const encoder = new TextEncoder();
-
-/**
- * A Management API client for `endpoint` (`https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`
- * in AWS, the local emulator's URL locally). Sockets are kept alive and pooled
- * up to `maxSockets`, the fan-out's concurrency: a warm fan-out then posts
- * without a TLS handshake per frame.
- */
-export function createManagementApiClient(endpoint: string, maxSockets = 50): ApiGatewayManagementApiClient {
-  return new ApiGatewayManagementApiClient({
-    endpoint,
-    requestHandler: {
-      httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
-    },
-  });
-}
 
 export class ManagementApiNotifier implements ConnectionNotifier {
   constructor(private readonly client: ApiGatewayManagementApiClient) {}

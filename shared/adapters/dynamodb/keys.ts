@@ -17,12 +17,14 @@ export const SK_HOST = 'HOST';
 export const NODE_PREFIX = 'N#';
 export const SUBSCRIPTION_PREFIX = 'C#';
 /**
- * The group's outbox (see shared/core/outbox.ts). `C!` sorts just before `C#`,
- * and nothing else in a group partition starts with `C`, so one query with
- * begins_with(sk, "C") reads the outbox and every subscription together.
+ * The head of the group's log (see log.ts). `C!` sorts just before `C#`, and
+ * nothing else in a group partition starts with `C`, so one query with
+ * begins_with(sk, "C") reads the head and every subscription together.
  */
-export const SK_OUTBOX = 'C!OUTBOX';
-export const OUTBOX_AND_SUBSCRIPTIONS_PREFIX = 'C';
+export const SK_LOG_HEAD = 'C!LOG';
+export const HEAD_AND_SUBSCRIPTIONS_PREFIX = 'C';
+/** Sealed pages of the group's log: `L#{end}`, the end (exclusive) position zero-padded so pages sort by it. */
+export const LOG_PAGE_PREFIX = 'L#';
 
 /**
  * Every item lives this long past its logical expiry before DynamoDB's TTL may
@@ -53,8 +55,12 @@ export function nodeKey(key: GroupKey, nodeId: string): Key {
 export function subscriptionKey(key: GroupKey, connectionId: string): Key {
   return { pk: groupPk(key), sk: `${SUBSCRIPTION_PREFIX}${connectionId}` };
 }
-export function outboxKey(key: GroupKey): Key {
-  return { pk: groupPk(key), sk: SK_OUTBOX };
+export function logHeadKey(key: GroupKey): Key {
+  return { pk: groupPk(key), sk: SK_LOG_HEAD };
+}
+/** A sealed page's sort key; positions are below 10^15 for any group that lives hours. */
+export function logPageSk(end: number): string {
+  return `${LOG_PAGE_PREFIX}${String(end).padStart(15, '0')}`;
 }
 export function connectionKey(connectionId: string): Key {
   return { pk: `C#${connectionId}`, sk: SK_CONNECTION };

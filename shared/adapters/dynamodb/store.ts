@@ -27,12 +27,11 @@
  * returns what it finds and the core decides what is live.
  */
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
-  DynamoDBDocumentClient,
+  type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
   TransactWriteCommand,
@@ -82,13 +81,6 @@ export interface DynamoMeshStoreOptions {
   maxAttempts?: number;
   /** First backoff between those rounds, doubled each round (with jitter). Default 20 ms. */
   retryBaseDelayMs?: number;
-}
-
-/** A document client that drops undefined attributes (absent = unset in our items). */
-export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient(config), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
 }
 
 export class DynamoMeshStore implements MeshStore {

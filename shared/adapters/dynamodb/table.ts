@@ -22,6 +22,8 @@ export const MESH_TABLE = {
     { name: 'sk', type: 'S' },
     { name: 'gsi1pk', type: 'S' },
     { name: 'gsi1sk', type: 'S' },
+    { name: 'gsi2pk', type: 'S' },
+    { name: 'gsi2sk', type: 'S' },
   ],
   globalSecondaryIndexes: [
     {
@@ -31,11 +33,24 @@ export const MESH_TABLE = {
       sortKey: 'gsi1sk',
       projectionType: 'ALL',
     },
+    {
+      /**
+       * The sweeper's work list: a group's log head carries these keys only
+       * while it holds pushes not yet posted (a sparse index), so the
+       * sweeper finds stalled fan-outs without a scan. Keys only: the head's
+       * other attributes change on every append and must not cost index writes.
+       */
+      name: 'byPending',
+      partitionKey: 'gsi2pk',
+      sortKey: 'gsi2sk',
+      projectionType: 'KEYS_ONLY',
+    },
   ],
   billingMode: 'PAY_PER_REQUEST',
 } as const;
 
 export const BY_DOMAIN_INDEX = MESH_TABLE.globalSecondaryIndexes[0].name;
+export const BY_PENDING_INDEX = MESH_TABLE.globalSecondaryIndexes[1].name;
 
 /** CreateTable input for the definition above (used by the local stack). */
 export function createTableInput(tableName: string): CreateTableCommandInput {

@@ -1,22 +1,23 @@
 /**
- * dissolveGroup: the host ends the group; every other member gets one
+ * dissolveGroup: the host ends the group; every other member gets exactly one
  * `groupDissolve` push.
  *
- * Order matters because the fan-out runs later (SNS → Lambda, tens of ms) and
- * reads the group's subscriptions from the store when it runs. So the push is
- * published first and the group deleted after, and `MeshStore.deleteGroup`
- * keeps the group's subscription items (C#): the fan-out of this push still
- * finds every recipient even when it runs after the delete. Nothing else can
- * be published to a deleted group (every action answers GroupNotFound), so the
- * kept subscriptions receive nothing more; their TTL removes them within the
- * member heartbeat TTL. A failed publish leaves the group intact (the host
- * may retry); a failed delete after a publish leaves members told of an end
- * that the host's retry completes.
+ * The push is appended to the group's log with the dissolve mark, in one
+ * conditional write: of two dissolves racing (a host that sends it twice
+ * without waiting), one appends and the other finds the mark and answers
+ * GroupNotFound, so members get one push. Nothing is appended after the mark,
+ * so no push follows the dissolve. The group's items are deleted after the
+ * append; `MeshStore.deleteGroup` keeps the subscription items (C#) and the
+ * log, so the fan-out still finds every recipient when it runs after the
+ * delete; their TTL removes them. A dissolve that finds the mark set also
+ * finishes the delete, in case the first stopped between its append and its
+ * delete.
  */
 import type { RequestOf } from '#shared/protocol/requests';
 import type { GroupDissolvePayload, MeshMessage } from '#shared/protocol/types';
 import type { Caller } from '../model';
-import type { MeshDeps } from '../ports';
+import { GroupNotFound } from '../errors';
+import { GroupDissolved, type MeshDeps } from '../ports';
 import { iso } from '../presenters';
 import { buildPush } from '../pushes';
 import { keyOf, loadHost, updateOwnNode } from './guards';
@@ -33,7 +34,13 @@ export async function dissolveGroup(request: RequestOf<'dissolveGroup'>, caller:
   const seq = await updateOwnNode(deps, host, caller, { seqCount: 1 });
   const groupDissolve: GroupDissolvePayload = { ...key, message: DISSOLVE_MESSAGE };
   const order = { from: host.node.nodeId, epoch: host.node.epoch, seq, sentAt: iso(deps.clock.now()) };
-  await deps.publisher.publish([buildPush(key, order, { groupDissolve })]);
+  try {
+    await deps.publisher.publish([buildPush(key, order, { groupDissolve })], { dissolve: true });
+  } catch (error) {
+    if (!(error instanceof GroupDissolved)) throw error;
+    await deps.store.deleteGroup(host.group);
+    throw new GroupNotFound();
+  }
   await deps.store.deleteGroup(host.group);
   return { ...key, groupDissolve };
 }

@@ -9,7 +9,7 @@ import type { Caller, GroupKey } from '../model';
 import type { MeshDeps } from '../ports';
 import { iso } from '../presenters';
 import { buildPush, splitBatchEvent } from '../pushes';
-import { keyOf, loadActor, updateOwnNode } from './guards';
+import { keyOf, loadActor, publishPushes, updateOwnNode } from './guards';
 
 type EventInput = RequestOf<'fireEventsByNode'>['events'][number];
 
@@ -36,7 +36,7 @@ export async function fireEventsByNode(
   const parts = splitBatchEvent(key, envelope, batchEvent);
   const lastSeq = await updateOwnNode(deps, actor, caller, { seqCount: parts.length });
   const firstSeq = lastSeq - parts.length + 1;
-  await deps.publisher.publish(parts.map((part, i) => buildPush(key, { ...envelope, seq: firstSeq + i }, { batchEvent: part })));
+  await publishPushes(deps, parts.map((part, i) => buildPush(key, { ...envelope, seq: firstSeq + i }, { batchEvent: part })));
   return { ...key, batchEvent: parts.length === 1 ? batchEvent : parts[0] };
 }
 

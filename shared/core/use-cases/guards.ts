@@ -3,10 +3,11 @@
  * connection is free to become a node. Each returns the records it read, so a
  * use case reads the store once for its checks and its work.
  */
-import { Unauthorized, ValidationError } from '../errors';
+import { GroupNotFound, Unauthorized, ValidationError } from '../errors';
 import { isGroupLive, isNodeLive, requireLiveGroup, requireLiveNode, requireOwnNode } from '../liveness';
 import type { Caller, ConnectionRecord, GroupKey, GroupRecord, NodeRecord } from '../model';
-import { ConditionFailed, type MeshDeps } from '../ports';
+import type { Push } from '../../protocol/messages';
+import { ConditionFailed, GroupDissolved, type MeshDeps } from '../ports';
 
 /** A live group and the live node the caller acts as. */
 export interface Actor {
@@ -123,4 +124,17 @@ export async function requireFreeConnection(
 
 function sameNode(a: GroupKey & { nodeId: string }, b: GroupKey & { nodeId: string }): boolean {
   return a.groupId === b.groupId && a.domain === b.domain && a.nodeId === b.nodeId;
+}
+
+/**
+ * Hands a request's pushes to the fan-out. A group dissolved since the
+ * request's read (its dissolve push is in the log) takes no more pushes: the
+ * request answers GroupNotFound, as it would have a moment later.
+ */
+export async function publishPushes(deps: MeshDeps, pushes: Push[]): Promise<void> {
+  try {
+    await deps.publisher.publish(pushes);
+  } catch (error) {
+    throw error instanceof GroupDissolved ? new GroupNotFound() : error;
+  }
 }

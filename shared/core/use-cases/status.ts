@@ -10,7 +10,7 @@ import type { Caller } from '../model';
 import type { MeshDeps } from '../ports';
 import { iso, presentStatus } from '../presenters';
 import { buildPush } from '../pushes';
-import { keyOf, loadActor, updateOwnNode } from './guards';
+import { keyOf, loadActor, publishPushes, updateOwnNode } from './guards';
 
 /**
  * Merges the reported keys into the node's status (latest value per key) and
@@ -31,7 +31,7 @@ export async function reportDataByNode(
   const entries: StatusEntry[] = Object.entries(delta).map(([k, value]) => ({ key: k, value }));
   const nodeStatus = presentStatus(key, actor.node.nodeId, entries, now);
   const order = { from: actor.node.nodeId, epoch: actor.node.epoch, seq, sentAt: iso(now) };
-  await deps.publisher.publish([buildPush(key, order, { nodeStatus })]);
+  await publishPushes(deps, [buildPush(key, order, { nodeStatus })]);
   return { ...key, nodeStatus };
 }
 

@@ -58,7 +58,7 @@ function formatTable(rows: Row[]): string {
 }
 
 describe('calls per action (host + 2 members)', () => {
-  it('keep a lone push to 1 BatchGetItem + 2 UpdateItem (node, outbox) + 1 flush request + 1 Query and 1 UpdateItem in the flush + one post per other member', async () => {
+  it('keep a lone push to 1 BatchGetItem + 2 UpdateItem (node, log append) + 1 flush request, and a claim, 1 Query and 1 release in the flush + one post per other member', async () => {
     const rows: Row[] = [];
     const domain = uniqueDomain();
     const hostId = uniqueId('host');
@@ -147,8 +147,8 @@ describe('calls per action (host + 2 members)', () => {
     console.log(`Calls per action, measured in the local stack (group of a host and 2 members):\n\n${formatTable(rows)}\n`);
 
     for (const hot of [report, fire]) {
-      // Request: read, node write, outbox append. Flush: one query, one trim-and-release.
-      expect(hot.dynamodb).toEqual({ BatchGetItem: 1, UpdateItem: 3, Query: 1 });
+      // Request: read, node write, log append. Flush: claim, one query, one advance-and-release.
+      expect(hot.dynamodb).toEqual({ BatchGetItem: 1, UpdateItem: 4, Query: 1 });
       expect(hot.snsRequests).toBe(1);
       expect(hot.postToConnection).toBe(2);
       expect(hot.gone).toBe(0);

@@ -5,7 +5,8 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createManagementApiClient, isGone, ManagementApiNotifier } from '#shared/adapters/apigw/notifier';
+import { isGone, ManagementApiNotifier } from '#shared/adapters/apigw/notifier';
+import { createManagementApiClient } from '#shared/adapters/sdk-clients';
 
 const api = mockClient(ApiGatewayManagementApiClient);
 

@@ -11,7 +11,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { TTL_MARGIN_SECONDS, groupItem, nodeItem } from '#shared/adapters/dynamodb/keys';
-import { createDocumentClient, DynamoMeshStore } from '#shared/adapters/dynamodb/store';
+import { DynamoMeshStore } from '#shared/adapters/dynamodb/store';
+import { createDocumentClient } from '#shared/adapters/sdk-clients';
 import type { GroupRecord, NodeRecord } from '#shared/core/model';
 import { ConditionFailed } from '#shared/core/ports';
 

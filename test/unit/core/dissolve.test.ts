@@ -1,4 +1,3 @@
-import { deliverPush } from '#shared/core/fanout';
 import type { AnyRequest } from '#shared/protocol/requests';
 import type { Group, MeshMessage } from '#shared/protocol/types';
 import { fakeWorld, type FakeWorld } from './fakes';
@@ -37,7 +36,7 @@ describe('dissolveGroup', () => {
     ]);
   });
 
-  it('publishes before deleting, and the fan-out still reaches every member after the delete', async () => {
+  it('publishes before deleting, marking the push as the dissolve', async () => {
     // Prepare
     const order: string[] = [];
     world.store.beforeNext('deleteGroup', () => {
@@ -46,12 +45,20 @@ describe('dissolveGroup', () => {
 
     // Act
     await dissolve();
-    const outcome = await deliverPush(world.publisher.pushes[0], world.fanoutDeps);
 
     // Assess
     expect(order).toEqual(['deleteGroup after 1 publish call(s)']);
-    expect(outcome).toEqual({ sent: 2, gone: 0, skipped: 1 });
-    expect(world.notifier.recipients.sort()).toEqual(['c-1', 'c-2']);
+  });
+
+  it('dissolves once when the host sends it twice without waiting: the other answers GroupNotFound', async () => {
+    // Act
+    const results = await Promise.allSettled([dissolve(), dissolve()]);
+
+    // Assess
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(rejected.reason).toMatchObject({ errorType: 'GroupNotFound' });
+    expect(world.publisher.pushes.filter((p) => 'groupDissolve' in p)).toHaveLength(1);
   });
 
   it('leaves the group in place when publishing fails, so the host can retry', async () => {

@@ -17,15 +17,19 @@ import type {
 } from '#shared/core/model';
 import {
   ConditionFailed,
+  GroupDissolved,
   type Clock,
   type ConnectionNotifier,
-  type FanoutDeps,
+  type FlushDeps,
+  type FlushRequest,
+  type FlushTrigger,
   type IdGenerator,
   type MeshDeps,
   type MeshStore,
   type PushPublisher,
 } from '#shared/core/ports';
-import { DEFAULT_SETTINGS, type MeshSettings } from '#shared/core/settings';
+import { DEFAULT_FANOUT, DEFAULT_SETTINGS, type FanoutSettings, type MeshSettings } from '#shared/core/settings';
+import { InMemoryGroupLog } from './fake-log';
 
 const groupPk = (key: GroupKey) => `${key.groupId}@${key.domain}`;
 const hostPk = (domain: string, hostId: string) => `${domain}#${hostId}`;
@@ -281,10 +285,15 @@ export class InMemoryMeshStore implements MeshStore {
   }
 }
 
-/** Records every publish call; `failNext` makes the next one reject (SNS refused). */
+/**
+ * Records every publish call; `failNext` makes the next one reject (the log
+ * refused). As the log does, it takes one dissolve per group and nothing after
+ * it (GroupDissolved).
+ */
 export class RecordingPublisher implements PushPublisher {
   readonly calls: Push[][] = [];
   private failure?: Error;
+  private readonly dissolved = new Set<string>();
 
   get pushes(): Push[] {
     return this.calls.flat();
@@ -294,11 +303,37 @@ export class RecordingPublisher implements PushPublisher {
     this.failure = error;
   }
 
-  async publish(pushes: Push[]): Promise<void> {
+  async publish(pushes: Push[], options: { dissolve?: boolean } = {}): Promise<void> {
     const failure = this.failure;
     this.failure = undefined;
     if (failure !== undefined) throw failure;
+    const group = pushes.length > 0 ? groupPk(pushes[0]) : '';
+    if (this.dissolved.has(group)) throw new GroupDissolved('the group was dissolved');
+    if (options.dissolve) this.dissolved.add(group);
     this.calls.push(structuredClone(pushes));
+  }
+}
+
+/** Records every flush request; `failNext` makes the next one reject (SNS refused). */
+export class RecordingTrigger implements FlushTrigger {
+  readonly requests: FlushRequest[] = [];
+  private failures = 0;
+
+  failNext(count = 1): void {
+    this.failures += count;
+  }
+
+  async requestFlush(request: FlushRequest): Promise<void> {
+    if (this.failures > 0) {
+      this.failures -= 1;
+      throw new Error('SNS refused the publish');
+    }
+    this.requests.push(structuredClone(request));
+  }
+
+  /** Takes the requests made so far (they are "delivered"). */
+  take(): FlushRequest[] {
+    return this.requests.splice(0);
   }
 }
 
@@ -374,6 +409,13 @@ export class SequentialIds implements IdGenerator {
     this.epochs += 1;
     return `epoch-${this.epochs}`;
   }
+
+  private tokens = 0;
+
+  token(): string {
+    this.tokens += 1;
+    return `token-${this.tokens}`;
+  }
 }
 
 /** Request and fan-out dependencies over one shared in-memory store. */
@@ -381,29 +423,51 @@ export interface FakeWorld {
   store: InMemoryMeshStore;
   publisher: RecordingPublisher;
   notifier: FakeNotifier;
+  log: InMemoryGroupLog;
+  trigger: RecordingTrigger;
   clock: ManualClock;
   ids: SequentialIds;
   settings: MeshSettings;
+  fanout: FanoutSettings;
   deps: MeshDeps;
-  fanoutDeps: FanoutDeps;
+  /** A flush's dependencies; `sleep` moves the clock instead of waiting. */
+  flushDeps: FlushDeps;
 }
 
 /** A fresh world with Mesh v2's default settings unless overridden. */
-export function fakeWorld(options: { settings?: Partial<MeshSettings>; concurrency?: number } = {}): FakeWorld {
+export function fakeWorld(
+  options: { settings?: Partial<MeshSettings>; fanout?: Partial<FanoutSettings>; concurrency?: number } = {},
+): FakeWorld {
   const store = new InMemoryMeshStore();
   const publisher = new RecordingPublisher();
   const notifier = new FakeNotifier();
+  const log = new InMemoryGroupLog((key) => store.listSubscribers(key));
+  const trigger = new RecordingTrigger();
   const clock = new ManualClock();
   const ids = new SequentialIds();
   const settings = { ...DEFAULT_SETTINGS, ...options.settings };
+  const fanout = { ...DEFAULT_FANOUT, ...options.fanout };
   return {
     store,
     publisher,
     notifier,
+    log,
+    trigger,
     clock,
     ids,
     settings,
+    fanout,
     deps: { store, publisher, clock, ids, settings },
-    fanoutDeps: { store, notifier, clock, concurrency: options.concurrency ?? 4 },
+    flushDeps: {
+      log,
+      store,
+      notifier,
+      trigger,
+      clock,
+      fanout,
+      concurrency: options.concurrency ?? 4,
+      owner: 'owner-1',
+      sleep: async (ms) => clock.advance(ms),
+    },
   };
 }

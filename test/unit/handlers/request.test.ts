@@ -1,5 +1,5 @@
 import { BatchGetCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { groupItem, nodeItem } from '#shared/adapters/dynamodb/keys';
 import type { WebSocketEvent } from '#shared/lambda/events';
@@ -122,11 +122,18 @@ describe('request handler: results', () => {
     expect(reply).toEqual({ type: 'result', action: 'createDomain', data: '203.0.113.7' });
   });
 
-  it('runs a report with one BatchGetItem, an UpdateItem of the node, an append to the outbox and a flush request', async () => {
+  it('runs a report with one BatchGetItem, an UpdateItem of the node, an append to the group log and a flush request', async () => {
     const now = Date.now();
     givenLiveMember(now);
-    ddb.on(UpdateCommand).resolves({ Attributes: { seq: 7 } });
-    sns.on(PublishBatchCommand).resolves({ Failed: [] });
+    let offered = '';
+    ddb
+      .on(UpdateCommand)
+      .resolvesOnce({ Attributes: { seq: 7 } })
+      .callsFake((input) => {
+        offered = input.ExpressionAttributeValues[':token'];
+        return { Attributes: { pos: 1, flushToken: offered, flushAt: now, roundAt: 0, rate: 0 } };
+      });
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
 
     const { reply } = await send(fixture<WebSocketEvent>('message.json'));
 
@@ -137,28 +144,46 @@ describe('request handler: results', () => {
       'UpdateCommand',
     ]);
     const append = ddb.commandCalls(UpdateCommand)[1].args[0].input;
-    expect(append.Key).toEqual({ pk: `G#${key.groupId}@${key.domain}`, sk: 'C!OUTBOX' });
+    expect(append.Key).toEqual({ pk: `G#${key.groupId}@${key.domain}`, sk: 'C!LOG' });
     const appended = append.ExpressionAttributeValues![':pushes'] as string[];
     expect(appended).toHaveLength(1);
-    // No flush was under way (the append returned no flushAt): one is requested.
-    const entries = sns.commandCalls(PublishBatchCommand)[0].args[0].input.PublishBatchRequestEntries!;
-    expect(entries).toHaveLength(1);
-    expect(JSON.parse(entries[0].Message!)).toMatchObject({ type: 'flush', ...key });
+    // This append set the flush token: it requests the flush, naming the token.
+    const published = sns.commandCalls(PublishCommand);
+    expect(published).toHaveLength(1);
+    expect(JSON.parse(published[0].args[0].input.Message!)).toMatchObject({ type: 'flush', ...key, token: offered });
     const push = JSON.parse(appended[0]) as Push;
     expect(push).toMatchObject({ type: 'message', ...key, from: 'node-1', epoch: 'ep-1', seq: 7 });
     expect('nodeStatus' in push && push.nodeStatus.data).toEqual([{ key: '温度', value: '21.5' }]);
   });
 
-  it('requests no flush when one is under way', async () => {
+  it('requests no flush when one is requested already', async () => {
     const now = Date.now();
     givenLiveMember(now);
-    ddb.on(UpdateCommand).resolvesOnce({ Attributes: { seq: 7 } }).resolves({ Attributes: { flushAt: now } });
+    ddb
+      .on(UpdateCommand)
+      .resolvesOnce({ Attributes: { seq: 7 } })
+      .resolves({ Attributes: { pos: 2, flushToken: 'someone-else', flushAt: now, roundAt: 0, rate: 0 } });
 
     const { reply } = await send(fixture<WebSocketEvent>('message.json'));
 
     expect(reply).toMatchObject({ type: 'result', action: 'reportDataByNode' });
     expect(ddb.commandCalls(UpdateCommand)).toHaveLength(2);
     expect(sns.calls()).toHaveLength(0);
+  });
+
+  it('answers result when the flush request fails after the append, and logs a warning', async () => {
+    const now = Date.now();
+    givenLiveMember(now);
+    ddb
+      .on(UpdateCommand)
+      .resolvesOnce({ Attributes: { seq: 7 } })
+      .callsFake((input) => ({ Attributes: { pos: 1, flushToken: input.ExpressionAttributeValues[':token'], flushAt: now, roundAt: 0, rate: 0 } }));
+    sns.on(PublishCommand).rejects(new Error('SNS is down'));
+
+    const { reply } = await send(fixture<WebSocketEvent>('message.json'));
+
+    expect(reply).toMatchObject({ type: 'result', action: 'reportDataByNode' });
+    expect(logs.lines().some((line) => line.level === 'WARN' && String(line.message).startsWith('flush request failed'))).toBe(true);
   });
 });
 

@@ -1,0 +1,39 @@
+/**
+ * The mesh's own CloudWatch metrics. The fan-out and the sweeper write them as
+ * Embedded Metric Format log lines with Powertools' `Metrics`, which takes its
+ * namespace and its `service` dimension from the two variables of
+ * `metricsEnvironment`; CloudWatch turns those lines into metrics, with no
+ * PutMetricData call and no IAM grant.
+ *
+ * The alarms (components/alarms.ts) name the same namespace and dimension.
+ * CloudWatch finds a metric only by its exact set of dimensions, so a metric
+ * the handlers emit with a dimension more than `service` is one the alarms do
+ * not see.
+ */
+
+/** POWERTOOLS_METRICS_NAMESPACE of every function. */
+export const METRICS_NAMESPACE = 'Mesh';
+
+/**
+ * The metrics the alarms watch, as the handlers name them. The fan-out also
+ * emits PostRetries, GonePosts and FramesPosted, for dashboards.
+ */
+export const ALARMED_METRICS = {
+  /** The fan-out gave a post up for a connection after its retries: a member missed frames. */
+  abandonedPosts: 'AbandonedPosts',
+  /** The sweeper requested a new flush for a group whose flush had died or whose request was lost. */
+  flushesRestarted: 'FlushesRestarted',
+} as const;
+
+/** The `service` dimension of the stack's metrics (POWERTOOLS_SERVICE_NAME). */
+export function metricsServiceName(stageName: string): string {
+  return `mesh-${stageName}`;
+}
+
+/** The Powertools variables every function gets. */
+export function metricsEnvironment(stageName: string): Record<string, string> {
+  return {
+    POWERTOOLS_SERVICE_NAME: metricsServiceName(stageName),
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+  };
+}

@@ -1,0 +1,392 @@
+/**
+ * The GroupLog on DynamoDB, in the group's partition:
+ *
+ *   C!LOG      the head: recent pushes and the fan-out's state
+ *     page        list of push JSON texts at positions pageStart, pageStart + 1, …
+ *     pageStart   position of page[0]
+ *     pos         the next position (ADD on every append: pageStart + size(page))
+ *     pageBytes   bytes of page (bounds the item under 400 KB)
+ *     cursor      every position below it has been posted
+ *     flushToken  present while a flush is requested or running
+ *     flushOwner  the invocation running it
+ *     flushAt     when the flush was requested or last made progress (epoch ms)
+ *     roundAt     when the last round was posted; rate, the push rate estimate
+ *     dissolvedAt set by the group's one dissolve: no append after it
+ *     gsi2pk/sk   present while a flush is requested: the byPending index
+ *                 (P#{shard} / {pendingSince}#[groupId,domain]), the sweeper's list
+ *     ttl         three hours past the last append
+ *   L#{end}    a sealed page: pushes at positions start … end - 1, sealedAt, and a
+ *              ttl of the retention (MESH_EVENT_TTL_SECONDS) past the seal
+ *
+ * Calls: append, claim, advance (one, or two when a release lost to an
+ * append), restart and the seal's head update are one UpdateItem each; a seal
+ * is one PutItem before it; read is one strongly consistent Query of the head
+ * and the subscriptions; readSealed one Query of pages; listPending one Query
+ * of the index per shard.
+ */
+import { GetCommand, PutCommand, type DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { GroupKey, Subscriber } from '#shared/core/model';
+import { type Appended, GroupDissolved, type GroupLog, type LogHead } from '#shared/core/ports';
+import { utf8Bytes } from '#shared/protocol/limits';
+import {
+  groupPk,
+  HEAD_AND_SUBSCRIPTIONS_PREFIX,
+  logHeadKey,
+  logPageSk,
+  MAX_CONNECTION_SECONDS,
+  SK_LOG_HEAD,
+  SUBSCRIPTION_PREFIX,
+  toSubscriber,
+  ttlAt,
+} from './keys';
+import { queryAll } from './store';
+import { BY_PENDING_INDEX } from './table';
+
+type Item = Record<string, unknown>;
+
+export const LOG_LIMITS = {
+  /** Bytes of pushes the head may hold (DynamoDB's item limit is 400 KB); a full head is sealed by the append that finds it so. */
+  maxHeadBytes: 300 * 1024,
+  /** Pushes one seal moves: each is named in a REMOVE, and an expression is at most 4 KB. */
+  maxSealPushes: 300,
+  /** Shards of the byPending index's partition key, so no one index partition takes every flush start and end. */
+  pendingShards: 4,
+  /** Attempts of an append that finds the head full (each seals first). */
+  appendAttempts: 3,
+} as const;
+
+export interface DynamoGroupLogOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  /** How long sealed pages are kept (MESH_EVENT_TTL_SECONDS). */
+  retentionSeconds: number;
+}
+
+export class DynamoGroupLog implements GroupLog {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly retentionSeconds: number;
+
+  constructor(options: DynamoGroupLogOptions) {
+    this.client = options.client;
+    this.table = options.tableName;
+    this.retentionSeconds = options.retentionSeconds;
+  }
+
+  async append(key: GroupKey, pushes: string[], options: { now: number; token: string; dissolve?: boolean }): Promise<Appended> {
+    const bytes = pushes.reduce((total, text) => total + utf8Bytes(text), 0);
+    for (let attempt = 1; ; attempt += 1) {
+      const result = await this.update(appendInput(key, pushes, bytes, options));
+      if (result !== undefined) return toAppended(result, pushes.length);
+      // The condition failed: dissolved, or the head is full (its flush is far behind).
+      const head = await this.getHead(key);
+      if (head?.dissolvedAt !== undefined) throw new GroupDissolved('the group was dissolved');
+      if (head === undefined) throw new Error(`the log head of ${groupPk(key)} belongs to another group`);
+      if (attempt >= LOG_LIMITS.appendAttempts) throw new Error(`the log head of ${groupPk(key)} has no room for ${bytes} bytes`);
+      await this.seal(key, head.pageStart, head.page.slice(0, LOG_LIMITS.maxSealPushes), options.now);
+    }
+  }
+
+  async read(key: GroupKey): Promise<{ head?: LogHead; subscribers: Subscriber[] }> {
+    const items = await queryAll(this.client, {
+      TableName: this.table,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+      ExpressionAttributeValues: { ':pk': groupPk(key), ':prefix': HEAD_AND_SUBSCRIPTIONS_PREFIX },
+      // A member that has just joined must get the next round, and the round
+      // must see every push appended before it.
+      ConsistentRead: true,
+    });
+    let head: LogHead | undefined;
+    const subscribers: Subscriber[] = [];
+    for (const item of items) {
+      // Ids are free text: an item of another group sharing the partition key is not ours.
+      if (item.groupId !== key.groupId || item.domain !== key.domain) continue;
+      if (item.sk === SK_LOG_HEAD) head = toHead(item);
+      else if (typeof item.sk === 'string' && item.sk.startsWith(SUBSCRIPTION_PREFIX)) subscribers.push(toSubscriber(item));
+    }
+    return { head, subscribers };
+  }
+
+  async readSealed(key: GroupKey, from: number, to: number): Promise<string[]> {
+    if (to <= from) return [];
+    const pages = await queryAll(this.client, {
+      TableName: this.table,
+      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :first AND :last',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+      ExpressionAttributeValues: { ':pk': groupPk(key), ':first': logPageSk(from + 1), ':last': logPageSk(to) },
+      ConsistentRead: true,
+    });
+    // Two seals racing can leave overlapping pages (the loser's stays until its TTL): take each position once.
+    const pushes: string[] = [];
+    for (const page of pages) {
+      if (page.groupId !== key.groupId || page.domain !== key.domain) continue;
+      const start = Number(page.start);
+      const texts = Array.isArray(page.pushes) ? page.pushes : [];
+      for (let i = 0; i < texts.length; i += 1) {
+        if (start + i === from + pushes.length && start + i < to) pushes.push(String(texts[i]));
+      }
+    }
+    return pushes;
+  }
+
+  async seal(key: GroupKey, pageStart: number, pushes: string[], now: number): Promise<boolean> {
+    const count = Math.min(pushes.length, LOG_LIMITS.maxSealPushes);
+    if (count === 0) return false;
+    const sealed = pushes.slice(0, count);
+    const end = pageStart + count;
+    await this.client.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          pk: groupPk(key),
+          sk: logPageSk(end),
+          groupId: key.groupId,
+          domain: key.domain,
+          start: pageStart,
+          end,
+          pushes: sealed,
+          sealedAt: now,
+          ttl: ttlAt(now + this.retentionSeconds * 1000),
+        },
+      }),
+    );
+    const removes = Array.from({ length: count }, (_, i) => `#page[${i}]`).join(', ');
+    const moved = await this.update({
+      Key: logHeadKey(key),
+      UpdateExpression: `SET #pageStart = :end REMOVE ${removes} ADD #pageBytes :minus`,
+      ConditionExpression: '#pageStart = :start',
+      ExpressionAttributeNames: { '#page': 'page', '#pageStart': 'pageStart', '#pageBytes': 'pageBytes' },
+      ExpressionAttributeValues: { ':start': pageStart, ':end': end, ':minus': -sealed.reduce((t, s) => t + utf8Bytes(s), 0) },
+    });
+    return moved !== undefined;
+  }
+
+  async claim(key: GroupKey, token: string, owner: string, now: number, staleBefore: number): Promise<boolean> {
+    const claimed = await this.update({
+      Key: logHeadKey(key),
+      UpdateExpression: 'SET #owner = :owner, #flushAt = :now',
+      ConditionExpression: '#token = :token AND (attribute_not_exists(#owner) OR #owner = :owner OR #flushAt < :stale)',
+      ExpressionAttributeNames: { '#owner': 'flushOwner', '#flushAt': 'flushAt', '#token': 'flushToken' },
+      ExpressionAttributeValues: { ':owner': owner, ':now': now, ':token': token, ':stale': staleBefore },
+    });
+    return claimed !== undefined;
+  }
+
+  async advance(
+    key: GroupKey,
+    step: { owner: string; from: number; to: number; now: number; rate: number; release?: boolean; disown?: boolean },
+  ): Promise<'released' | 'advanced' | 'lost'> {
+    const names: Record<string, string> = { '#cursor': 'cursor', '#owner': 'flushOwner', '#flushAt': 'flushAt' };
+    const values: Record<string, unknown> = { ':owner': step.owner, ':from': step.from, ':to': step.to };
+    const sets = ['#cursor = :to'];
+    if (step.to > step.from) {
+      Object.assign(names, { '#roundAt': 'roundAt', '#rate': 'rate' });
+      Object.assign(values, { ':now': step.now, ':rate': step.rate });
+      sets.push('#roundAt = :now', '#rate = :rate');
+    }
+    const condition = '#owner = :owner AND #cursor = :from';
+    if (step.release) {
+      const released = await this.update({
+        Key: logHeadKey(key),
+        UpdateExpression: `SET ${sets.join(', ')} REMOVE #token, #owner, #flushAt, #gsi2pk, #gsi2sk`,
+        ConditionExpression: `${condition} AND #pos = :to`,
+        ExpressionAttributeNames: { ...names, '#token': 'flushToken', '#gsi2pk': 'gsi2pk', '#gsi2sk': 'gsi2sk', '#pos': 'pos' },
+        ExpressionAttributeValues: values,
+      });
+      if (released !== undefined) return 'released';
+    }
+    const advanced = await this.update({
+      Key: logHeadKey(key),
+      UpdateExpression: `SET ${[...sets, '#flushAt = :at'].join(', ')}${step.disown ? ' REMOVE #owner' : ''}`,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ...values, ':at': step.now },
+    });
+    return advanced === undefined ? 'lost' : 'advanced';
+  }
+
+  async restart(key: GroupKey, token: string, options: { now: number; staleBefore: number; expected?: string }): Promise<boolean> {
+    const expected = options.expected === undefined ? '' : ' AND #token = :expected';
+    const restarted = await this.update({
+      Key: logHeadKey(key),
+      UpdateExpression: 'SET #token = :token, #flushAt = :now REMOVE #owner',
+      ConditionExpression: `attribute_exists(#token) AND #flushAt < :stale AND #groupId = :groupId AND #domain = :domain${expected}`,
+      ExpressionAttributeNames: {
+        '#token': 'flushToken',
+        '#flushAt': 'flushAt',
+        '#owner': 'flushOwner',
+        '#groupId': 'groupId',
+        '#domain': 'domain',
+      },
+      ExpressionAttributeValues: {
+        ':token': token,
+        ':now': options.now,
+        ':stale': options.staleBefore,
+        ':groupId': key.groupId,
+        ':domain': key.domain,
+        ...(options.expected === undefined ? {} : { ':expected': options.expected }),
+      },
+    });
+    return restarted !== undefined;
+  }
+
+  async listPending(before: number): Promise<GroupKey[]> {
+    const keys: GroupKey[] = [];
+    for (let shard = 0; shard < LOG_LIMITS.pendingShards; shard += 1) {
+      const items = await queryAll(this.client, {
+        TableName: this.table,
+        IndexName: BY_PENDING_INDEX,
+        KeyConditionExpression: '#pk = :pk AND #sk < :before',
+        ExpressionAttributeNames: { '#pk': 'gsi2pk', '#sk': 'gsi2sk' },
+        ExpressionAttributeValues: { ':pk': pendingPk(shard), ':before': pendingSk(before) },
+      });
+      for (const item of items) {
+        const key = groupOfPendingSk(item.gsi2sk);
+        if (key !== undefined) keys.push(key);
+      }
+    }
+    return keys;
+  }
+
+  private async getHead(key: GroupKey): Promise<LogHead | undefined> {
+    const result = await this.client.send(new GetCommand({ TableName: this.table, Key: logHeadKey(key), ConsistentRead: true }));
+    const item = result.Item;
+    return item !== undefined && item.groupId === key.groupId && item.domain === key.domain ? toHead(item) : undefined;
+  }
+
+  /** One UpdateItem with a condition: the updated attributes, or undefined when the condition failed (nothing written). */
+  private async update(input: Omit<UpdateCommandInput, 'TableName'>): Promise<Item | undefined> {
+    try {
+      const result = await this.client.send(new UpdateCommand({ TableName: this.table, ...input }));
+      return result.Attributes ?? {};
+    } catch (error) {
+      if ((error as { name?: string } | null)?.name === 'ConditionalCheckFailedException') return undefined;
+      throw error;
+    }
+  }
+}
+
+function appendInput(
+  key: GroupKey,
+  pushes: string[],
+  bytes: number,
+  options: { now: number; token: string; dissolve?: boolean },
+): Omit<UpdateCommandInput, 'TableName'> {
+  const sets = [
+    '#page = list_append(if_not_exists(#page, :empty), :pushes)',
+    '#pageStart = if_not_exists(#pageStart, :zero)',
+    '#cursor = if_not_exists(#cursor, :zero)',
+    '#roundAt = if_not_exists(#roundAt, :zero)',
+    '#rate = if_not_exists(#rate, :zero)',
+    '#token = if_not_exists(#token, :token)',
+    '#flushAt = if_not_exists(#flushAt, :now)',
+    '#gsi2pk = if_not_exists(#gsi2pk, :shard)',
+    '#gsi2sk = if_not_exists(#gsi2sk, :since)',
+    '#groupId = :groupId',
+    '#domain = :domain',
+    '#ttl = :ttl',
+  ];
+  if (options.dissolve) sets.push('#dissolvedAt = :now');
+  return {
+    Key: logHeadKey(key),
+    // The new values of what it set: pos and the flush state (the page comes back too; returned values cost no capacity).
+    ReturnValues: 'UPDATED_NEW',
+    UpdateExpression: `SET ${sets.join(', ')} ADD #pos :count, #pageBytes :bytes`,
+    // Ids are free text: a head of another group sharing the partition key is never written to.
+    ConditionExpression:
+      '(attribute_not_exists(#groupId) OR (#groupId = :groupId AND #domain = :domain)) AND ' +
+      'attribute_not_exists(#dissolvedAt) AND (attribute_not_exists(#pageBytes) OR #pageBytes <= :room)',
+    ExpressionAttributeNames: {
+      '#page': 'page',
+      '#pageStart': 'pageStart',
+      '#cursor': 'cursor',
+      '#roundAt': 'roundAt',
+      '#rate': 'rate',
+      '#token': 'flushToken',
+      '#flushAt': 'flushAt',
+      '#gsi2pk': 'gsi2pk',
+      '#gsi2sk': 'gsi2sk',
+      '#groupId': 'groupId',
+      '#domain': 'domain',
+      '#ttl': 'ttl',
+      '#dissolvedAt': 'dissolvedAt',
+      '#pos': 'pos',
+      '#pageBytes': 'pageBytes',
+    },
+    ExpressionAttributeValues: {
+      ':empty': [],
+      ':pushes': pushes,
+      ':zero': 0,
+      ':token': options.token,
+      ':now': options.now,
+      ':shard': pendingPk(shardOf(key)),
+      ':since': `${pendingSk(options.now)}#${JSON.stringify([key.groupId, key.domain])}`,
+      ':groupId': key.groupId,
+      ':domain': key.domain,
+      ':ttl': ttlAt(options.now + MAX_CONNECTION_SECONDS * 1000),
+      ':count': pushes.length,
+      ':bytes': bytes,
+      ':room': LOG_LIMITS.maxHeadBytes - bytes,
+    },
+  };
+}
+
+function toAppended(attributes: Item, count: number): Appended {
+  return {
+    first: numberOf(attributes.pos) - count,
+    flushToken: String(attributes.flushToken),
+    flushAt: numberOf(attributes.flushAt),
+    roundAt: numberOf(attributes.roundAt),
+    rate: numberOf(attributes.rate),
+  };
+}
+
+function toHead(item: Item): LogHead {
+  const page = Array.isArray(item.page) ? item.page.filter((text): text is string => typeof text === 'string') : [];
+  return {
+    pos: numberOf(item.pos),
+    pageStart: numberOf(item.pageStart),
+    page,
+    cursor: numberOf(item.cursor),
+    flushToken: typeof item.flushToken === 'string' ? item.flushToken : undefined,
+    flushOwner: typeof item.flushOwner === 'string' ? item.flushOwner : undefined,
+    flushAt: typeof item.flushAt === 'number' ? item.flushAt : undefined,
+    roundAt: numberOf(item.roundAt),
+    rate: numberOf(item.rate),
+    dissolvedAt: typeof item.dissolvedAt === 'number' ? item.dissolvedAt : undefined,
+  };
+}
+
+function numberOf(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+}
+
+function pendingPk(shard: number): string {
+  return `P#${shard}`;
+}
+
+/** Epoch ms, zero-padded so that the index sorts by it. */
+function pendingSk(at: number): string {
+  return String(Math.max(0, Math.floor(at))).padStart(15, '0');
+}
+
+/** The group a byPending sort key names (JSON after the time: ids are free text). */
+function groupOfPendingSk(sk: unknown): GroupKey | undefined {
+  if (typeof sk !== 'string') return undefined;
+  const at = sk.indexOf('#');
+  try {
+    const [groupId, domain] = JSON.parse(sk.slice(at + 1)) as unknown[];
+    return typeof groupId === 'string' && typeof domain === 'string' ? { groupId, domain } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** FNV-1a of the partition key: a group always lands on the same shard. */
+function shardOf(key: GroupKey): number {
+  let hash = 0x811c9dc5;
+  for (const char of groupPk(key)) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193) >>> 0;
+  return hash % LOG_LIMITS.pendingShards;
+}
+
