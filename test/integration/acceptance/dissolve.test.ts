@@ -33,6 +33,21 @@ describe('dissolveGroup', () => {
     expect(host.pushes).toEqual([]);
   });
 
+  it('sent twice at once by the host: one succeeds, the other answers GroupNotFound, and each member gets exactly one groupDissolve', async () => {
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const { group, domain, host, hostId, members } = await openGroup(clients, { members: 2 });
+      const request = { groupId: group.id, domain, hostId };
+
+      const replies = await Promise.all([host.reply('dissolveGroup', request), host.reply('dissolveGroup', request)]);
+
+      expect(replies.map((reply) => reply.type).sort()).toEqual(['error', 'result']);
+      const refused = replies.find((reply) => reply.type === 'error');
+      expect(refused).toMatchObject({ errorType: 'GroupNotFound' });
+      for (const member of members) await member.client.nextPush(isDissolve);
+      await Promise.all(members.map((m) => m.client.expectNoPush(1_000, isDissolve)));
+    }
+  });
+
   it('removes the group, its nodes and their status', async () => {
     const { group, domain, host, hostId, members } = await openGroup(clients, { members: 1 });
     await members[0].client.call('reportDataByNode', {
