@@ -6,6 +6,10 @@
  * `Client.send`, plus the event loop's delay. GET {timingsUrl} answers the
  * totals so far; the bench diffs two readings around the measured window.
  *
+ * The handlers run in this process's own thread (MESH_LOCAL_WORKERS=0 unless
+ * set), where the wrapped `send` sees their calls; worker threads have SDK
+ * clients of their own.
+ *
  * Prints `MESH_READY {json}` like main.ts, with `timingsUrl` added.
  */
 import http from 'node:http';
@@ -53,6 +57,7 @@ function instrument(): void {
 }
 
 async function main(): Promise<void> {
+  process.env.MESH_LOCAL_WORKERS ??= '0';
   instrument();
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();

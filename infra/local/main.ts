@@ -1,10 +1,12 @@
 /**
  * `npm start`: runs the local stack until Ctrl-C (or SIGTERM), then stops it
  * cleanly: connections closed (their $disconnect runs), servers closed,
- * DynamoDB Local killed.
+ * DynamoDB Local killed. If a part dies on its own (DynamoDB Local killed, a
+ * handler thread that cannot be restarted), the stack logs why, stops the
+ * other parts and this process exits with status 1.
  *
  * Human-readable lines go to stdout; scripts wait for the one line
- *   MESH_READY {"wsUrl":…,"managementUrl":…,"statsUrl":…,"dynamodbUrl":…,…}
+ *   MESH_READY {"wsUrl":…,"managementUrl":…,"statsUrl":…,"dynamodbUrl":…,"dynamodbPid":…,…}
  * Logs go to stderr. Configuration: env vars, see infra/local/README.md.
  */
 import { JavaMissingError } from './dynamodb';
@@ -48,8 +50,17 @@ async function main(): Promise<void> {
     dynamodbUrl: stack.dynamodbUrl,
     tableName: stack.tableName,
     pid: process.pid,
+    faultsUrl: stack.faultsUrl,
+    // null when the engine is shared (MESH_DYNAMODB_ENDPOINT): this stack did not spawn it.
+    dynamodbPid: stack.dynamodbPid ?? null,
   };
   process.stdout.write(`MESH_READY ${JSON.stringify(ready)}\n`);
+
+  void stack.failed.then(() => {
+    // The stack has logged why and stopped its parts.
+    consoleLog('stack', 'stopped after a failure; exiting with status 1');
+    process.exit(1);
+  });
 
   let stoppingSince: number | undefined;
   const shutdown = (signal: NodeJS.Signals) => {

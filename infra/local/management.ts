@@ -6,9 +6,16 @@
  *   GET    /{stage}/@connections/{id}   {connectedAt, lastActiveAt, identity: {sourceIp, userAgent}}
  *   DELETE /{stage}/@connections/{id}   closes the connection
  * Any SigV4 Authorization header is accepted. The same port serves the stack's
- * counters: `GET /_local/stats` and `POST /_local/stats/reset`.
+ * control endpoints (control.ts): `/_local/stats` and `/_local/faults`.
+ *
+ * PostToConnection faults (faults.ts) act here, at the HTTP layer, so the
+ * handler's SDK sees them as it would see AWS: added latency, a 500
+ * `InternalServerErrorException`, or a 429 `LimitExceededException` (which
+ * the SDK retries as throttling). A faulted post is not delivered.
  */
 import http from 'node:http';
+import { controlRequest } from './control';
+import { FaultInjector } from './faults';
 import type { Connections } from './gateway';
 import { type Log, describeError } from './log';
 import type { LocalStats } from './stats';
@@ -22,11 +29,13 @@ export interface ManagementOptions {
   /** The gateway's open connections. */
   connections: Connections;
   stats: LocalStats;
+  /** Faults to inject into PostToConnection; none when unset. */
+  faults?: FaultInjector;
   log: Log;
 }
 
 const CONNECTION_PATH = /^\/([^/]+)\/@connections\/([^/?]+)$/;
-const STATS_PATH = /^(?:\/[^/]+)?\/_local\/stats(\/reset)?$/;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** An error as API Gateway answers it: the type in `x-amzn-ErrorType`, a JSON `{message}` body. */
 function sendError(res: http.ServerResponse, status: number, type: string, message: string): void {
@@ -52,8 +61,10 @@ export class ManagementApi {
     });
   });
   private boundPort = 0;
+  private readonly faults: FaultInjector;
 
   constructor(private readonly options: ManagementOptions) {
+    this.faults = options.faults ?? new FaultInjector();
     this.server.keepAliveTimeout = 65_000;
   }
 
@@ -81,14 +92,10 @@ export class ManagementApi {
     const path = (req.url ?? '/').split('?')[0];
     const body = await readBody(req);
 
-    const statsMatch = STATS_PATH.exec(path);
-    if (statsMatch) {
-      if (statsMatch[1] && req.method === 'POST') {
-        stats.reset();
-        return sendJson(res, 200, stats.snapshot());
-      }
-      if (!statsMatch[1] && req.method === 'GET') return sendJson(res, 200, stats.snapshot());
-      return sendError(res, 405, 'MethodNotAllowedException', `${req.method} is not allowed on ${path}`);
+    const control = controlRequest(req, path, body, { stats, faults: this.faults });
+    if (control) {
+      if (control.errorType) return sendError(res, control.status, control.errorType, (control.body as { message: string }).message);
+      return sendJson(res, control.status, control.body);
     }
 
     const match = CONNECTION_PATH.exec(path);
@@ -106,6 +113,10 @@ export class ManagementApi {
       case 'POST': {
         counters.postToConnection.calls += 1;
         counters.postToConnection.bytes += body.byteLength;
+        const fault = this.faults.postToConnection();
+        if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+        if (fault.status === 500) return sendError(res, 500, 'InternalServerErrorException', 'Internal server error');
+        if (fault.status === 429) return sendError(res, 429, 'LimitExceededException', 'Rate exceeded');
         const result = connections.postToConnection(connectionId, body);
         if (result === 'gone') {
           counters.postToConnection.gone += 1;

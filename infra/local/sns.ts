@@ -6,8 +6,15 @@
  * unordered, at least once. A failed invocation is retried with exponential
  * backoff; what still fails is logged and counted as dropped (in AWS it would
  * go to the subscription's dead-letter queue).
+ *
+ * SNS faults (faults.ts) act on deliveries: `drop` loses one (never
+ * delivered, as a delivery that ended in a dead-letter queue), `duplicate`
+ * delivers it twice at once, `delay` waits before the first attempt, and
+ * `reorder` holds it until the next delivery has started (at most
+ * REORDER_MAX_HOLD_MS), so it lands after a message published later.
  */
 import http from 'node:http';
+import { FaultInjector } from './faults';
 import type { LocalLambda } from './lambda';
 import type { Log } from './log';
 import type { LocalStats } from './stats';
@@ -23,8 +30,13 @@ export interface SnsOptions {
   /** Delay before the first retry; each next one doubles (default 200 ms). */
   retryBaseDelayMs?: number;
   stats: LocalStats;
+  /** Faults to inject into deliveries; none when unset. */
+  faults?: FaultInjector;
   log: Log;
 }
+
+/** How long a reordered delivery waits for a later one to overtake it. */
+export const REORDER_MAX_HOLD_MS = 500;
 
 const XMLNS = 'http://sns.amazonaws.com/doc/2010-03-31/';
 /** SNS's message size limit, and PublishBatch's limit for all entries together. */
@@ -101,8 +113,12 @@ export class LocalSns {
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = false;
   private boundPort = 0;
+  private readonly faults: FaultInjector;
+  /** Reordered deliveries waiting for the next one to start. */
+  private held: (() => void)[] = [];
 
   constructor(private readonly options: SnsOptions) {
+    this.faults = options.faults ?? new FaultInjector();
     this.server.keepAliveTimeout = 65_000;
   }
 
@@ -240,18 +256,43 @@ export class LocalSns {
 
   private fanOut(message: Message, subscriptions: Subscription[]): void {
     for (const subscription of subscriptions) {
-      const delivery = this.deliver(message, subscription);
-      this.inFlight.add(delivery);
-      void delivery.finally(() => this.inFlight.delete(delivery));
+      const plan = this.faults.snsDelivery();
+      if (plan.drop) continue;
+      for (let copy = 0; copy <= plan.duplicates; copy += 1) {
+        const delivery = this.deliver(message, subscription, plan.delayMs, plan.reorder && copy === 0);
+        this.inFlight.add(delivery);
+        void delivery.finally(() => this.inFlight.delete(delivery));
+      }
     }
   }
 
+  /** Waits until the next delivery starts, or REORDER_MAX_HOLD_MS. */
+  private holdForNext(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(release, REORDER_MAX_HOLD_MS);
+      function release() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.held.push(release);
+    });
+  }
+
   /** Invokes the subscriber until it succeeds or the attempts run out; never rejects. */
-  private async deliver(message: Message, subscription: Subscription): Promise<void> {
+  private async deliver(message: Message, subscription: Subscription, delayMs = 0, reorder = false): Promise<void> {
     const { stats, log, maxDeliveryAttempts = 4, retryBaseDelayMs = 200 } = this.options;
     const event = this.eventOf(message, subscription);
     // Asynchronous, like SNS: the publisher has its answer before the subscriber runs.
     await new Promise<void>((resolve) => setImmediate(resolve));
+    if (delayMs > 0) await sleep(delayMs);
+    if (reorder) {
+      await this.holdForNext();
+    } else {
+      // This delivery overtakes every one held for reordering; they go right after it.
+      const held = this.held;
+      this.held = [];
+      setImmediate(() => held.forEach((release) => release()));
+    }
     for (let attempt = 1; ; attempt += 1) {
       try {
         await subscription.fn.invoke(event);

@@ -1,42 +1,37 @@
 /**
  * The local stack: DynamoDB Local, the API Gateway WebSocket emulator with its
- * Management API, an SNS endpoint, and the real handlers invoked in-process,
- * wired as the Pulumi program wires them in AWS:
+ * Management API, an SNS endpoint, and the real handlers in worker threads
+ * (functions.ts), wired as the Pulumi program wires them in AWS:
  *   $connect → handlers/connect, $disconnect → handlers/disconnect,
  *   every action and $default → handlers/request (two-way: its body is the reply),
- *   the SNS topic → handlers/fanout.
+ *   the SNS topic → handlers/fanout,
+ *   a timer (EventBridge's schedule in AWS) → handlers/sweep.
  * The handlers reach DynamoDB, SNS and the Management API through the real
  * AWS SDK clients, pointed here by the same env vars they read in AWS
  * (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SNS, MESH_MANAGEMENT_ENDPOINT).
  *
- * Those env vars are process-wide and the handlers read them at module scope,
- * so run one stack with the real handlers per process (the integration
- * harness starts each stack as its own process).
+ * The stack watches the parts that can die on their own: if DynamoDB Local
+ * exits unexpectedly, or a handler thread dies and cannot be restarted, it
+ * logs why, stops, and resolves `failed` (main.ts then exits non-zero).
+ *
+ * Those env vars are process-wide and handlers in the stack's own thread read
+ * them at module scope, so run one stack with the real handlers per process
+ * (the integration harness starts each stack as its own process).
  */
 import { ACTIONS } from '#shared/protocol/requests';
 import { type LocalDynamoDb, startDynamoDb } from './dynamodb';
+import { describeExit } from './dynamodb-engine';
+import { type FaultConfig, FaultInjector, faultsFromEnv } from './faults';
+import { type Functions, type StackHandlers, startFunctions, workerCountsFromEnv } from './functions';
 import { type Connections, Gateway, type RouteTable } from './gateway';
-import { type LambdaHandler, LocalLambda } from './lambda';
 import { type Log, consoleLog } from './log';
 import { type ManagementApi, startManagementApi } from './management';
 import { portFromEnv } from './net';
+import { startSchedule } from './schedule';
 import { type LocalSns, startSns } from './sns';
 import { LocalStats } from './stats';
 
-/** The four functions of the mesh, by the name the stats and logs use. */
-export interface StackHandlers {
-  connect: LambdaHandler;
-  disconnect: LambdaHandler;
-  request: LambdaHandler;
-  fanout: LambdaHandler;
-}
-
-const HANDLER_MODULES: Record<keyof StackHandlers, string> = {
-  connect: '#handlers/connect',
-  disconnect: '#handlers/disconnect',
-  request: '#handlers/request',
-  fanout: '#handlers/fanout',
-};
+export type { StackHandlers } from './functions';
 
 /** Every option falls back to its env var, then to the default shown. */
 export interface StackOptions {
@@ -70,6 +65,12 @@ export interface StackOptions {
   snsDeliveryAttempts?: number;
   /** MESH_SNS_RETRY_BASE_MS, 200. */
   snsRetryBaseDelayMs?: number;
+  /** MESH_LOCAL_WORKERS: threads per function (0 = in the stack's thread); one each by default. */
+  workers?: Partial<Record<keyof StackHandlers, number>>;
+  /** MESH_SWEEP_INTERVAL_SECONDS, 60: how often the sweeper runs. */
+  sweepIntervalSeconds?: number;
+  /** MESH_FAULTS: faults to inject from the start (faults.ts); none by default. */
+  faults?: FaultConfig;
   /** Where env defaults come from and where the handlers' settings are written: process.env. */
   env?: NodeJS.ProcessEnv;
   log?: Log;
@@ -89,12 +90,16 @@ export interface Stack {
   /** The handlers' MESH_MANAGEMENT_ENDPOINT: `http://127.0.0.1:{port}/{stage}`. */
   managementUrl: string;
   snsUrl: string;
-  /** The DynamoDB Local engine (give it to another stack as MESH_DYNAMODB_ENDPOINT). */
+  /** The DynamoDB Local engine, the handlers' AWS_ENDPOINT_URL_DYNAMODB (give it to another stack as MESH_DYNAMODB_ENDPOINT). */
   dynamodbUrl: string;
-  /** The counting proxy the handlers use (AWS_ENDPOINT_URL_DYNAMODB). */
-  dynamodbProxyUrl: string;
+  /** The engine's process id when this stack spawned it. */
+  dynamodbPid?: number;
   /** GET: the counters as JSON; POST {statsUrl}/reset zeroes them. */
   statsUrl: string;
+  /** GET/PUT/DELETE: the faults in force (faults.ts). */
+  faultsUrl: string;
+  faults: FaultInjector;
+  functions: Functions;
   tableName: string;
   topicArn: string;
   stage: string;
@@ -104,8 +109,16 @@ export interface Stack {
   parts: StartedPart[];
   /** Milliseconds from the call to ready. */
   startupMs: number;
+  /** Resolves, once the stack has stopped, if a part died on its own; never resolves otherwise. */
+  failed: Promise<StackFailure>;
   /** Closes connections (their $disconnect runs), stops the servers, kills DynamoDB Local. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** Why the stack stopped by itself. */
+export interface StackFailure {
+  part: string;
+  message: string;
 }
 
 function numberFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
@@ -114,13 +127,6 @@ function numberFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined
   const value = Number(raw);
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
   return value;
-}
-
-async function loadHandler(name: keyof StackHandlers): Promise<LambdaHandler> {
-  const specifier = HANDLER_MODULES[name];
-  const module = (await import(specifier)) as { handler?: unknown };
-  if (typeof module.handler !== 'function') throw new Error(`${specifier} does not export a handler function`);
-  return module.handler as LambdaHandler;
 }
 
 /** Starts a local stack; see the module comment. */
@@ -136,10 +142,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const parts: StartedPart[] = [];
   const stoppers: (() => Promise<void>)[] = [];
   const stopAll = async () => {
-    for (const stop of stoppers.splice(0).reverse()) {
-      await stop().catch((error) => log('stack', `stop failed: ${String(error)}`));
+    for (const stopPart of stoppers.splice(0).reverse()) {
+      await stopPart().catch((error) => log('stack', `stop failed: ${String(error)}`));
     }
   };
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= stopAll());
+  let reportFailure!: (failure: StackFailure) => void;
+  const failed = new Promise<StackFailure>((resolve) => (reportFailure = resolve));
+  const fail = (part: string, message: string) => {
+    if (stopping) return;
+    log(part, `${message}; the stack stops`);
+    void stop().then(() => reportFailure({ part, message }));
+  };
+  const faults = new FaultInjector(options.faults ?? faultsFromEnv(env), 'main', (name) => stats.fault(name));
 
   try {
     const timed = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
@@ -155,7 +171,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       port: options.dynamodbPort ?? portFromEnv('MESH_DYNAMODB_PORT', env),
       dataDir: options.dataDir ?? (env.MESH_DATA_DIR || undefined),
       region,
-      stats,
       log,
     });
     // Handled here so a failure is not reported as unhandled while the endpoints start;
@@ -171,9 +186,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       deleteConnection: (id) => gateway?.deleteConnection(id) ?? false,
     };
     const [management, managementMs] = await timed(() =>
-      startManagementApi({ port: options.managementPort ?? portFromEnv('MESH_MANAGEMENT_PORT', env) ?? 0, stage, connections, stats, log }),
+      startManagementApi({ port: options.managementPort ?? portFromEnv('MESH_MANAGEMENT_PORT', env) ?? 0, stage, connections, stats, faults, log }),
     );
     stoppers.push(() => management.stop());
+    // The handler threads stop after SNS (which drains its deliveries into them) and before the Management API.
+    let functions: Functions | undefined;
+    stoppers.push(async () => functions?.stop());
     const [sns, snsMs] = await timed(() =>
       startSns({
         port: options.snsPort ?? portFromEnv('MESH_SNS_PORT', env) ?? 0,
@@ -181,6 +199,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         maxDeliveryAttempts: options.snsDeliveryAttempts ?? numberFromEnv(env, 'MESH_SNS_DELIVERY_ATTEMPTS'),
         retryBaseDelayMs: options.snsRetryBaseDelayMs ?? numberFromEnv(env, 'MESH_SNS_RETRY_BASE_MS'),
         stats,
+        faults,
         log,
       }),
     );
@@ -188,11 +207,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     sns.createTopic(topicArn);
 
     const dynamodb: LocalDynamoDb = await dynamodbStart;
+    void dynamodb.exited.then((exit) => {
+      if (!exit.expected) fail('dynamodb', `DynamoDB Local exited unexpectedly (${describeExit(exit)})`);
+    });
     parts.push({
       name: 'DynamoDB Local',
       url: dynamodb.engineUrl,
       ms: dynamodb.startupMs,
-      note: `${dynamodb.spawned ? 'spawned' : 'shared'}, table ${tableName}, counting proxy ${dynamodb.proxyUrl}`,
+      note: `${dynamodb.spawned ? `spawned, pid ${dynamodb.pid}` : 'shared'}, table ${tableName}`,
     });
     const managementUrl = `${management.baseUrl}/${stage}`;
     parts.push({ name: 'Management API', url: managementUrl, ms: managementMs });
@@ -204,7 +226,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       MESH_TOPIC_ARN: topicArn,
       MESH_MANAGEMENT_ENDPOINT: managementUrl,
       MESH_STAGE: stage,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.proxyUrl,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.engineUrl,
       AWS_ENDPOINT_URL_SNS: sns.url,
       AWS_REGION: region,
       AWS_ACCESS_KEY_ID: 'local',
@@ -212,26 +234,34 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
     delete env.AWS_SESSION_TOKEN;
 
-    const [handlers, handlersMs] = await timed(async () => {
-      const loaded = {} as StackHandlers;
-      for (const name of Object.keys(HANDLER_MODULES) as (keyof StackHandlers)[]) {
-        loaded[name] = options.handlers?.[name] ?? (await loadHandler(name));
-      }
-      return loaded;
-    });
-    parts.push({ name: 'Handlers', url: 'in-process', ms: handlersMs, note: Object.keys(handlers).join(', ') });
+    const [started, handlersMs] = await timed(() =>
+      startFunctions({
+        handlers: options.handlers,
+        threads: { ...workerCountsFromEnv(env), ...options.workers },
+        env,
+        region,
+        faults,
+        stats,
+        log,
+        onFatal: (message) => fail('lambda', message),
+      }),
+    );
+    functions = started;
+    parts.push({ name: 'Handlers', url: Object.keys(started.pools).length > 0 ? 'worker threads' : 'in-process', ms: handlersMs, note: started.where });
 
-    const fn = (name: keyof StackHandlers, timeoutSeconds: number) =>
-      new LocalLambda({ name, handler: handlers[name], timeoutSeconds, region, stats, log });
-    // API Gateway's integration timeout is 29 s.
-    const request = fn('request', 29);
+    const { lambdas } = started;
     const routes: RouteTable = {
-      $connect: { fn: fn('connect', 29) },
-      $disconnect: { fn: fn('disconnect', 29) },
-      $default: { fn: request, twoWay: true },
+      $connect: { fn: lambdas.connect },
+      $disconnect: { fn: lambdas.disconnect },
+      $default: { fn: lambdas.request, twoWay: true },
     };
-    for (const action of ACTIONS) routes[action] = { fn: request, twoWay: true };
-    sns.subscribe(topicArn, fn('fanout', 60));
+    for (const action of ACTIONS) routes[action] = { fn: lambdas.request, twoWay: true };
+    sns.subscribe(topicArn, lambdas.fanout);
+    const sweepIntervalSeconds = options.sweepIntervalSeconds ?? numberFromEnv(env, 'MESH_SWEEP_INTERVAL_SECONDS') ?? 60;
+    const schedule = startSchedule({ fn: lambdas.sweep, intervalSeconds: sweepIntervalSeconds, region });
+    // Stopped right after the gateway: no sweep starts while the functions stop.
+    stoppers.push(() => schedule.stop());
+    parts.push({ name: 'Schedule', url: `every ${sweepIntervalSeconds} s`, ms: 0, note: 'sweep' });
 
     gateway = new Gateway({
       port: options.wsPort ?? portFromEnv('MESH_WS_PORT', env) ?? 3001,
@@ -250,14 +280,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     stoppers.push(() => ws.stop());
     parts.push({ name: 'WebSocket API', url: ws.url, ms: gatewayMs, note: `stage ${stage}, ${Object.keys(routes).length} routes` });
 
-    let stopping: Promise<void> | undefined;
     return {
       wsUrl: ws.url,
       managementUrl,
       snsUrl: sns.url,
       dynamodbUrl: dynamodb.engineUrl,
-      dynamodbProxyUrl: dynamodb.proxyUrl,
+      dynamodbPid: dynamodb.pid,
       statsUrl: `${management.baseUrl}/_local/stats`,
+      faultsUrl: `${management.baseUrl}/_local/faults`,
+      faults,
+      functions: started,
       tableName,
       topicArn,
       stage,
@@ -266,7 +298,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       sns,
       parts,
       startupMs: Date.now() - startedAt,
-      stop: () => (stopping ??= stopAll()),
+      failed,
+      stop,
     };
   } catch (error) {
     await stopAll();

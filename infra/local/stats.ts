@@ -3,7 +3,15 @@
  * as JSON at `GET /_local/stats` on the Management API port. Integration tests
  * and the bench reset them, run one action, and read how many DynamoDB, SNS and
  * Management API calls it made: measured, not estimated.
+ *
+ * `metrics` sums the CloudWatch Embedded Metric Format lines the handlers
+ * print (emf.ts), by metric name; `faults` counts the faults injected
+ * (faults.ts); `workers` says how many threads run each function and how often
+ * one was restarted (worker-pool.ts).
  */
+
+/** Metrics the fan-out reports (namespace Mesh); listed at 0 so a reader finds them before the first one. */
+export const KNOWN_METRICS = ['AbandonedPosts', 'PostRetries', 'GonePosts', 'FramesPosted'] as const;
 
 export interface FunctionStats {
   invocations: number;
@@ -39,9 +47,22 @@ export interface StatsSnapshot {
     connectionsTotal: number;
     connectionsRefused: number;
   };
+  /** Sum of each EMF metric the handlers printed, by name. */
+  metrics: Record<string, number>;
+  /** Faults injected, by name (`sns.drop`, `dynamodb.throttle`, …). */
+  faults: Record<string, number>;
+  /** Worker threads per function (0 = the stack's own thread) and restarts after a crash. */
+  workers: Record<string, { threads: number; restarts: number }>;
 }
 
-function emptyStats(connectionsCurrent = 0): StatsSnapshot {
+/** What a worker thread counted since its last report: the same counters, merged into the stack's. */
+export interface CounterDelta {
+  dynamodb?: Record<string, number>;
+  metrics?: Record<string, number>;
+  faults?: Record<string, number>;
+}
+
+function emptyStats(connectionsCurrent = 0, workers: StatsSnapshot['workers'] = {}): StatsSnapshot {
   return {
     since: new Date().toISOString(),
     dynamodb: { total: 0, byOperation: {} },
@@ -68,7 +89,14 @@ function emptyStats(connectionsCurrent = 0): StatsSnapshot {
       connectionsTotal: 0,
       connectionsRefused: 0,
     },
+    metrics: Object.fromEntries(KNOWN_METRICS.map((name) => [name, 0])),
+    faults: {},
+    workers: Object.fromEntries(Object.entries(workers).map(([name, pool]) => [name, { threads: pool.threads, restarts: 0 }])),
   };
+}
+
+function addAll(into: Record<string, number>, delta: Record<string, number> | undefined): void {
+  for (const [name, n] of Object.entries(delta ?? {})) into[name] = (into[name] ?? 0) + n;
 }
 
 /** The stack's mutable counters. Every part of the stack writes to one instance. */
@@ -86,6 +114,20 @@ export class LocalStats {
     calls.byOperation[operation] = (calls.byOperation[operation] ?? 0) + 1;
   }
 
+  /** Merges what a worker thread counted. */
+  add(delta: CounterDelta): void {
+    for (const [operation, n] of Object.entries(delta.dynamodb ?? {})) {
+      this.current.dynamodb.total += n;
+      this.current.dynamodb.byOperation[operation] = (this.current.dynamodb.byOperation[operation] ?? 0) + n;
+    }
+    addAll(this.current.metrics, delta.metrics);
+    addAll(this.current.faults, delta.faults);
+  }
+
+  fault(name: string): void {
+    this.current.faults[name] = (this.current.faults[name] ?? 0) + 1;
+  }
+
   lambdaInvocation(functionName: string, durationMs: number, failed: boolean): void {
     const fn = (this.current.lambda[functionName] ??= { invocations: 0, errors: 0, totalMs: 0 });
     fn.invocations += 1;
@@ -98,8 +140,8 @@ export class LocalStats {
     return structuredClone(this.current);
   }
 
-  /** Zeroes every counter; open connections stay counted as current. */
+  /** Zeroes every counter; open connections and worker threads stay counted as current. */
   reset(): void {
-    this.current = emptyStats(this.current.ws.connectionsCurrent);
+    this.current = emptyStats(this.current.ws.connectionsCurrent, this.current.workers);
   }
 }

@@ -2,8 +2,9 @@
  * startStack wires the parts as AWS does, through the real SDK clients, with a
  * real DynamoDB Local: a message reaches the request handler, which writes to
  * DynamoDB and publishes to SNS; the fan-out handler posts back through the
- * Management API; the stats count each call. Small handlers stand in for the
- * mesh's own so this proves the wiring alone.
+ * Management API; the stats count each call and sum the EMF metrics the
+ * handlers print; the sweeper runs on its schedule. Small handlers stand in
+ * for the mesh's own (in the test's thread) so this proves the wiring alone.
  */
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import {
@@ -61,14 +62,24 @@ const handlers: StackHandlers = {
       const { to, body } = JSON.parse(record.Sns.Message);
       await management().send(new PostToConnectionCommand({ ConnectionId: to, Data: `push:${body}` }));
     }
+    // What Powertools Metrics prints at the end of an invocation.
+    process.stdout.write(
+      `${JSON.stringify({
+        _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: 'Mesh', Dimensions: [['service']], Metrics: [{ Name: 'FramesPosted', Unit: 'Count' }] }] },
+        service: 'fanout',
+        FramesPosted: event.Records.length,
+      })}\n`,
+    );
   },
+  sweep: async (event) => void sweeps.push(event),
 };
+const sweeps: unknown[] = [];
 
 let stack: Stack;
 const savedEnv = { ...process.env };
 
 beforeAll(async () => {
-  stack = await startStack({ handlers, wsPort: 0, tableName: 'mesh_stack_test', log: silentLog });
+  stack = await startStack({ handlers, wsPort: 0, tableName: 'mesh_stack_test', sweepIntervalSeconds: 1, log: silentLog });
 });
 
 afterAll(async () => {
@@ -86,7 +97,7 @@ test('the handlers get the env vars that point their SDK clients at the stack', 
     MESH_TABLE_NAME: 'mesh_stack_test',
     MESH_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:mesh-local',
     MESH_MANAGEMENT_ENDPOINT: stack.managementUrl,
-    AWS_ENDPOINT_URL_DYNAMODB: stack.dynamodbProxyUrl,
+    AWS_ENDPOINT_URL_DYNAMODB: stack.dynamodbUrl,
     AWS_ENDPOINT_URL_SNS: stack.snsUrl,
     AWS_REGION: 'us-east-1',
   });
@@ -119,11 +130,13 @@ test('a message runs request (DynamoDB + SNS), the reply comes back, and fanout 
 
   expect(received.sort()).toEqual(['push:{"action":"createGroup","name":"g"}', '{"type":"result","stored":true}']);
   const counted = await stats();
+  // The stack's own table setup is not counted: these are the handlers' calls.
   expect(counted.dynamodb.byOperation).toEqual({ PutItem: 1, DeleteItem: 1 });
+  expect(counted.metrics).toMatchObject({ FramesPosted: 1, AbandonedPosts: 0 });
   expect(counted.sns.publish).toEqual({ calls: 1, entries: 1 });
   expect(counted.sns.deliveries).toBe(1);
   expect(counted.management.postToConnection).toMatchObject({ calls: 1, gone: 0 });
-  expect(Object.fromEntries(Object.entries(counted.lambda).map(([name, fn]) => [name, [fn.invocations, fn.errors]]))).toEqual({
+  expect(Object.fromEntries(Object.entries(counted.lambda).map(([name, fn]) => [name, [fn.invocations, fn.errors]]))).toMatchObject({
     connect: [1, 0],
     request: [1, 0],
     fanout: [1, 0],
@@ -132,8 +145,19 @@ test('a message runs request (DynamoDB + SNS), the reply comes back, and fanout 
   expect(counted.ws).toMatchObject({ framesIn: 1, framesOut: 2, connectionsTotal: 1, connectionsCurrent: 0 });
 });
 
+test('the sweeper runs on its schedule with the event EventBridge sends', async () => {
+  while (sweeps.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(sweeps[0]).toMatchObject({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} });
+});
+
 test('a second stack shares the engine through dynamodbEndpoint with its own table, and stopping it leaves the engine up', async () => {
-  const trivial: StackHandlers = { connect: async () => ({}), disconnect: async () => {}, request: async () => ({}), fanout: async () => {} };
+  const trivial: StackHandlers = {
+    connect: async () => ({}),
+    disconnect: async () => {},
+    request: async () => ({}),
+    fanout: async () => {},
+    sweep: async () => {},
+  };
   const second = await startStack({
     handlers: trivial,
     wsPort: 0,
