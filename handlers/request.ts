@@ -16,6 +16,7 @@ import { randomIds, systemClock } from '#shared/adapters/system';
 import { fanoutSettings, meshSettings, tableName, topicArn } from '#shared/config';
 import { runAction } from '#shared/core/actions';
 import { ValidationError } from '#shared/core/errors';
+import { KnownGroups } from '#shared/core/known-groups';
 import { LogPublisher } from '#shared/core/fanout/publisher';
 import type { MeshDeps } from '#shared/core/ports';
 import { callerOf, messageBody, type WebSocketEvent } from '#shared/lambda/events';
@@ -41,6 +42,8 @@ const deps: MeshDeps = {
     // The pushes are in the log: the sweeper restarts their flush. Worth a line, not an error reply.
     onFlushRequestFailed: (key, error) => logger.warn('flush request failed; the sweeper will restart it', { ...key, error }),
   }),
+  // Lives as long as the container: the hot path reads a group once, not per request.
+  knownGroups: new KnownGroups(),
   clock: systemClock,
   ids: randomIds,
   settings,

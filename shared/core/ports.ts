@@ -2,6 +2,7 @@
  * The ports the core needs. Adapters implement them for AWS (DynamoDB, SNS,
  * API Gateway Management API); unit tests implement them in memory.
  */
+import type { KnownGroups } from './known-groups';
 import type { Push } from '../protocol/messages';
 import type { ConnectionRecord, GroupKey, GroupRecord, HostRecord, NodeRecord, Subscriber } from './model';
 import type { FanoutSettings, MeshSettings } from './settings';
@@ -12,6 +13,27 @@ export class ConditionFailed extends Error {
 }
 
 /** Persistence of groups, nodes, status and connections. */
+/** What MeshStore.updateNode changes on a node, and when it may. */
+export interface NodeChange {
+  /** Keys merged into the node's status (the latest value per key). */
+  data?: Record<string, string>;
+  statusAt?: number;
+  /** Push seqs to allocate. */
+  seqCount: number;
+  /** The node must still be live at this time (its expiresAt not passed). */
+  now: number;
+  /**
+   * With `data`: how the store's bound on the node's status size moves. The
+   * store keeps, per node, a number never below the UTF-8 bytes of its merged
+   * status as JSON, so the hot path can refuse an oversized status without
+   * reading it. `grow` adds the delta's bytes (a merge is never longer than
+   * its two parts), only while the result stays within `limit`; `exact` sets
+   * the merged status's bytes, only while the node's seq is still `ifSeq`
+   * (nothing merged since the caller read it).
+   */
+  statusBytes?: { grow: number; limit: number } | { exact: number; ifSeq: number };
+}
+
 export interface MeshStore {
   getGroup(key: GroupKey): Promise<GroupRecord | undefined>;
   /** The hot path's one read: the group and one of its nodes. */
@@ -61,16 +83,13 @@ export interface MeshStore {
    */
   setNodeExpiry(node: NodeRecord, expiresAt: number): Promise<void>;
   /**
-   * Merges `data` into the node's status (when given) and allocates `seqCount`
-   * push sequence numbers, only while the node is bound to `connectionId`
-   * (else ConditionFailed). Returns the last allocated seq.
+   * The hot path's one store call: merges `change.data` into the node's
+   * status (when given) and allocates `change.seqCount` push sequence numbers,
+   * only while the node exists, is live at `change.now` and is bound to
+   * `connectionId`, and `change.statusBytes` holds (else ConditionFailed).
+   * Returns the node as written (its `seq` the last one allocated).
    */
-  updateNode(
-    key: GroupKey,
-    nodeId: string,
-    connectionId: string,
-    change: { data?: Record<string, string>; statusAt?: number; seqCount: number },
-  ): Promise<{ seq: number }>;
+  updateNode(key: GroupKey, nodeId: string, connectionId: string, change: NodeChange): Promise<NodeRecord>;
   /** Nodes in node id order, after `after` when given, at most `limit`. */
   listNodes(key: GroupKey, page: { after?: string; limit: number }): Promise<{ nodes: NodeRecord[]; more: boolean }>;
   /** Every connection subscribed to the group. */
@@ -213,7 +232,7 @@ export interface Clock {
 export interface IdGenerator {
   /** A new group id (UUID). */
   groupId(): string;
-  /** A new node epoch (short random string). */
+  /** A new node epoch: a short random string of at most MAX_EPOCH_LENGTH (pushes.ts) characters. */
   epoch(): string;
   /** A new flush token or invocation name: unguessable, never repeated. */
   token(): string;
@@ -222,6 +241,8 @@ export interface IdGenerator {
 /** What every request use case is given. */
 export interface MeshDeps {
   store: MeshStore;
+  /** Per container: groups lately found live, so the hot path need not read them. */
+  knownGroups: KnownGroups;
   publisher: PushPublisher;
   clock: Clock;
   ids: IdGenerator;

@@ -15,14 +15,20 @@ export function buildPush(key: GroupKey, order: PushOrder, payload: PushPayload)
   return { type: 'message', groupId: key.groupId, domain: key.domain, ...order, ...payload } as Push;
 }
 
-/** What every part of a batch shares; `seq` is not known yet when splitting. */
-export type PushEnvelope = Omit<PushOrder, 'seq'>;
+/**
+ * What every part of a batch shares; `seq` and `epoch` are not known yet when
+ * splitting (the store's write that allocates the seqs returns them).
+ */
+export type PushEnvelope = Omit<PushOrder, 'seq' | 'epoch'>;
 
 /**
- * The largest seq a push can carry, so that sizing with it gives an upper
- * bound whatever seq the store allocates later.
+ * The largest seq a push can carry and the longest epoch (IdGenerator.epoch
+ * promises no more), so that sizing with them gives an upper bound whatever
+ * the store returns later.
  */
 const WIDEST_SEQ = Number.MAX_SAFE_INTEGER;
+export const MAX_EPOCH_LENGTH = 32;
+const WIDEST_EPOCH = 'e'.repeat(MAX_EPOCH_LENGTH);
 
 /**
  * Splits a batch into BatchEvents whose push frames (as JSON, UTF-8) are each at
@@ -36,7 +42,7 @@ export function splitBatchEvent(
   batch: BatchEvent,
   limit: number = LIMITS.maxPushPayloadBytes,
 ): BatchEvent[] {
-  const empty = buildPush(key, { ...envelope, seq: WIDEST_SEQ }, { batchEvent: { ...batch, events: [] } });
+  const empty = buildPush(key, { ...envelope, epoch: WIDEST_EPOCH, seq: WIDEST_SEQ }, { batchEvent: { ...batch, events: [] } });
   const base = utf8Bytes(JSON.stringify(empty));
   const parts: BatchEvent[] = [];
   let events: BatchEvent['events'] = [];

@@ -10,6 +10,7 @@
  * the ones asked for: a crafted id never reaches another group's data.
  */
 import type { ConnectionRecord, GroupKey, GroupRecord, NodeRecord, Subscriber } from '#shared/core/model';
+import { utf8Bytes } from '#shared/protocol/limits';
 
 export const SK_META = 'META';
 export const SK_CONNECTION = 'CONN';
@@ -92,6 +93,8 @@ export interface GroupItem extends Key, GroupRecord {
 export interface NodeItem extends Key, Omit<NodeRecord, 'connectionId' | 'statusAt'> {
   connectionId?: string;
   statusAt?: number;
+  /** Never below the UTF-8 bytes of `data` as JSON (MeshStore's NodeChange.statusBytes). */
+  statusBytes: number;
   ttl: number;
 }
 
@@ -152,6 +155,7 @@ export function nodeItem(node: NodeRecord): NodeItem {
     // Always a map, even empty: `SET data.#k = :v` fails on a missing map.
     data: { ...node.data },
     statusAt: node.statusAt ?? undefined,
+    statusBytes: utf8Bytes(JSON.stringify(node.data)),
     ttl: ttlAt(node.expiresAt),
   };
 }

@@ -15,7 +15,7 @@
  *                     + Query (node keys) + BatchWriteItem (25 deletes per call)
  *   setHostHeartbeat  UpdateItem
  *   setNodeExpiry     TransactWriteItems (node [, subscription])
- *   updateNode        UpdateItem
+ *   updateNode        UpdateItem (node-update.ts)
  *   listNodes         Query (usually one)
  *   listSubscribers   Query (per 1 MB page)
  *   dropConnection    GetItem + TransactWriteItems (connection, subscription, unbind node);
@@ -40,7 +40,8 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { ConnectionRecord, GroupKey, GroupRecord, HostRecord, NodeRecord, Subscriber } from '#shared/core/model';
-import { ConditionFailed, type Clock, type MeshStore } from '#shared/core/ports';
+import { ConditionFailed, type Clock, type MeshStore, type NodeChange } from '#shared/core/ports';
+import { nodeUpdateInput } from './node-update';
 import { BY_DOMAIN_INDEX } from './table';
 import {
   connectionItem,
@@ -315,46 +316,13 @@ export class DynamoMeshStore implements MeshStore {
    * (`#0`, `:0`) to keep the expression under DynamoDB's 4 KB limit at the
    * protocol's 256 keys per report.
    */
-  async updateNode(
-    key: GroupKey,
-    nodeId: string,
-    connectionId: string,
-    change: { data?: Record<string, string>; statusAt?: number; seqCount: number },
-  ): Promise<{ seq: number }> {
-    const names: Record<string, string> = { '#pk': 'pk', '#cid': 'connectionId', '#seq': 'seq' };
-    const values: Record<string, unknown> = { ':cid': connectionId, ':n': change.seqCount };
-    const sets: string[] = [];
-    const entries = Object.entries(change.data ?? {});
-    if (entries.length > 0) {
-      names['#data'] = 'data';
-      entries.forEach(([statusKey, value], i) => {
-        names[`#${i}`] = statusKey;
-        values[`:${i}`] = value;
-        sets.push(`#data.#${i}=:${i}`);
-      });
-    }
-    if (change.statusAt !== undefined) {
-      names['#statusAt'] = 'statusAt';
-      values[':statusAt'] = change.statusAt;
-      sets.push('#statusAt=:statusAt');
-    }
-    const update = `${sets.length > 0 ? `SET ${sets.join(',')} ` : ''}ADD #seq :n`;
+  async updateNode(key: GroupKey, nodeId: string, connectionId: string, change: NodeChange): Promise<NodeRecord> {
     const result = await this.mapConditionFailed(
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: nodeKey(key, nodeId),
-          UpdateExpression: update,
-          ConditionExpression: 'attribute_exists(#pk) AND #cid = :cid',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      ),
+      this.client.send(new UpdateCommand(nodeUpdateInput(this.table, key, nodeId, connectionId, change))),
     );
-    const seq = result.Attributes?.seq;
-    if (typeof seq !== 'number') throw new Error('UpdateItem returned no seq');
-    return { seq };
+    const node = toNode(result.Attributes, key, nodeId);
+    if (node === undefined) throw new Error('UpdateItem returned no node');
+    return node;
   }
 
   async dropConnection(connectionId: string): Promise<void> {

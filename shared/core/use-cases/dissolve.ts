@@ -31,7 +31,7 @@ export async function dissolveGroup(request: RequestOf<'dissolveGroup'>, caller:
   const host = await loadHost(deps, key, request.hostId, caller);
   // The seq comes from the store, not from host.node.seq + 1: a report racing
   // this dissolve would otherwise share its seq and receivers would drop one.
-  const seq = await updateOwnNode(deps, host, caller, { seqCount: 1 });
+  const { seq } = await updateOwnNode(deps, key, host.node.nodeId, caller, { seqCount: 1 });
   const groupDissolve: GroupDissolvePayload = { ...key, message: DISSOLVE_MESSAGE };
   const order = { from: host.node.nodeId, epoch: host.node.epoch, seq, sentAt: iso(deps.clock.now()) };
   try {

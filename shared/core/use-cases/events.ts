@@ -1,6 +1,7 @@
 /**
- * fireEventsByNode: the hot path for broadcast events. One read, one
- * conditional write (allocating one seq per push), one publish of every push.
+ * fireEventsByNode: the hot path for broadcast events. No read (the group
+ * from KnownGroups), one conditional write (allocating one seq per push), one
+ * publish of every push.
  */
 import type { RequestOf } from '#shared/protocol/requests';
 import type { BatchEvent, MeshEvent, MeshMessage } from '#shared/protocol/types';
@@ -9,7 +10,7 @@ import type { Caller, GroupKey } from '../model';
 import type { MeshDeps } from '../ports';
 import { iso } from '../presenters';
 import { buildPush, splitBatchEvent } from '../pushes';
-import { keyOf, loadActor, publishPushes, updateOwnNode } from './guards';
+import { keyOf, publishPushes, requireKnownLiveGroup, updateOwnNode } from './guards';
 
 type EventInput = RequestOf<'fireEventsByNode'>['events'][number];
 
@@ -24,7 +25,7 @@ export async function fireEventsByNode(
   deps: MeshDeps,
 ): Promise<MeshMessage> {
   const key = keyOf(request);
-  const actor = await loadActor(deps, key, request.nodeId, caller);
+  await requireKnownLiveGroup(deps, key);
   const now = deps.clock.now();
   const batchEvent: BatchEvent = {
     events: request.events.map((event) => meshEvent(event, request.nodeId, key)),
@@ -32,10 +33,10 @@ export async function fireEventsByNode(
     ...key,
     timestamp: iso(now),
   };
-  const envelope = { from: actor.node.nodeId, epoch: actor.node.epoch, sentAt: iso(now) };
-  const parts = splitBatchEvent(key, envelope, batchEvent);
-  const lastSeq = await updateOwnNode(deps, actor, caller, { seqCount: parts.length });
-  const firstSeq = lastSeq - parts.length + 1;
+  const parts = splitBatchEvent(key, { from: request.nodeId, sentAt: iso(now) }, batchEvent);
+  const node = await updateOwnNode(deps, key, request.nodeId, caller, { seqCount: parts.length });
+  const envelope = { from: node.nodeId, epoch: node.epoch, sentAt: iso(now) };
+  const firstSeq = node.seq - parts.length + 1;
   await publishPushes(deps, parts.map((part, i) => buildPush(key, { ...envelope, seq: firstSeq + i }, { batchEvent: part })));
   return { ...key, batchEvent: parts.length === 1 ? batchEvent : parts[0] };
 }

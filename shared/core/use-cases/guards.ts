@@ -1,13 +1,15 @@
 /**
  * Checks shared by the use cases: who may act as which node, and whether a
  * connection is free to become a node. Each returns the records it read, so a
- * use case reads the store once for its checks and its work.
+ * use case reads the store once for its checks and its work. The hot path
+ * (status, events) reads nothing: its group comes from KnownGroups and its
+ * node is proven by updateOwnNode's conditional write.
  */
 import { GroupNotFound, Unauthorized, ValidationError } from '../errors';
 import { isGroupLive, isNodeLive, requireLiveGroup, requireLiveNode, requireOwnNode } from '../liveness';
 import type { Caller, ConnectionRecord, GroupKey, GroupRecord, NodeRecord } from '../model';
 import type { Push } from '../../protocol/messages';
-import { ConditionFailed, GroupDissolved, type MeshDeps } from '../ports';
+import { ConditionFailed, GroupDissolved, type MeshDeps, type NodeChange } from '../ports';
 
 /** A live group and the live node the caller acts as. */
 export interface Actor {
@@ -46,23 +48,50 @@ export async function loadHost(deps: MeshDeps, key: GroupKey, hostId: string, ca
 }
 
 /**
- * Allocates push seqs (and merges status) on the caller's node. A
- * ConditionFailed means the node changed between the read and this write
- * (removed, or rebound to another connection): explainLostNode says which.
+ * The group of a hot-path request, if live, judged from KnownGroups when it
+ * can be (see there why that is sound) and read otherwise.
+ */
+export async function requireKnownLiveGroup(deps: MeshDeps, key: GroupKey): Promise<GroupRecord> {
+  const now = deps.clock.now();
+  const known = deps.knownGroups.get(key);
+  if (known !== undefined && isGroupLive(known, now, deps.settings)) return known;
+  deps.knownGroups.forget(key);
+  const group = requireLiveGroup(await deps.store.getGroup(key), now, deps.settings);
+  deps.knownGroups.remember(group);
+  return group;
+}
+
+/** A node change as a use case states it; the write adds the time it must still be live at. */
+export type OwnNodeChange = Omit<NodeChange, 'now'>;
+
+/**
+ * Allocates push seqs (and merges status) on the caller's node in one write,
+ * its liveness and binding proven by the write's own condition instead of a
+ * read first. A failed condition is explained by a fresh read: GroupNotFound,
+ * NodeNotFound or Unauthorized when the node is lost. If the read finds the
+ * node well, `retryWith` gives the next attempt's change (status: after the
+ * exact size check); without it the node was rebound meanwhile (a rejoin
+ * elsewhere), so Unauthorized.
  */
 export async function updateOwnNode(
   deps: MeshDeps,
-  actor: Actor,
+  key: GroupKey,
+  nodeId: string,
   caller: Caller,
-  change: { data?: Record<string, string>; statusAt?: number; seqCount: number },
-): Promise<number> {
-  const key = keyOf(actor.node);
-  try {
-    const { seq } = await deps.store.updateNode(key, actor.node.nodeId, caller.connectionId, change);
-    return seq;
-  } catch (error) {
-    if (!(error instanceof ConditionFailed)) throw error;
-    return explainLostNode(deps, key, actor.node.nodeId, caller);
+  change: OwnNodeChange,
+  retryWith?: (actor: Actor) => OwnNodeChange,
+): Promise<NodeRecord> {
+  let attempt = change;
+  for (let tried = 1; ; tried += 1) {
+    try {
+      return await deps.store.updateNode(key, nodeId, caller.connectionId, { ...attempt, now: deps.clock.now() });
+    } catch (error) {
+      if (!(error instanceof ConditionFailed)) throw error;
+      const actor = await loadActor(deps, key, nodeId, caller);
+      if (retryWith === undefined) throw new Unauthorized(`this connection is no longer node "${nodeId}"`);
+      if (tried >= CONFLICT_ATTEMPTS) throw error;
+      attempt = retryWith(actor);
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * reportDataByNode: the hot path for status ("sensor data"). One read (group
- * and node together), one conditional write (merge + seq), one publish.
+ * reportDataByNode: the hot path for status ("sensor data"). No read (the
+ * group from KnownGroups), one conditional write (merge + seq, the status
+ * size bounded by the store), one publish.
  */
 import { LIMITS, utf8Bytes } from '#shared/protocol/limits';
 import type { RequestOf } from '#shared/protocol/requests';
@@ -10,7 +11,7 @@ import type { Caller } from '../model';
 import type { MeshDeps } from '../ports';
 import { iso, presentStatus } from '../presenters';
 import { buildPush } from '../pushes';
-import { keyOf, loadActor, publishPushes, updateOwnNode } from './guards';
+import { keyOf, publishPushes, requireKnownLiveGroup, updateOwnNode } from './guards';
 
 /**
  * Merges the reported keys into the node's status (latest value per key) and
@@ -23,14 +24,22 @@ export async function reportDataByNode(
   deps: MeshDeps,
 ): Promise<MeshMessage> {
   const key = keyOf(request);
-  const actor = await loadActor(deps, key, request.nodeId, caller);
+  await requireKnownLiveGroup(deps, key);
   const delta = lastValuePerKey(request.data);
-  requireStatusFits({ ...actor.node.data, ...delta });
   const now = deps.clock.now();
-  const seq = await updateOwnNode(deps, actor, caller, { data: delta, statusAt: now, seqCount: 1 });
+  const change = { data: delta, statusAt: now, seqCount: 1 };
+  const node = await updateOwnNode(
+    deps,
+    key,
+    request.nodeId,
+    caller,
+    { ...change, statusBytes: { grow: statusBytes(delta), limit: LIMITS.maxStatusBytesPerNode } },
+    // The store's bound says the status might not fit: check its exact size on the node just read.
+    (actor) => ({ ...change, statusBytes: { exact: requireStatusFits({ ...actor.node.data, ...delta }), ifSeq: actor.node.seq } }),
+  );
   const entries: StatusEntry[] = Object.entries(delta).map(([k, value]) => ({ key: k, value }));
-  const nodeStatus = presentStatus(key, actor.node.nodeId, entries, now);
-  const order = { from: actor.node.nodeId, epoch: actor.node.epoch, seq, sentAt: iso(now) };
+  const nodeStatus = presentStatus(key, node.nodeId, entries, now);
+  const order = { from: node.nodeId, epoch: node.epoch, seq: node.seq, sentAt: iso(now) };
   await publishPushes(deps, [buildPush(key, order, { nodeStatus })]);
   return { ...key, nodeStatus };
 }
@@ -44,16 +53,22 @@ export function lastValuePerKey(entries: StatusEntry[]): Record<string, string> 
   return Object.fromEntries(new Map(entries.map((entry) => [entry.key, entry.value])));
 }
 
+/** The size the status limit counts: UTF-8 bytes of the map as JSON. */
+function statusBytes(status: Record<string, string>): number {
+  return utf8Bytes(JSON.stringify(status));
+}
+
 /**
- * The check is made on the status read just before the write; two reports
- * racing from the same connection could pass it together and overshoot by at
- * most one report (≤ 32 KB frame), which the item size limit (400 KB) absorbs.
+ * The merged status's bytes, if within the limit. The store's conditional
+ * write (`ifSeq`) makes sure no other report merged in between, so the limit
+ * holds exactly.
  */
-function requireStatusFits(merged: Record<string, string>): void {
-  const bytes = utf8Bytes(JSON.stringify(merged));
+function requireStatusFits(merged: Record<string, string>): number {
+  const bytes = statusBytes(merged);
   if (bytes > LIMITS.maxStatusBytesPerNode) {
     throw new ValidationError(
       `the node's status would be ${bytes} bytes, over the limit of ${LIMITS.maxStatusBytesPerNode}: report fewer or shorter keys`,
     );
   }
+  return bytes;
 }

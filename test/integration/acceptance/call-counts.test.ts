@@ -58,7 +58,7 @@ function formatTable(rows: Row[]): string {
 }
 
 describe('calls per action (host + 2 members)', () => {
-  it('keep a lone push to 1 BatchGetItem + 2 UpdateItem (node, log append) + 1 flush request, and a claim, 1 Query and 1 release in the flush + one post per other member', async () => {
+  it('keep a lone push to 2 UpdateItem (node, log append) + 1 flush request, and a claim, 1 Query and 1 release in the flush + one post per other member', async () => {
     const rows: Row[] = [];
     const domain = uniqueDomain();
     const hostId = uniqueId('host');
@@ -147,8 +147,11 @@ describe('calls per action (host + 2 members)', () => {
     console.log(`Calls per action, measured in the local stack (group of a host and 2 members):\n\n${formatTable(rows)}\n`);
 
     for (const hot of [report, fire]) {
-      // Request: read, node write, log append. Flush: claim, one query, one advance-and-release.
-      expect(hot.dynamodb).toEqual({ BatchGetItem: 1, UpdateItem: 4, Query: 1 });
+      // Request: node write, log append (and the group's GetItem the first time a
+      // request container meets the group). Flush: claim, one query, one advance-and-release.
+      const { GetItem: groupReads = 0, ...rest } = hot.dynamodb;
+      expect(groupReads).toBeLessThanOrEqual(1);
+      expect(rest).toEqual({ UpdateItem: 4, Query: 1 });
       expect(hot.snsRequests).toBe(1);
       expect(hot.postToConnection).toBe(2);
       expect(hot.gone).toBe(0);
@@ -199,6 +202,7 @@ describe('calls per action (host + 2 members)', () => {
     expect(counts.dynamodb.Query ?? 0).toBeLessThan(6);
     expect(counts.snsRequests).toBeLessThan(6);
     expect(host.pushFrames).toBeLessThanOrEqual(4);
-    expect(counts.dynamodb.BatchGetItem).toBe(6);
+    // The six reports read no node: each is proven by its own conditional write.
+    expect(counts.dynamodb.BatchGetItem ?? 0).toBe(0);
   });
 });

@@ -4,27 +4,18 @@
  * (its expressions are valid, a full head is sealed by the append that finds
  * it so). Each test uses a group key of its own in the main stack's table.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoGroupLog, LOG_LIMITS } from '#shared/adapters/dynamodb/log';
 import { describeGroupLogContract } from '../../contract/group-log.contract';
+import { localDocumentClient, localTableName } from '../local-dynamodb';
 import { uniqueDomain, uniqueId } from '../ws-client';
 
 let db: DynamoDBDocumentClient;
 let log: DynamoGroupLog;
 
 beforeAll(() => {
-  const endpoint = process.env.MESH_TEST_DYNAMODB_URL;
-  if (!endpoint) throw new Error('MESH_TEST_DYNAMODB_URL is not set (the integration globalSetup exports the engine URL)');
-  db = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint,
-      region: process.env.AWS_REGION ?? 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-    { marshallOptions: { removeUndefinedValues: true } },
-  );
-  log = new DynamoGroupLog({ client: db, tableName: process.env.MESH_TEST_TABLE_NAME ?? 'mesh', retentionSeconds: 180 });
+  db = localDocumentClient();
+  log = new DynamoGroupLog({ client: db, tableName: localTableName(), retentionSeconds: 180 });
 });
 afterAll(() => db?.destroy());
 

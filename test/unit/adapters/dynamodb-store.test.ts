@@ -79,26 +79,29 @@ afterEach(() => {
 });
 
 describe('updateNode (the hot path write)', () => {
-  it('merges multibyte status keys through expression names, allocates seqs and reads the new seq', async () => {
-    ddb.on(UpdateCommand).resolves({ Attributes: { seq: 8 } });
+  it('merges multibyte status keys through expression names, allocates seqs and returns the node as written', async () => {
+    const written = node({ data: { 温度: '21.5' }, seq: 8, statusAt: NOW });
+    ddb.on(UpdateCommand).resolves({ Attributes: nodeItem(written) });
 
     const result = await newStore().updateNode(key, 'node-1', 'conn-1', {
       data: { 温度: '21.5', '🎉 party': 'はい', 'a.b#c': '' },
       statusAt: NOW,
       seqCount: 2,
+      now: NOW,
     });
 
-    expect(result).toEqual({ seq: 8 });
+    expect(result).toEqual(written);
     const calls = ddb.calls();
     expect(calls).toHaveLength(1);
     const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
     expect(input.Key).toEqual({ pk: PK, sk: 'N#node-1' });
     expect(input.UpdateExpression).toBe('SET #data.#0=:0,#data.#1=:1,#data.#2=:2,#statusAt=:statusAt ADD #seq :n');
-    expect(input.ConditionExpression).toBe('attribute_exists(#pk) AND #cid = :cid');
+    expect(input.ConditionExpression).toBe('attribute_exists(#pk) AND #cid = :cid AND #exp >= :now');
     expect(input.ExpressionAttributeNames).toEqual({
       '#pk': 'pk',
       '#cid': 'connectionId',
       '#seq': 'seq',
+      '#exp': 'expiresAt',
       '#data': 'data',
       '#0': '温度',
       '#1': '🎉 party',
@@ -108,45 +111,84 @@ describe('updateNode (the hot path write)', () => {
     expect(input.ExpressionAttributeValues).toEqual({
       ':cid': 'conn-1',
       ':n': 2,
+      ':now': NOW,
       ':0': '21.5',
       ':1': 'はい',
       ':2': '',
       ':statusAt': NOW,
     });
-    expect(input.ReturnValues).toBe('UPDATED_NEW');
+    expect(input.ReturnValues).toBe('ALL_NEW');
+  });
+
+  it('grows the status bound only while it leaves room for the delta', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: nodeItem(node()) });
+
+    await newStore().updateNode(key, 'node-1', 'conn-1', {
+      data: { a: '1' },
+      seqCount: 1,
+      now: NOW,
+      statusBytes: { grow: 9, limit: 100 },
+    });
+
+    const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(input.UpdateExpression).toBe('SET #data.#0=:0,#sb=#sb+:grow ADD #seq :n');
+    expect(input.ConditionExpression).toBe('attribute_exists(#pk) AND #cid = :cid AND #exp >= :now AND #sb <= :room');
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':grow': 9, ':room': 91 });
+  });
+
+  it('sets the exact status size only while the seq is the one read', async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: nodeItem(node()) });
+
+    await newStore().updateNode(key, 'node-1', 'conn-1', {
+      data: { a: '1' },
+      seqCount: 1,
+      now: NOW,
+      statusBytes: { exact: 40, ifSeq: 6 },
+    });
+
+    const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
+    expect(input.UpdateExpression).toBe('SET #data.#0=:0,#sb=:exact ADD #seq :n');
+    expect(input.ConditionExpression).toBe('attribute_exists(#pk) AND #cid = :cid AND #exp >= :now AND #seq = :ifSeq');
+    expect(input.ExpressionAttributeValues).toMatchObject({ ':exact': 40, ':ifSeq': 6 });
   });
 
   it('only allocates seqs when no status is given, naming nothing it does not use', async () => {
-    ddb.on(UpdateCommand).resolves({ Attributes: { seq: 1 } });
+    ddb.on(UpdateCommand).resolves({ Attributes: nodeItem(node()) });
 
-    await newStore().updateNode(key, 'node-1', 'conn-1', { seqCount: 1 });
+    await newStore().updateNode(key, 'node-1', 'conn-1', { seqCount: 1, now: NOW });
 
     const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
     expect(input.UpdateExpression).toBe('ADD #seq :n');
-    expect(Object.values(input.ExpressionAttributeNames ?? {})).toEqual(['pk', 'connectionId', 'seq']);
+    expect(Object.values(input.ExpressionAttributeNames ?? {})).toEqual(['pk', 'connectionId', 'seq', 'expiresAt']);
   });
 
   it('keeps the expression under DynamoDB 4 KB limit with the largest report (256 keys)', async () => {
-    ddb.on(UpdateCommand).resolves({ Attributes: { seq: 1 } });
+    ddb.on(UpdateCommand).resolves({ Attributes: nodeItem(node()) });
     const data = Object.fromEntries(Array.from({ length: 256 }, (_, i) => [`キー${i}`, 'v']));
 
-    await newStore().updateNode(key, 'node-1', 'conn-1', { data, statusAt: NOW, seqCount: 1 });
+    await newStore().updateNode(key, 'node-1', 'conn-1', {
+      data,
+      statusAt: NOW,
+      seqCount: 1,
+      now: NOW,
+      statusBytes: { grow: 4000, limit: 16_384 },
+    });
 
     const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
     expect(input.UpdateExpression!.length).toBeLessThan(4096);
-    expect(Object.keys(input.ExpressionAttributeNames ?? {})).toHaveLength(256 + 5);
+    expect(Object.keys(input.ExpressionAttributeNames ?? {})).toHaveLength(256 + 7);
   });
 
   it('turns a failed condition (node gone or bound to another connection) into ConditionFailed', async () => {
     ddb.on(UpdateCommand).rejects(conditionFailed());
 
-    await expect(newStore().updateNode(key, 'node-1', 'conn-2', { seqCount: 1 })).rejects.toBeInstanceOf(ConditionFailed);
+    await expect(newStore().updateNode(key, 'node-1', 'conn-2', { seqCount: 1, now: NOW })).rejects.toBeInstanceOf(ConditionFailed);
   });
 
   it('lets other errors through unchanged', async () => {
     ddb.on(UpdateCommand).rejects(new Error('throttled'));
 
-    await expect(newStore().updateNode(key, 'node-1', 'conn-1', { seqCount: 1 })).rejects.toThrow('throttled');
+    await expect(newStore().updateNode(key, 'node-1', 'conn-1', { seqCount: 1, now: NOW })).rejects.toThrow('throttled');
   });
 });
 

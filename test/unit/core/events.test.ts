@@ -58,16 +58,17 @@ describe('fireEventsByNode', () => {
     expect(push).toMatchObject({ type: 'message', from: 'member-1', seq: 2, batchEvent: message.batchEvent });
   });
 
-  it('uses one read, one write and one publish (the hot path)', async () => {
+  it('reads its group once, then uses one write and one publish per batch (the hot path)', async () => {
     // Prepare
     world.store.calls.length = 0;
 
     // Act
     await fire([{ eventName: 'go', firedAt: '2026-01-05T09:00:00.000Z' }]);
+    await fire([{ eventName: 'go', firedAt: '2026-01-05T09:00:01.000Z' }]);
 
     // Assess
-    expect(world.store.calls).toEqual(['getGroupAndNode', 'updateNode']);
-    expect(world.publisher.calls).toHaveLength(1);
+    expect(world.store.calls).toEqual(['getGroup', 'updateNode', 'updateNode']);
+    expect(world.publisher.calls).toHaveLength(2);
   });
 
   it('splits a large batch into pushes under the limit, in order, with consecutive seqs, in one publish call', async () => {

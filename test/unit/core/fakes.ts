@@ -26,8 +26,10 @@ import {
   type IdGenerator,
   type MeshDeps,
   type MeshStore,
+  type NodeChange,
   type PushPublisher,
 } from '#shared/core/ports';
+import { KnownGroups } from '#shared/core/known-groups';
 import { DEFAULT_FANOUT, DEFAULT_SETTINGS, type FanoutSettings, type MeshSettings } from '#shared/core/settings';
 import { InMemoryGroupLog } from './fake-log';
 
@@ -40,6 +42,8 @@ const byUtf8 = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), 
 interface Partition {
   group?: GroupRecord;
   nodes: Map<string, NodeRecord>;
+  /** Per node, as the DynamoDB item's statusBytes: never below its status's JSON bytes. */
+  statusBytes: Map<string, number>;
   subscriptions: Map<string, Subscriber>;
 }
 
@@ -174,6 +178,7 @@ export class InMemoryMeshStore implements MeshStore {
     await this.enter('removeNode');
     const partition = this.partitions.get(groupPk(node));
     partition?.nodes.delete(node.nodeId);
+    partition?.statusBytes.delete(node.nodeId);
     if (node.connectionId !== null) {
       partition?.subscriptions.delete(node.connectionId);
       this.connections.delete(node.connectionId);
@@ -213,20 +218,24 @@ export class InMemoryMeshStore implements MeshStore {
     }
   }
 
-  async updateNode(
-    key: GroupKey,
-    nodeId: string,
-    connectionId: string,
-    change: { data?: Record<string, string>; statusAt?: number; seqCount: number },
-  ): Promise<{ seq: number }> {
+  async updateNode(key: GroupKey, nodeId: string, connectionId: string, change: NodeChange): Promise<NodeRecord> {
     await this.enter('updateNode');
-    const stored = this.partitions.get(groupPk(key))?.nodes.get(nodeId);
-    if (stored === undefined || stored.connectionId !== connectionId) throw new ConditionFailed('node gone or rebound');
+    const partition = this.partitions.get(groupPk(key));
+    const stored = partition?.nodes.get(nodeId);
+    if (stored === undefined || stored.connectionId !== connectionId || change.now > stored.expiresAt) {
+      throw new ConditionFailed('node gone, expired or rebound');
+    }
+    const bound = change.statusBytes;
+    const statusBytes = partition!.statusBytes.get(nodeId) ?? 0;
+    if (bound !== undefined && ('grow' in bound ? statusBytes > bound.limit - bound.grow : stored.seq !== bound.ifSeq)) {
+      throw new ConditionFailed('the status bound or seq changed');
+    }
     // Spread, not Object.assign: a key such as "__proto__" must stay data.
     if (change.data !== undefined) stored.data = { ...stored.data, ...change.data };
     if (change.statusAt !== undefined) stored.statusAt = change.statusAt;
+    if (bound !== undefined) partition!.statusBytes.set(nodeId, 'grow' in bound ? statusBytes + bound.grow : bound.exact);
     stored.seq += change.seqCount;
-    return { seq: stored.seq };
+    return copy(stored);
   }
 
   async dropConnection(connectionId: string): Promise<void> {
@@ -260,7 +269,7 @@ export class InMemoryMeshStore implements MeshStore {
   private partition(key: GroupKey): Partition {
     let partition = this.partitions.get(groupPk(key));
     if (partition === undefined) {
-      partition = { nodes: new Map(), subscriptions: new Map() };
+      partition = { nodes: new Map(), statusBytes: new Map(), subscriptions: new Map() };
       this.partitions.set(groupPk(key), partition);
     }
     return partition;
@@ -270,6 +279,7 @@ export class InMemoryMeshStore implements MeshStore {
   private writeNode(node: NodeRecord): void {
     const partition = this.partition(node);
     partition.nodes.set(node.nodeId, copy(node));
+    partition.statusBytes.set(node.nodeId, Buffer.byteLength(JSON.stringify(node.data), 'utf8'));
     if (node.connectionId === null) return;
     partition.subscriptions.set(node.connectionId, {
       connectionId: node.connectionId,
@@ -457,7 +467,7 @@ export function fakeWorld(
     ids,
     settings,
     fanout,
-    deps: { store, publisher, clock, ids, settings },
+    deps: { store, publisher, knownGroups: new KnownGroups(), clock, ids, settings },
     flushDeps: {
       log,
       store,

@@ -32,68 +32,50 @@ describe('reportDataByNode', () => {
     });
   });
 
-  it('uses one read, one write and one publish (the hot path)', async () => {
+  it('reads its group once, then uses one write and one publish per report (the hot path)', async () => {
     // Prepare
     world.store.calls.length = 0;
 
     // Act
     await report(world, 'c-1', group, 'member-1', { x: '1' });
+    await report(world, 'c-1', group, 'member-1', { x: '2' });
 
     // Assess
-    expect(world.store.calls).toEqual(['getGroupAndNode', 'updateNode']);
-    expect(world.publisher.calls).toHaveLength(1);
+    expect(world.store.calls).toEqual(['getGroup', 'updateNode', 'updateNode']);
+    expect(world.publisher.calls).toHaveLength(2);
   });
 
-  it('merges by key and pushes only the keys of each report, with consecutive seqs of one epoch', async () => {
-    // Prepare
-    await report(world, 'c-1', group, 'member-1', { x: '1', y: '2' });
+  it('reports the same key far more often than its bound allows: the exact check resets the bound, nothing is refused', async () => {
+    // Prepare: each report adds ~1 KB to the bound, so it passes 16 KB every ~16 reports.
+    const value = (n: number) => `${n}:`.padEnd(1000, 'x');
 
     // Act
-    await report(world, 'c-1', group, 'member-1', { y: '3', z: '4' });
+    for (let n = 1; n <= 60; n += 1) await report(world, 'c-1', group, 'member-1', { a: value(n) });
 
     // Assess
-    const pushes = world.publisher.pushes;
-    expect(pushes.map((p) => ('nodeStatus' in p ? p.nodeStatus.data : null))).toEqual([
-      [{ key: 'x', value: '1' }, { key: 'y', value: '2' }],
-      [{ key: 'y', value: '3' }, { key: 'z', value: '4' }],
-    ]);
-    expect(pushes.map((p) => [p.from, p.seq])).toEqual([['member-1', 1], ['member-1', 2]]);
-    expect(new Set(pushes.map((p) => p.epoch)).size).toBe(1);
-    expect(world.store.peekNode(key(), 'member-1')?.data).toEqual({ x: '1', y: '3', z: '4' });
+    expect(world.store.peekNode(key(), 'member-1')?.data).toEqual({ a: value(60) });
+    expect(world.publisher.calls).toHaveLength(60);
+    const reads = world.store.calls.filter((call) => call === 'getGroupAndNode').length;
+    expect(reads).toBeGreaterThan(0);
+    expect(reads).toBeLessThanOrEqual(60 / 15);
   });
 
-  it('keeps the last value of a key given twice in one report', async () => {
-    // Act
-    const message = await send<MeshMessage>(world, 'c-1', {
-      action: 'reportDataByNode', groupId: group.id, domain: DOMAIN, nodeId: 'member-1',
-      data: [{ key: 'a', value: 'first' }, { key: 'b', value: 'b' }, { key: 'a', value: 'last' }],
+  it('checks the exact size again when another report merged between its read and its write: the limit holds exactly', async () => {
+    // Prepare: eleven reports of one ~1 KB key fill the bound (~11 KB) while the status stays ~1 KB.
+    for (let n = 0; n < 11; n += 1) await report(world, 'c-1', group, 'member-1', { a: 'x'.repeat(1000) });
+    // The next report's exact check reads the node; just before its write, a ~9.6 KB report lands.
+    world.store.beforeNext('getGroupAndNode', () => {
+      world.store.beforeNext('updateNode', async () => {
+        await report(world, 'c-1', group, 'member-1', { c: 'う'.repeat(3200) });
+      });
     });
 
-    // Assess
-    expect(message.nodeStatus?.data).toEqual([{ key: 'a', value: 'last' }, { key: 'b', value: 'b' }]);
-    expect(world.store.peekNode(key(), 'member-1')?.data).toEqual({ a: 'last', b: 'b' });
-  });
-
-  it('stores and pushes multibyte keys and values (Japanese, emoji, Chinese, Korean) unchanged', async () => {
-    // Prepare
-    const data = { 'スコア': '百点', '🎮': '🚀✨👍🏽', '分数': '一百', '점수': '백 점' };
-
-    // Act
-    await report(world, 'c-1', group, 'member-1', data);
+    // Act: ~6 KB fits beside 1 KB, not beside 1 KB + 9.6 KB.
+    const attempt = report(world, 'c-1', group, 'member-1', { b: 'い'.repeat(2000) });
 
     // Assess
-    expect(world.store.peekNode(key(), 'member-1')?.data).toEqual(data);
-    const status = await send<NodeStatus>(world, 'c-host', { action: 'getNodeStatus', nodeId: 'member-1' });
-    expect(Object.fromEntries(status.data.map((e) => [e.key, e.value]))).toEqual(data);
-  });
-
-  it('treats a key named __proto__ as data', async () => {
-    // Act
-    await report(world, 'c-1', group, 'member-1', JSON.parse('{"__proto__":"x","ok":"y"}'));
-
-    // Assess
-    const status = await send<NodeStatus>(world, 'c-host', { action: 'getNodeStatus', nodeId: 'member-1' });
-    expect(status.data).toEqual([{ key: '__proto__', value: 'x' }, { key: 'ok', value: 'y' }]);
+    await expectErrorType(attempt, 'ValidationError');
+    expect(Object.keys(world.store.peekNode(key(), 'member-1')?.data ?? {})).toEqual(['a', 'c']);
   });
 
   it('refuses a report that would take the merged status over the limit, and changes nothing', async () => {

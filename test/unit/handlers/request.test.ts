@@ -1,4 +1,4 @@
-import { BatchGetCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { groupItem, nodeItem } from '#shared/adapters/dynamodb/keys';
@@ -86,8 +86,11 @@ describe('request handler: bad requests get an error reply and the connection st
   });
 });
 
-/** The group and node-1, live and bound to CONNECTION, as the hot path's BatchGetItem returns them. */
-function givenLiveMember(now: number): void {
+/**
+ * The group (read once per container, then known) and node-1, live and bound
+ * to CONNECTION; the node's UpdateItem returns it with seq 7.
+ */
+function givenLiveMember(now: number): UpdateStub {
   const group = { ...key, name: 'g', hostId: 'host', createdAt: now, expiresAt: now + 600_000, heartbeatAt: now, useWebSocket: true };
   const node = {
     ...key,
@@ -102,8 +105,11 @@ function givenLiveMember(now: number): void {
     data: {},
     statusAt: null,
   };
-  ddb.on(BatchGetCommand).resolves({ Responses: { 'mesh-test': [groupItem(group), nodeItem(node)] } });
+  ddb.on(GetCommand).resolves({ Item: groupItem(group) });
+  return ddb.on(UpdateCommand).resolvesOnce({ Attributes: nodeItem({ ...node, seq: 7 }) });
 }
+
+type UpdateStub = ReturnType<ReturnType<typeof ddb.on>['resolvesOnce']>;
 
 describe('request handler: results', () => {
   it('answers createDomain with the caller source IP from requestContext.identity, echoing requestId', async () => {
@@ -122,14 +128,10 @@ describe('request handler: results', () => {
     expect(reply).toEqual({ type: 'result', action: 'createDomain', data: '203.0.113.7' });
   });
 
-  it('runs a report with one BatchGetItem, an UpdateItem of the node, an append to the group log and a flush request', async () => {
+  it('runs a report with no read, an UpdateItem of the node, an append to the group log and a flush request', async () => {
     const now = Date.now();
-    givenLiveMember(now);
     let offered = '';
-    ddb
-      .on(UpdateCommand)
-      .resolvesOnce({ Attributes: { seq: 7 } })
-      .callsFake((input) => {
+    givenLiveMember(now).callsFake((input) => {
         offered = input.ExpressionAttributeValues[':token'];
         return { Attributes: { pos: 1, flushToken: offered, flushAt: now, roundAt: 0, rate: 0 } };
       });
@@ -138,11 +140,9 @@ describe('request handler: results', () => {
     const { reply } = await send(fixture<WebSocketEvent>('message.json'));
 
     expect(reply).toMatchObject({ type: 'result', action: 'reportDataByNode', requestId: 'r-1' });
-    expect(ddb.calls().map((call) => (call.args[0] as object).constructor.name)).toEqual([
-      'BatchGetCommand',
-      'UpdateCommand',
-      'UpdateCommand',
-    ]);
+    // The group's GetItem happens once per container (KnownGroups), not per request.
+    const calls = ddb.calls().map((call) => (call.args[0] as object).constructor.name);
+    expect(calls.filter((name) => name !== 'GetCommand')).toEqual(['UpdateCommand', 'UpdateCommand']);
     const append = ddb.commandCalls(UpdateCommand)[1].args[0].input;
     expect(append.Key).toEqual({ pk: `G#${key.groupId}@${key.domain}`, sk: 'C!LOG' });
     const appended = append.ExpressionAttributeValues![':pushes'] as string[];
@@ -158,11 +158,7 @@ describe('request handler: results', () => {
 
   it('requests no flush when one is requested already', async () => {
     const now = Date.now();
-    givenLiveMember(now);
-    ddb
-      .on(UpdateCommand)
-      .resolvesOnce({ Attributes: { seq: 7 } })
-      .resolves({ Attributes: { pos: 2, flushToken: 'someone-else', flushAt: now, roundAt: 0, rate: 0 } });
+    givenLiveMember(now).resolves({ Attributes: { pos: 2, flushToken: 'someone-else', flushAt: now, roundAt: 0, rate: 0 } });
 
     const { reply } = await send(fixture<WebSocketEvent>('message.json'));
 
@@ -173,11 +169,7 @@ describe('request handler: results', () => {
 
   it('answers result when the flush request fails after the append, and logs a warning', async () => {
     const now = Date.now();
-    givenLiveMember(now);
-    ddb
-      .on(UpdateCommand)
-      .resolvesOnce({ Attributes: { seq: 7 } })
-      .callsFake((input) => ({ Attributes: { pos: 1, flushToken: input.ExpressionAttributeValues[':token'], flushAt: now, roundAt: 0, rate: 0 } }));
+    givenLiveMember(now).callsFake((input) => ({ Attributes: { pos: 1, flushToken: input.ExpressionAttributeValues[':token'], flushAt: now, roundAt: 0, rate: 0 } }));
     sns.on(PublishCommand).rejects(new Error('SNS is down'));
 
     const { reply } = await send(fixture<WebSocketEvent>('message.json'));
@@ -189,6 +181,9 @@ describe('request handler: results', () => {
 
 describe('request handler: errors', () => {
   it('turns a MeshError into its own error reply', async () => {
+    // Gone, whether the group is still known to this container or not.
+    ddb.on(GetCommand).resolves({});
+    ddb.on(UpdateCommand).rejects(Object.assign(new Error('failed'), { name: 'ConditionalCheckFailedException' }));
     ddb.on(BatchGetCommand).resolves({ Responses: { 'mesh-test': [] } });
 
     const { reply } = await send(fixture<WebSocketEvent>('message.json'));
@@ -198,7 +193,9 @@ describe('request handler: errors', () => {
   });
 
   it('turns an unexpected failure into InternalError without detail, and logs the detail', async () => {
-    ddb.on(BatchGetCommand).rejects(new Error('connect ECONNREFUSED 127.0.0.1:8000'));
+    const refused = new Error('connect ECONNREFUSED 127.0.0.1:8000');
+    ddb.on(GetCommand).rejects(refused);
+    ddb.on(UpdateCommand).rejects(refused);
 
     const { statusCode, reply, body } = await send(fixture<WebSocketEvent>('message.json'));
 
