@@ -9,14 +9,18 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Histogram } from 'hdr-histogram-js';
+import { fanoutConcurrency } from '#shared/config';
 import { DEFAULT_FANOUT } from '#shared/core/settings';
+import { type AwsProjection, type ProjectionSettings, formatProjection, projectPush } from './aws-projection';
 import { type CostSheet, type Traffic, appsyncCost, capToWindow, formatCost, meshCost, modelledCalls, scaleTraffic, scaleWindow } from './cost-model';
 import type { GroupPlan } from './drivers/types';
 import type { LoadProfile, PhaseResult, TargetKind } from './ipc';
 import { type LatencySummary, addCounts, emptyCounts, mergeHistograms, summarize } from './ledger';
 import { type BenchOptions, workerCount } from './options';
-import { lambdaMemoryMb } from './prices';
+import { DEFAULT_LAMBDA_MEMORY_MB, lambdaMemoryMb } from './prices';
 import { type Child, REPO_ROOT, WorkerHandle, spawnReady } from './processes';
+import { type PushWork, handlerCpuOf, pushWorkOf } from './push-work';
+import { type ThreadCpu, diffThreadCpu, readThreadCpu } from './stack-cpu';
 import { type WindowCalls, diffStats, perInboundMessage, readStats } from './stack-stats';
 import { renderSvg } from './svg';
 import type { StackTimings } from './profile-stack';
@@ -56,6 +60,8 @@ export interface PhaseSummary {
   machineCpuBusyPct: number;
   /** With --profile: mean time of each SDK call the handlers made, the stack's event loop delay and CPU. */
   timings?: PhaseTimings;
+  /** CPU of the local stack's process from the window's opening to the last stats reading (Linux), and whether the handlers had threads of their own. */
+  stackCpu?: ThreadCpu & { handlersInThreads: boolean };
 }
 
 export interface PhaseTimings {
@@ -104,6 +110,8 @@ export interface BenchResult {
   cost: { traffic: Traffic; mesh: CostSheet; appsync: CostSheet; lambdaMemoryMb: Record<string, number> };
   /** Latency CDF points [ms, fraction] for the picture. */
   cdf: { mesh: [number, number][]; baseline: [number, number][] };
+  /** One push's latency in AWS, hop by hop (aws-projection.ts), and the measured figures it was projected from. */
+  awsLatency: AwsProjection & { work: PushWork; settings: ProjectionSettings };
 }
 
 export interface BenchIo {
@@ -158,6 +166,8 @@ class TargetRun {
     private readonly options: BenchOptions,
     private readonly io: BenchIo,
     private readonly logDir: string,
+    /** The local stack's process, whose CPU is read around each window. */
+    private readonly stackPid?: number,
   ) {}
 
   async open(runId: string): Promise<void> {
@@ -186,8 +196,10 @@ class TargetRun {
     let before: Promise<Awaited<ReturnType<typeof readStats>> | undefined> = Promise.resolve(undefined);
     let timingsBefore: Promise<StackTimings | undefined> = Promise.resolve(undefined);
     let cpuBefore = os.cpus();
+    let stackCpuBefore: ThreadCpu | undefined;
     const statsTimer = setTimeout(() => {
       cpuBefore = os.cpus();
+      if (this.stackPid) stackCpuBefore = readThreadCpu(this.stackPid);
       if (this.statsUrl) before = readStats(this.statsUrl).catch(() => undefined);
       if (this.timingsUrl) timingsBefore = readTimings(`${this.timingsUrl}?reset`);
     }, startAt + warmupMs - Date.now());
@@ -232,8 +244,18 @@ class TargetRun {
 
     const machineCpuBusyPct = cpuBusyPct(cpuBefore, os.cpus());
     let calls: WindowCalls | undefined;
+    let stackCpu: PhaseSummary['stackCpu'];
     const first = await before;
-    if (this.statsUrl && first) calls = diffStats(first, await readStats(this.statsUrl), measuredSeconds);
+    if (this.statsUrl && first) {
+      const last = await readStats(this.statsUrl);
+      calls = diffStats(first, last, measuredSeconds);
+      const stackCpuAfter = this.stackPid ? readThreadCpu(this.stackPid) : undefined;
+      if (stackCpuBefore && stackCpuAfter) {
+        // Both functions on a push's way in threads of their own: the main thread is the emulators'.
+        const handlersInThreads = ['request', 'fanout'].every((name) => (last.workers[name]?.threads ?? 0) > 0);
+        stackCpu = { ...diffThreadCpu(stackCpuBefore, stackCpuAfter), handlersInThreads };
+      }
+    }
     let timings: PhaseTimings | undefined;
     const firstTimings = await timingsBefore;
     if (this.timingsUrl && firstTimings) {
@@ -283,6 +305,7 @@ class TargetRun {
       calls,
       machineCpuBusyPct,
       timings,
+      stackCpu,
     };
     this.io.progress(
       `${label} ${summary.verdict}: sent ${summary.sent} (merged at sender ${summary.mergedAtSender}), delivered ${summary.delivered}/${expectedDeliveries}, dupes ${summary.duplicates} (raw ${summary.rawDuplicates}), out of order ${summary.outOfOrder} (raw ${summary.rawOutOfOrder}), p50 ${latencyMs.p50} ms, p99 ${latencyMs.p99} ms, max ${latencyMs.max} ms`,
@@ -424,9 +447,10 @@ export async function runBench(options: BenchOptions, io: BenchIo = consoleIo): 
     let statsUrl = options.statsUrl;
     let timingsUrl: string | undefined;
     let stackChild: Child<unknown> | undefined;
+    let stackPid: number | undefined;
     if (!wsUrl) {
       const started = Date.now();
-      const stack = await spawnReady<{ wsUrl: string; statsUrl: string; timingsUrl?: string }>(
+      const stack = await spawnReady<{ wsUrl: string; statsUrl: string; timingsUrl?: string; pid?: number }>(
         options.profile ? 'bench/profile-stack.ts' : 'infra/local/main.ts',
         'MESH_READY',
         path.join(outDir, 'stack.log'),
@@ -438,6 +462,7 @@ export async function runBench(options: BenchOptions, io: BenchIo = consoleIo): 
       );
       children.push(stack);
       stackChild = stack;
+      stackPid = stack.ready.pid;
       wsUrl = stack.ready.wsUrl;
       statsUrl = stack.ready.statsUrl;
       timingsUrl = stack.ready.timingsUrl;
@@ -448,7 +473,7 @@ export async function runBench(options: BenchOptions, io: BenchIo = consoleIo): 
       : undefined;
     if (relay) children.push(relay);
 
-    const mesh = new TargetRun('mesh', wsUrl, statsUrl, timingsUrl, options, io, outDir);
+    const mesh = new TargetRun('mesh', wsUrl, statsUrl, timingsUrl, options, io, outDir, stackPid);
     runs.push(mesh);
     await mesh.open(runId);
     const meshRun = await drive(mesh, options, profile);
@@ -518,6 +543,21 @@ async function assemble(
     : modelledCalls(traffic, undefined, windowMs);
   const memory = await lambdaMemoryMb();
   const meshSheet = meshCost(calls, traffic, memory);
+  // The projection takes the same phase's calls as counted (per push, so not
+  // rescaled) and its CPU; without such a phase, the modelled calls.
+  const work = pushWorkOf(
+    costPhase?.calls ?? calls,
+    costPhase?.stackCpu ? handlerCpuOf(costPhase.stackCpu, costPhase.stackCpu.handlersInThreads) : undefined,
+    costPhase !== undefined,
+  );
+  const projectionSettings: ProjectionSettings = {
+    memoryMb: {
+      request: memory.request ?? DEFAULT_LAMBDA_MEMORY_MB.request,
+      fanout: memory.fanout ?? DEFAULT_LAMBDA_MEMORY_MB.fanout,
+    },
+    postConcurrency: fanoutConcurrency(),
+    fanout: DEFAULT_FANOUT,
+  };
   const appsyncSheet = appsyncCost(traffic);
   // The same design at the Mesh v2 profile itself (×1): calls scale with messages.
   const toProfile = 1 / options.multiplier;
@@ -582,6 +622,7 @@ async function assemble(
     costPerHourUSDAtProfile: { mesh: round(meshAtProfile), appsync: round(appsyncAtProfile) },
     cost: { traffic, mesh: meshSheet, appsync: appsyncSheet, lambdaMemoryMb: memory },
     cdf: { mesh: cdfOf(meshRun.baseHistogram), baseline: baselineRun ? cdfOf(baselineRun.baseHistogram) : [] },
+    awsLatency: { ...projectPush(work, projectionSettings), work, settings: projectionSettings },
   };
 }
 
@@ -644,6 +685,7 @@ export function summaryText(result: BenchResult, outDir: string): string {
     `calls per inbound message (${c.counted ? `counted in the ×${c.fromMultiplier} phase, scaled to ×${result.profile.multiplier}, fan-out rounds capped at one per group per window` : 'modelled: no phase without loss had stats'}): ` +
       `DynamoDB read ${c.dynamodbRead}, write ${c.dynamodbWrite}, SNS publish ${c.snsPublish}, PostToConnection ${c.postToConnection}, Lambda ${c.lambdaInvocations}, bytes in ${c.bytesIn} / out ${c.bytesOut}`,
     `  DynamoDB by operation: ${Object.entries(c.dynamodbByOperation).map(([op, n]) => `${op} ${n}`).join(', ')}`,
+    formatProjection(result.awsLatency),
     '',
     `Cost per hour at this load (${result.cost.traffic.statusReports + result.cost.traffic.eventBatches} messages in ${result.cost.traffic.seconds} s):`,
     formatCost(result.cost.mesh, result.cost.appsync),
@@ -651,5 +693,9 @@ export function summaryText(result: BenchResult, outDir: string): string {
     '',
     `wrote ${path.join(outDir, 'latest.json')} and ${path.join(outDir, 'latest.svg')}`,
   ];
-  return lines.filter((l) => l !== '').join('\n').replace('\nCost per hour', '\n\nCost per hour');
+  return lines
+    .filter((l) => l !== '')
+    .join('\n')
+    .replace('\nProjected AWS latency', '\n\nProjected AWS latency')
+    .replace('\nCost per hour', '\n\nCost per hour');
 }
