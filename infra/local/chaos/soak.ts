@@ -23,7 +23,8 @@ export function phases(seed: number): { name: string; faults: FaultConfig }[] {
     { name: 'sns', faults: { seed, sns: { drop: 0.2, duplicate: 0.2, delay: { p: 0.3, minMs: 50, maxMs: 500 }, reorder: 0.2 } } },
     { name: 'posts', faults: { seed, postToConnection: { error500: 0.1, throttle429: 0.1, latency: { p: 0.3, minMs: 10, maxMs: 200 } } } },
     { name: 'dynamodb', faults: { seed, dynamodb: { throttle: 0.1, stall: { p: 0.05, minMs: 200, maxMs: 1500 } } } },
-    { name: 'fanout kills', faults: { seed, fanout: { killPerPost: 0.02, maxKills: 3 } } },
+    // A kill after so many posts of one invocation, so the phase kills whatever the dice say.
+    { name: 'fanout kills', faults: { seed, fanout: { killAfterPosts: 40, killPerPost: 0.02, maxKills: 3 } } },
     {
       name: 'everything',
       faults: {
@@ -31,7 +32,7 @@ export function phases(seed: number): { name: string; faults: FaultConfig }[] {
         sns: { drop: 0.1, duplicate: 0.1, delay: { p: 0.2, minMs: 50, maxMs: 300 }, reorder: 0.1 },
         postToConnection: { error500: 0.05, throttle429: 0.05, latency: { p: 0.2, minMs: 10, maxMs: 100 } },
         dynamodb: { throttle: 0.05, stall: { p: 0.02, minMs: 200, maxMs: 1000 } },
-        fanout: { killPerPost: 0.01, maxKills: 2 },
+        fanout: { killAfterPosts: 60, killPerPost: 0.01, maxKills: 2 },
       },
     },
   ];
