@@ -16,8 +16,10 @@ import { type CostSheet, type Traffic, appsyncCost, capToWindow, formatCost, mes
 import type { GroupPlan } from './drivers/types';
 import type { LoadProfile, PhaseResult, TargetKind } from './ipc';
 import { type LatencySummary, addCounts, emptyCounts, mergeHistograms, summarize } from './ledger';
-import { type BenchOptions, workerCount } from './options';
+import { type CoresNeeded, coresNeededOf, formatCoresNeeded } from './cores';
+import { type BenchOptions, profileMessagesPerSecond, workerCount } from './options';
 import { DEFAULT_LAMBDA_MEMORY_MB, lambdaMemoryMb } from './prices';
+import { type ProcessCpu, diffProcessCpu, readProcessesCpu } from './process-cpu';
 import { type Child, REPO_ROOT, WorkerHandle, spawnReady } from './processes';
 import { type PushWork, handlerCpuOf, pushWorkOf } from './push-work';
 import { type ThreadCpu, diffThreadCpu, readThreadCpu } from './stack-cpu';
@@ -62,6 +64,8 @@ export interface PhaseSummary {
   timings?: PhaseTimings;
   /** CPU of the local stack's process from the window's opening to the last stats reading (Linux), and whether the handlers had threads of their own. */
   stackCpu?: ThreadCpu & { handlersInThreads: boolean };
+  /** CPU of the stack, its DynamoDB Local and the load workers over the same span as stackCpu (Linux; a local stack only). */
+  processCpu?: ProcessCpu;
 }
 
 export interface PhaseTimings {
@@ -76,7 +80,7 @@ export interface BenchResult {
   version: 1;
   finishedAt: string;
   machine: { cpus: number; cpuModel: string; memoryGb: number; node: string; platform: string };
-  target: { url: string; local: boolean; workers: number };
+  target: { url: string; local: boolean; workers: number; handlerThreads: HandlerThreads };
   profile: {
     groups: number;
     nodes: number;
@@ -112,6 +116,16 @@ export interface BenchResult {
   cdf: { mesh: [number, number][]; baseline: [number, number][] };
   /** One push's latency in AWS, hop by hop (aws-projection.ts), and the measured figures it was projected from. */
   awsLatency: AwsProjection & { work: PushWork; settings: ProjectionSettings };
+  /** Cores the system needs at ×1 and at the base multiplier, from the base window's CPU per message (cores.ts); null without /proc or a local stack. */
+  coresNeeded: CoresNeeded | null;
+}
+
+/** The handler threads of the stack, as asked and as it ran them. */
+export interface HandlerThreads {
+  /** --handler-threads (MESH_LOCAL_WORKERS of the stack the bench starts); null: the stack's default. */
+  requested: string | null;
+  /** Threads per function from the stack's stats (0 = in the stack's own thread); null without stats. */
+  byFunction: Record<string, number> | null;
 }
 
 export interface BenchIo {
@@ -166,9 +180,16 @@ class TargetRun {
     private readonly options: BenchOptions,
     private readonly io: BenchIo,
     private readonly logDir: string,
-    /** The local stack's process, whose CPU is read around each window. */
-    private readonly stackPid?: number,
+    /** The local stack's process and the DynamoDB Local it spawned, whose CPU is read around each window. */
+    private readonly stackPids?: { stack: number; dynamodbLocal?: number },
   ) {}
+
+  /** The processes whose CPU the window reads: the stack's and these workers'. */
+  private benchPids() {
+    if (!this.stackPids) return undefined;
+    const loadWorkers = this.workers.map((worker) => worker.child.pid).filter((pid): pid is number => pid !== undefined);
+    return { ...this.stackPids, loadWorkers };
+  }
 
   async open(runId: string): Promise<void> {
     const count = workerCount(this.options);
@@ -197,9 +218,12 @@ class TargetRun {
     let timingsBefore: Promise<StackTimings | undefined> = Promise.resolve(undefined);
     let cpuBefore = os.cpus();
     let stackCpuBefore: ThreadCpu | undefined;
+    let processCpuBefore: ProcessCpu | undefined;
+    const pids = this.benchPids();
     const statsTimer = setTimeout(() => {
       cpuBefore = os.cpus();
-      if (this.stackPid) stackCpuBefore = readThreadCpu(this.stackPid);
+      if (this.stackPids) stackCpuBefore = readThreadCpu(this.stackPids.stack);
+      if (pids) processCpuBefore = readProcessesCpu(pids);
       if (this.statsUrl) before = readStats(this.statsUrl).catch(() => undefined);
       if (this.timingsUrl) timingsBefore = readTimings(`${this.timingsUrl}?reset`);
     }, startAt + warmupMs - Date.now());
@@ -243,13 +267,15 @@ class TargetRun {
     }
 
     const machineCpuBusyPct = cpuBusyPct(cpuBefore, os.cpus());
+    const processCpuAfter = pids ? readProcessesCpu(pids) : undefined;
+    const processCpu = processCpuBefore && processCpuAfter ? diffProcessCpu(processCpuBefore, processCpuAfter) : undefined;
     let calls: WindowCalls | undefined;
     let stackCpu: PhaseSummary['stackCpu'];
     const first = await before;
     if (this.statsUrl && first) {
       const last = await readStats(this.statsUrl);
       calls = diffStats(first, last, measuredSeconds);
-      const stackCpuAfter = this.stackPid ? readThreadCpu(this.stackPid) : undefined;
+      const stackCpuAfter = this.stackPids ? readThreadCpu(this.stackPids.stack) : undefined;
       if (stackCpuBefore && stackCpuAfter) {
         // Both functions on a push's way in threads of their own: the main thread is the emulators'.
         const handlersInThreads = ['request', 'fanout'].every((name) => (last.workers[name]?.threads ?? 0) > 0);
@@ -306,6 +332,7 @@ class TargetRun {
       machineCpuBusyPct,
       timings,
       stackCpu,
+      processCpu,
     };
     this.io.progress(
       `${label} ${summary.verdict}: sent ${summary.sent} (merged at sender ${summary.mergedAtSender}), delivered ${summary.delivered}/${expectedDeliveries}, dupes ${summary.duplicates} (raw ${summary.rawDuplicates}), out of order ${summary.outOfOrder} (raw ${summary.rawOutOfOrder}), p50 ${latencyMs.p50} ms, p99 ${latencyMs.p99} ms, max ${latencyMs.max} ms`,
@@ -447,10 +474,10 @@ export async function runBench(options: BenchOptions, io: BenchIo = consoleIo): 
     let statsUrl = options.statsUrl;
     let timingsUrl: string | undefined;
     let stackChild: Child<unknown> | undefined;
-    let stackPid: number | undefined;
+    let stackPids: { stack: number; dynamodbLocal?: number } | undefined;
     if (!wsUrl) {
       const started = Date.now();
-      const stack = await spawnReady<{ wsUrl: string; statsUrl: string; timingsUrl?: string; pid?: number }>(
+      const stack = await spawnReady<{ wsUrl: string; statsUrl: string; timingsUrl?: string; pid?: number; dynamodbPid?: number | null }>(
         options.profile ? 'bench/profile-stack.ts' : 'infra/local/main.ts',
         'MESH_READY',
         path.join(outDir, 'stack.log'),
@@ -458,22 +485,27 @@ export async function runBench(options: BenchOptions, io: BenchIo = consoleIo): 
           MESH_WS_PORT: '0',
           MESH_TABLE_NAME: `bench-${runId}`,
           ...(options.window === undefined ? {} : { MESH_FANOUT_WINDOW_MAX_MS: String(options.window) }),
+          ...(options.handlerThreads === undefined ? {} : { MESH_LOCAL_WORKERS: options.handlerThreads }),
         },
       );
       children.push(stack);
       stackChild = stack;
-      stackPid = stack.ready.pid;
+      if (stack.ready.pid) stackPids = { stack: stack.ready.pid, dynamodbLocal: stack.ready.dynamodbPid ?? undefined };
       wsUrl = stack.ready.wsUrl;
       statsUrl = stack.ready.statsUrl;
       timingsUrl = stack.ready.timingsUrl;
       io.print(`local stack ready in ${Date.now() - started} ms: ${wsUrl}`);
     }
+    const handlerThreads: HandlerThreads = {
+      requested: options.handlerThreads ?? null,
+      byFunction: statsUrl ? await readHandlerThreads(statsUrl) : null,
+    };
     const relay = options.baseline
       ? await spawnReady<{ url: string }>('bench/baseline.ts', 'BASELINE_READY', path.join(outDir, 'baseline.log'))
       : undefined;
     if (relay) children.push(relay);
 
-    const mesh = new TargetRun('mesh', wsUrl, statsUrl, timingsUrl, options, io, outDir, stackPid);
+    const mesh = new TargetRun('mesh', wsUrl, statsUrl, timingsUrl, options, io, outDir, stackPids);
     runs.push(mesh);
     await mesh.open(runId);
     const meshRun = await drive(mesh, options, profile);
@@ -491,7 +523,7 @@ export async function runBench(options: BenchOptions, io: BenchIo = consoleIo): 
       await baseline.close();
     }
 
-    const result = await assemble(options, { url: wsUrl, local: !options.url }, meshRun, baselineRun);
+    const result = await assemble(options, { url: wsUrl, local: !options.url, handlerThreads }, meshRun, baselineRun);
     writeFileSync(path.join(outDir, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(path.join(outDir, 'latest.svg'), pictureOf(result));
     io.print(summaryText(result, outDir));
@@ -504,9 +536,19 @@ export async function runBench(options: BenchOptions, io: BenchIo = consoleIo): 
   }
 }
 
+/** Threads per function as the stack runs them; null when its stats cannot be read. */
+async function readHandlerThreads(statsUrl: string): Promise<Record<string, number> | null> {
+  try {
+    const stats = await readStats(statsUrl);
+    return Object.fromEntries(Object.entries(stats.workers).map(([name, pool]) => [name, pool.threads]));
+  } catch {
+    return null;
+  }
+}
+
 async function assemble(
   options: BenchOptions,
-  target: { url: string; local: boolean },
+  target: { url: string; local: boolean; handlerThreads: HandlerThreads },
   meshRun: { phases: PhaseSummary[]; baseHistogram: Histogram },
   baselineRun: { phases: PhaseSummary[]; baseHistogram: Histogram } | undefined,
 ): Promise<BenchResult> {
@@ -623,6 +665,10 @@ async function assemble(
     cost: { traffic, mesh: meshSheet, appsync: appsyncSheet, lambdaMemoryMb: memory },
     cdf: { mesh: cdfOf(meshRun.baseHistogram), baseline: baselineRun ? cdfOf(baselineRun.baseHistogram) : [] },
     awsLatency: { ...projectPush(work, projectionSettings), work, settings: projectionSettings },
+    coresNeeded:
+      base.processCpu && base.statusReports + base.eventBatches > 0
+        ? coresNeededOf(base.processCpu, base.statusReports + base.eventBatches, profileMessagesPerSecond(options), options.multiplier)
+        : null,
   };
 }
 
@@ -652,6 +698,17 @@ export function pictureOf(result: BenchResult): string {
   });
 }
 
+/** `handler threads: request 2, fanout 2, … (--handler-threads request:2,fanout:2)`. */
+function handlerThreadsLine(threads: HandlerThreads): string {
+  const asked = threads.requested === null ? 'no --handler-threads' : `--handler-threads ${threads.requested}`;
+  const ran = threads.byFunction
+    ? Object.entries(threads.byFunction)
+        .map(([name, n]) => `${name} ${n === 0 ? 'in the stack thread' : n}`)
+        .join(', ')
+    : 'not read (no stats)';
+  return `handler threads: ${ran} (${asked})`;
+}
+
 export function summaryText(result: BenchResult, outDir: string): string {
   const m = result.mesh;
   const lat = (l: LatencySummary) => `p50 ${l.p50} ms, p90 ${l.p90} ms, p99 ${l.p99} ms, max ${l.max} ms`;
@@ -659,6 +716,7 @@ export function summaryText(result: BenchResult, outDir: string): string {
   const lines = [
     '',
     `== Mesh bench (${result.profile.groups} groups × ${result.profile.nodes} nodes, ×${result.profile.multiplier}, ${result.profile.durationS} s measured) ==`,
+    handlerThreadsLine(result.target.handlerThreads),
     `mesh:      sent ${m.sent} items (profile: ${m.statusReports} status reports, ${m.eventBatches} batches / ${m.events} events; ${m.mergedAtSender} status values merged by the client before sending; ${m.clientMessages} client messages)`,
     `           expected ${m.expectedDeliveries}, delivered ${m.delivered}, lost ${m.lost}, duplicates ${m.duplicates}, out of order ${m.outOfOrder}`,
     `           raw at the socket: duplicates ${m.rawDuplicates}, out of order ${m.rawOutOfOrder}`,
@@ -674,6 +732,7 @@ export function summaryText(result: BenchResult, outDir: string): string {
     ),
     `highest clean multiplier: ×${result.maxCleanMultiplier}`,
     `machine CPU busy during the base window: ${m.machineCpuBusyPct}% of ${result.machine.cpus} cores (all processes)`,
+    result.coresNeeded ? formatCoresNeeded(result.coresNeeded) : 'cores needed: not measured (no local stack started, or no /proc)',
     ...(m.timings
       ? [
           `where the stack's time goes (mean per SDK call over the base window; stack process CPU ${m.timings.stackCpuPct}% of a core, event loop delay mean ${m.timings.eventLoop.meanMs.toFixed(1)} ms, p99 ${m.timings.eventLoop.p99Ms.toFixed(1)} ms):`,
@@ -689,7 +748,7 @@ export function summaryText(result: BenchResult, outDir: string): string {
     '',
     `Cost per hour at this load (${result.cost.traffic.statusReports + result.cost.traffic.eventBatches} messages in ${result.cost.traffic.seconds} s):`,
     formatCost(result.cost.mesh, result.cost.appsync),
-    `At the Mesh v2 profile (×1, 170 messages/s): mesh $${result.costPerHourUSDAtProfile.mesh}/h, AppSync $${result.costPerHourUSDAtProfile.appsync}/h.`,
+    `At the Mesh v2 profile (×1, ${profileMessagesPerSecond({ groups: result.profile.groups, statusRate: result.profile.statusPerSecPerGroup, batchRate: result.profile.batchesPerSecPerGroup })} messages/s): mesh $${result.costPerHourUSDAtProfile.mesh}/h, AppSync $${result.costPerHourUSDAtProfile.appsync}/h.`,
     '',
     `wrote ${path.join(outDir, 'latest.json')} and ${path.join(outDir, 'latest.svg')}`,
   ];

@@ -1,4 +1,5 @@
 /** The bench's options: flags of `npm run bench`, with the Mesh v2 profile as defaults. */
+import { workerCountsFromEnv } from '#local/functions';
 
 export interface BenchOptions {
   groups: number;
@@ -31,6 +32,8 @@ export interface BenchOptions {
   profile: boolean;
   /** MESH_FANOUT_WINDOW_MAX_MS of the stack the bench starts (the longest the adaptive window grows); unset: the stack's default. */
   window?: number;
+  /** MESH_LOCAL_WORKERS of the stack the bench starts (`request:N,fanout:M`); unset: the stack's default. */
+  handlerThreads?: string;
 }
 
 export const DEFAULT_OPTIONS: BenchOptions = {
@@ -68,6 +71,9 @@ const NUMERIC: (keyof BenchOptions)[] = [
   'window',
 ];
 
+/** Flags without a default: unset means "the stack's own choice" or "start a stack". */
+const OPTIONAL: (keyof BenchOptions)[] = ['url', 'statsUrl', 'window', 'handlerThreads'];
+
 const camel = (flag: string) => flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 /** Parses `--name value`, `--name=value`, `--flag` and `--no-flag`. Unknown flags are an error. */
@@ -85,7 +91,7 @@ export function parseArgs(argv: string[]): BenchOptions {
       continue;
     }
     const name = camel(rawName) as keyof BenchOptions;
-    if (!(name in DEFAULT_OPTIONS) && name !== 'url' && name !== 'statsUrl' && name !== 'window') throw new Error(`unknown flag: ${arg}`);
+    if (!(name in DEFAULT_OPTIONS) && !OPTIONAL.includes(name)) throw new Error(`unknown flag: ${arg}`);
     if (typeof DEFAULT_OPTIONS[name] === 'boolean') {
       (options as unknown as Record<string, unknown>)[name] = inline === undefined ? true : inline !== 'false';
       continue;
@@ -104,7 +110,30 @@ export function parseArgs(argv: string[]): BenchOptions {
   if (!stepDurationGiven) options.stepDuration = Math.min(options.duration, DEFAULT_OPTIONS.stepDuration);
   if (options.nodes < 2) throw new Error('--nodes must be at least 2 (a host and a member)');
   if (options.groups < 1) throw new Error('--groups must be at least 1');
+  if (options.handlerThreads !== undefined) checkHandlerThreads(options);
   return options;
+}
+
+/**
+ * Rejects a --handler-threads spec the stack would refuse (with the stack's
+ * own parser, so both agree), and the runs where it would silently do nothing.
+ */
+function checkHandlerThreads(options: BenchOptions): void {
+  if (options.url) throw new Error('--handler-threads sets up the stack the bench starts; with --url there is none');
+  // profile-stack.ts times only the SDK calls of handlers in its own thread.
+  if (options.profile) throw new Error('--handler-threads cannot go with --profile (the timing sees only handlers in the stack thread)');
+  // An empty MESH_LOCAL_WORKERS means the default, which the flag's absence already says.
+  if (!options.handlerThreads?.trim()) throw new Error('--handler-threads needs a spec, e.g. request:2,fanout:2');
+  try {
+    workerCountsFromEnv({ MESH_LOCAL_WORKERS: options.handlerThreads });
+  } catch (error) {
+    throw new Error(`--handler-threads: ${(error as Error).message.replace(/^MESH_LOCAL_WORKERS: /, '')}`);
+  }
+}
+
+/** Messages (status reports + event batches) per second the profile hands the clients at ×1, all groups together. */
+export function profileMessagesPerSecond(options: Pick<BenchOptions, 'groups' | 'statusRate' | 'batchRate'>): number {
+  return options.groups * (options.statusRate + options.batchRate);
 }
 
 /**

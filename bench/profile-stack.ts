@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   process.stdout.write(
-    `MESH_READY ${JSON.stringify({ wsUrl: stack.wsUrl, statsUrl: stack.statsUrl, timingsUrl: `http://127.0.0.1:${port}/timings`, pid: process.pid })}\n`,
+    `MESH_READY ${JSON.stringify({ wsUrl: stack.wsUrl, statsUrl: stack.statsUrl, timingsUrl: `http://127.0.0.1:${port}/timings`, pid: process.pid, dynamodbPid: stack.dynamodbPid ?? null })}\n`,
   );
   const stop = () => {
     server.close();
