@@ -102,7 +102,7 @@ export interface BenchResult {
   steps: Omit<PhaseSummary, 'calls'>[];
   baselineSteps: Omit<PhaseSummary, 'calls'>[];
   /** Counted in the highest clean phase (else one that lost nothing: `fromMultiplier`), scaled to the base load with rounds capped by the window; modelled when none. */
-  callsPerInboundMessage: ReturnType<typeof perInboundMessage> & { counted: boolean; fromMultiplier: number | null };
+  callsPerInboundMessage: ReturnType<typeof perInboundMessage> & { counted: boolean; fromMultiplier: number | null; durationsFromMultiplier: number | null };
   /** The calls the cost is computed from (see callsPerInboundMessage). */
   calls: WindowCalls;
   /** What the stack actually did during the base window (diagnosis when it was not clean). */
@@ -414,6 +414,15 @@ function scaleCalls(calls: WindowCalls, factor: number, seconds: number): Window
   };
 }
 
+/** `calls` with each function's mean duration taken from `durations` (when it has that function). */
+function withDurationsOf(calls: WindowCalls, durations: WindowCalls | undefined): WindowCalls {
+  if (durations === undefined) return calls;
+  const lambda = Object.fromEntries(
+    Object.entries(calls.lambda).map(([name, fn]) => [name, { ...fn, meanMs: durations.lambda[name]?.meanMs ?? fn.meanMs }]),
+  );
+  return { ...calls, lambda };
+}
+
 const strip = <T extends { calls?: unknown }>(phase: T): Omit<T, 'calls'> => {
   const { calls: _calls, ...rest } = phase;
   return rest;
@@ -562,23 +571,26 @@ async function assemble(
     statusReports: base.statusReports,
     eventBatches: base.eventBatches,
   };
-  // Price the profile's traffic with the calls per message of a phase that
-  // delivered everything exactly once and in order (the base one, else the
-  // highest such step, scaled to the base's message rate): its calls are what
-  // the design does at that load even when its p99 is over the bound, while a
-  // phase that lost deliveries describes its queues, not the design.
+  // Price the profile's traffic with the calls per message of the phase
+  // nearest the base load that delivered everything exactly once and in order
+  // (the base one when it did): its calls are what the design does at that
+  // load even when its p99 is over the bound. With an adaptive window the
+  // posts per message depend on the load, so a lighter phase scaled up would
+  // overstate them. Its Lambda durations include this machine's queues, so
+  // they come from the heaviest clean phase when there is one.
   const rate = (p: PhaseSummary) => (p.statusReports + p.eventBatches) / p.measuredSeconds;
   const complete = (p: PhaseSummary) => p.lost === 0 && p.duplicates === 0 && p.outOfOrder === 0 && p.delivered > 0;
-  const byLoad = (a: PhaseSummary, b: PhaseSummary) => b.multiplier - a.multiplier;
-  // A clean phase first (its durations are the handlers', not queues'), else one that lost nothing.
-  const costPhase =
-    meshRun.phases.filter((p) => p.clean && p.calls).sort(byLoad)[0] ??
-    meshRun.phases.filter((p) => complete(p) && p.calls).sort(byLoad)[0];
+  const distanceFromBase = (p: PhaseSummary) => Math.abs(Math.log(p.multiplier / base.multiplier));
+  const costPhase = meshRun.phases.filter((p) => complete(p) && p.calls).sort((a, b) => distanceFromBase(a) - distanceFromBase(b))[0];
+  const durationPhase = meshRun.phases.filter((p) => p.clean && p.calls).sort((a, b) => b.multiplier - a.multiplier)[0] ?? costPhase;
   // Rounds are capped at one per group per shortest window: an upper bound whatever the window adapts to.
   const windowMs = DEFAULT_FANOUT.windowMinMs;
   const calls = costPhase?.calls
     ? capToWindow(
-        scaleCalls(costPhase.calls, rate(base) / Math.max(rate(costPhase), Number.EPSILON), base.measuredSeconds),
+        withDurationsOf(
+          scaleCalls(costPhase.calls, rate(base) / Math.max(rate(costPhase), Number.EPSILON), base.measuredSeconds),
+          durationPhase?.calls,
+        ),
         options.groups,
         windowMs,
       )
@@ -588,9 +600,9 @@ async function assemble(
   // The projection takes the same phase's calls as counted (per push, so not
   // rescaled) and its CPU; without such a phase, the modelled calls.
   const work = pushWorkOf(
-    costPhase?.calls ?? calls,
-    costPhase?.stackCpu ? handlerCpuOf(costPhase.stackCpu, costPhase.stackCpu.handlersInThreads) : undefined,
-    costPhase !== undefined,
+    durationPhase?.calls ?? calls,
+    durationPhase?.stackCpu ? handlerCpuOf(durationPhase.stackCpu, durationPhase.stackCpu.handlersInThreads) : undefined,
+    durationPhase !== undefined,
   );
   const projectionSettings: ProjectionSettings = {
     memoryMb: {
@@ -653,6 +665,7 @@ async function assemble(
       ...perInboundMessage(calls),
       counted: costPhase !== undefined,
       fromMultiplier: costPhase?.multiplier ?? null,
+      durationsFromMultiplier: durationPhase?.multiplier ?? null,
     },
     calls,
     baseCalls: base.calls ?? null,
@@ -741,7 +754,7 @@ export function summaryText(result: BenchResult, outDir: string): string {
             .map(([name, t]) => `  ${name.padEnd(28)} ${String(t.calls).padStart(7)} calls  mean ${t.meanMs} ms`),
         ]
       : []),
-    `calls per inbound message (${c.counted ? `counted in the ×${c.fromMultiplier} phase, scaled to ×${result.profile.multiplier}, fan-out rounds capped at one per group per window` : 'modelled: no phase without loss had stats'}): ` +
+    `calls per inbound message (${c.counted ? `counted in the ×${c.fromMultiplier} phase, scaled to ×${result.profile.multiplier}, Lambda durations of the ×${c.durationsFromMultiplier} phase, fan-out rounds capped at one per group per window` : 'modelled: no phase without loss had stats'}): ` +
       `DynamoDB read ${c.dynamodbRead}, write ${c.dynamodbWrite}, SNS publish ${c.snsPublish}, PostToConnection ${c.postToConnection}, Lambda ${c.lambdaInvocations}, bytes in ${c.bytesIn} / out ${c.bytesOut}`,
     `  DynamoDB by operation: ${Object.entries(c.dynamodbByOperation).map(([op, n]) => `${op} ${n}`).join(', ')}`,
     formatProjection(result.awsLatency),
