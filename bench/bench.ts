@@ -12,7 +12,7 @@ import type { Histogram } from 'hdr-histogram-js';
 import { fanoutConcurrency } from '#shared/config';
 import { DEFAULT_FANOUT } from '#shared/core/settings';
 import { type AwsProjection, type ProjectionSettings, formatProjection, projectPush } from './aws-projection';
-import { type CostSheet, type Traffic, appsyncCost, capToWindow, formatCost, meshCost, modelledCalls, scaleTraffic, scaleWindow } from './cost-model';
+import { type CostSheet, type Traffic, appsyncCost, designRounds, formatCost, meshCost, modelledCalls, scaleTraffic, scaleWindow, withRounds } from './cost-model';
 import type { GroupPlan } from './drivers/types';
 import type { LoadProfile, PhaseResult, TargetKind } from './ipc';
 import { type LatencySummary, addCounts, emptyCounts, mergeHistograms, summarize } from './ledger';
@@ -583,18 +583,20 @@ async function assemble(
   const distanceFromBase = (p: PhaseSummary) => Math.abs(Math.log(p.multiplier / base.multiplier));
   const costPhase = meshRun.phases.filter((p) => complete(p) && p.calls).sort((a, b) => distanceFromBase(a) - distanceFromBase(b))[0];
   const durationPhase = meshRun.phases.filter((p) => p.clean && p.calls).sort((a, b) => b.multiplier - a.multiplier)[0] ?? costPhase;
-  // Rounds are capped at one per group per shortest window: an upper bound whatever the window adapts to.
-  const windowMs = DEFAULT_FANOUT.windowMinMs;
+  // The rounds are those the design makes in AWS at the base rate (one per
+  // group per adaptive window), not this machine's: a stack that lags makes
+  // fewer, larger rounds, a lighter phase scaled up too many.
+  const atDesignRounds = (counted: WindowCalls, messages: number) =>
+    withRounds(counted, designRounds(options.groups, counted.seconds, messages / counted.seconds / options.groups, DEFAULT_FANOUT));
   const calls = costPhase?.calls
-    ? capToWindow(
+    ? atDesignRounds(
         withDurationsOf(
           scaleCalls(costPhase.calls, rate(base) / Math.max(rate(costPhase), Number.EPSILON), base.measuredSeconds),
           durationPhase?.calls,
         ),
-        options.groups,
-        windowMs,
+        base.statusReports + base.eventBatches,
       )
-    : modelledCalls(traffic, undefined, windowMs);
+    : modelledCalls(traffic, undefined, DEFAULT_FANOUT.windowMinMs);
   const memory = await lambdaMemoryMb();
   const meshSheet = meshCost(calls, traffic, memory);
   // The projection takes the same phase's calls as counted (per push, so not
@@ -615,7 +617,11 @@ async function assemble(
   const appsyncSheet = appsyncCost(traffic);
   // The same design at the Mesh v2 profile itself (×1): calls scale with messages.
   const toProfile = 1 / options.multiplier;
-  const meshAtProfile = meshCost(capToWindow(scaleWindow(calls, toProfile), options.groups, windowMs), traffic, memory).usdPerHour;
+  const meshAtProfile = meshCost(
+    atDesignRounds(scaleWindow(calls, toProfile), (base.statusReports + base.eventBatches) * toProfile),
+    scaleTraffic(traffic, toProfile),
+    memory,
+  ).usdPerHour;
   const appsyncAtProfile = appsyncCost(scaleTraffic(traffic, toProfile)).usdPerHour;
   const round = (n: number, digits = 4) => Math.round(n * 10 ** digits) / 10 ** digits;
   return {
@@ -640,7 +646,7 @@ async function assemble(
       multiplier: options.multiplier,
       stepDurationS: options.stepDuration,
       p99BoundMs: options.p99Bound,
-      fanoutWindowMs: windowMs,
+      fanoutWindowMs: DEFAULT_FANOUT.windowMinMs,
     },
     mesh: (({ target: _t, ...rest }) => rest)(strip(base)),
     baseline: baseBaseline
@@ -754,7 +760,7 @@ export function summaryText(result: BenchResult, outDir: string): string {
             .map(([name, t]) => `  ${name.padEnd(28)} ${String(t.calls).padStart(7)} calls  mean ${t.meanMs} ms`),
         ]
       : []),
-    `calls per inbound message (${c.counted ? `counted in the ×${c.fromMultiplier} phase, scaled to ×${result.profile.multiplier}, Lambda durations of the ×${c.durationsFromMultiplier} phase, fan-out rounds capped at one per group per window` : 'modelled: no phase without loss had stats'}): ` +
+    `calls per inbound message (${c.counted ? `counted in the ×${c.fromMultiplier} phase, scaled to ×${result.profile.multiplier}, Lambda durations of the ×${c.durationsFromMultiplier} phase, fan-out rounds as the design makes them in AWS: one per group per adaptive window` : 'modelled: no phase without loss had stats'}): ` +
       `DynamoDB read ${c.dynamodbRead}, write ${c.dynamodbWrite}, SNS publish ${c.snsPublish}, PostToConnection ${c.postToConnection}, Lambda ${c.lambdaInvocations}, bytes in ${c.bytesIn} / out ${c.bytesOut}`,
     `  DynamoDB by operation: ${Object.entries(c.dynamodbByOperation).map(([op, n]) => `${op} ${n}`).join(', ')}`,
     formatProjection(result.awsLatency),

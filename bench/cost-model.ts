@@ -3,7 +3,8 @@
  * prices the same traffic on Mesh v2's AppSync design beside it. Prices come
  * from bench/prices.ts only.
  */
-import { DEFAULT_FANOUT } from '#shared/core/settings';
+import { windowFor } from '#shared/core/fanout/window';
+import { DEFAULT_FANOUT, type FanoutSettings } from '#shared/core/settings';
 import {
   DEFAULT_LAMBDA_MEMORY_MB,
   DYNAMODB_UNITS_PER_CALL,
@@ -153,15 +154,39 @@ export function formatCost(mesh: CostSheet, appsync: CostSheet): string {
 /**
  * Calls scaled up from a lighter load count one fan-out round per push or so;
  * at the higher rate the window bounds the rounds: at most one per group per
- * window. This caps the per-round calls (the flush's Query and write, flush
- * requests, fan-out invocations, posts) at `groups × seconds × 1000 / windowMs`
- * rounds, keeping their measured size per round. The result is an upper bound:
- * it assumes every window of every group has a round.
+ * window. This caps the per-round calls at `groups × seconds × 1000 /
+ * windowMs` rounds (see withRounds). The result is an upper bound: it assumes
+ * every window of every group has a round.
  */
 export function capToWindow(calls: WindowCalls, groups: number, windowMs: number): WindowCalls {
   const rounds = calls.dynamodbByOperation.Query ?? 0;
   const bound = groups * calls.seconds * (1000 / Math.max(windowMs, 1));
   if (windowMs <= 0 || rounds <= bound) return calls;
+  return withRounds(calls, bound);
+}
+
+/**
+ * The fan-out rounds the design makes in AWS, where a flush keeps up: per
+ * group one round per adaptive window at its push rate (window.ts), or one per
+ * push while pushes are rarer than windows. A machine that cannot keep up
+ * makes fewer, larger rounds than this, which would understate the price.
+ */
+export function designRounds(groups: number, seconds: number, pushesPerSecondPerGroup: number, settings: FanoutSettings): number {
+  if (pushesPerSecondPerGroup <= 0) return 0;
+  const windowMs = windowFor(pushesPerSecondPerGroup, settings);
+  return groups * seconds * Math.min(pushesPerSecondPerGroup, 1000 / windowMs);
+}
+
+/**
+ * The calls with the fan-out's rounds set to `rounds`, scaling the per-round
+ * calls with them (the flush's Query and write, flush requests, fan-out
+ * invocations, posts and their frames) and keeping their measured size per
+ * round.
+ */
+export function withRounds(calls: WindowCalls, target: number): WindowCalls {
+  const rounds = calls.dynamodbByOperation.Query ?? 0;
+  if (rounds <= 0) return calls;
+  const bound = target;
   const f = bound / rounds;
   const cut = (n: number) => n * f;
   const posts = calls.postToConnection;

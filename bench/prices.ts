@@ -122,11 +122,16 @@ export const DYNAMODB_UNITS_PER_CALL = {
     Scan: (membersPerGroup: number) => Math.max(1, Math.ceil((membersPerGroup * 150) / 4096)),
   },
   write: {
-    PutItem: () => 1,
+    /** On the hot path the only Put is a sealed log page: FLUSH_LIMITS.sealBytes (2 KB) of pushes, 2 WRU. */
+    PutItem: () => 2,
     /**
-     * A node update writes an item under 1 KB (1 WRU); an outbox append or
-     * trim is billed on the outbox item's size, a few pushes of ~0.5 KB while
-     * a window's pushes wait (1–3 WRU). Counted as 2 on average.
+     * DynamoDB bills an update on the larger of the item's sizes before and
+     * after. Per message the hot path makes one node update (an item under
+     * 1 KB: 1 WRU) and one log append, and its share of the flush's claim and
+     * advance (about one more, measured): those are billed on the log head,
+     * which keeps posted pushes until they fill FLUSH_LIMITS.sealBytes (2 KB)
+     * and are sealed, so it averages ~1.5 KB (2 WRU). (1 + 2 × 2) / 3 ≈ 1.7,
+     * counted as 2.
      */
     UpdateItem: () => 2,
     DeleteItem: () => 1,
