@@ -120,36 +120,30 @@ describe('updateNode (the hot path write)', () => {
     expect(input.ReturnValues).toBe('ALL_NEW');
   });
 
-  it('grows the status bound only while it leaves room for the delta', async () => {
-    ddb.on(UpdateCommand).resolves({ Attributes: nodeItem(node()) });
-
-    await newStore().updateNode(key, 'node-1', 'conn-1', {
-      data: { a: '1' },
-      seqCount: 1,
-      now: NOW,
+  it.each([
+    {
+      bound: 'grows the status bound only while it leaves room for the delta',
       statusBytes: { grow: 9, limit: 100 },
-    });
-
-    const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
-    expect(input.UpdateExpression).toBe('SET #data.#0=:0,#sb=#sb+:grow ADD #seq :n');
-    expect(input.ConditionExpression).toBe('attribute_exists(#pk) AND #cid = :cid AND #exp >= :now AND #sb <= :room');
-    expect(input.ExpressionAttributeValues).toMatchObject({ ':grow': 9, ':room': 91 });
-  });
-
-  it('sets the exact status size only while the seq is the one read', async () => {
+      set: '#sb=#sb+:grow',
+      condition: '#sb <= :room',
+      values: { ':grow': 9, ':room': 91 },
+    },
+    {
+      bound: 'sets the exact status size only while the seq is the one read',
+      statusBytes: { exact: 40, ifSeq: 6 },
+      set: '#sb=:exact',
+      condition: '#seq = :ifSeq',
+      values: { ':exact': 40, ':ifSeq': 6 },
+    },
+  ])('$bound', async ({ statusBytes, set, condition, values }) => {
     ddb.on(UpdateCommand).resolves({ Attributes: nodeItem(node()) });
 
-    await newStore().updateNode(key, 'node-1', 'conn-1', {
-      data: { a: '1' },
-      seqCount: 1,
-      now: NOW,
-      statusBytes: { exact: 40, ifSeq: 6 },
-    });
+    await newStore().updateNode(key, 'node-1', 'conn-1', { data: { a: '1' }, seqCount: 1, now: NOW, statusBytes });
 
     const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
-    expect(input.UpdateExpression).toBe('SET #data.#0=:0,#sb=:exact ADD #seq :n');
-    expect(input.ConditionExpression).toBe('attribute_exists(#pk) AND #cid = :cid AND #exp >= :now AND #seq = :ifSeq');
-    expect(input.ExpressionAttributeValues).toMatchObject({ ':exact': 40, ':ifSeq': 6 });
+    expect(input.UpdateExpression).toBe(`SET #data.#0=:0,${set} ADD #seq :n`);
+    expect(input.ConditionExpression).toBe(`attribute_exists(#pk) AND #cid = :cid AND #exp >= :now AND ${condition}`);
+    expect(input.ExpressionAttributeValues).toMatchObject(values);
   });
 
   it('only allocates seqs when no status is given, naming nothing it does not use', async () => {
