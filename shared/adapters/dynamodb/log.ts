@@ -39,7 +39,7 @@ import {
   toSubscriber,
   ttlAt,
 } from './keys';
-import { queryAll } from './store';
+import { queryAll } from './query';
 import { BY_PENDING_INDEX } from './table';
 
 type Item = Record<string, unknown>;

@@ -1,5 +1,9 @@
 /**
  * The MeshStore on DynamoDB: one table (table.ts), items and keys in keys.ts.
+ * The calls' mechanics live beside it: transactions (transact.ts), batches
+ * (batch.ts), paged queries (query.ts), their backoff (retry.ts), shared
+ * conditions (conditions.ts) and the mapping of failures to ConditionFailed
+ * (errors.ts).
  *
  * Calls per method (the IAM policies in infra grant exactly what these need):
  *   getGroup          GetItem
@@ -26,23 +30,24 @@
  * index cannot be read consistently). Expiry is not checked here: the store
  * returns what it finds and the core decides what is live.
  */
-import { randomUUID } from 'node:crypto';
 import {
-  BatchGetCommand,
-  BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
-  TransactWriteCommand,
   UpdateCommand,
   type QueryCommandInput,
-  type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { ConnectionRecord, GroupKey, GroupRecord, HostRecord, NodeRecord, Subscriber } from '#shared/core/model';
 import { ConditionFailed, type Clock, type MeshStore, type NodeChange } from '#shared/core/ports';
+import { batchDelete, batchGet } from './batch';
+import { notExists, unchangedSinceRead } from './conditions';
+import { ignoreConditionFailed, mapConditionFailed } from './errors';
 import { nodeUpdateInput } from './node-update';
+import { queryAll } from './query';
+import type { RetryPolicy } from './retry';
 import { BY_DOMAIN_INDEX } from './table';
+import { type TransactItem, transactWrite } from './transact';
 import {
   connectionItem,
   connectionKey,
@@ -67,11 +72,7 @@ import {
   type Key,
 } from './keys';
 
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 type Item = Record<string, unknown>;
-
-/** BatchWriteItem takes at most 25 requests. */
-const BATCH_WRITE_LIMIT = 25;
 
 export interface DynamoMeshStoreOptions {
   client: DynamoDBDocumentClient;
@@ -88,15 +89,13 @@ export class DynamoMeshStore implements MeshStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly table: string;
   private readonly clock: Clock;
-  private readonly maxAttempts: number;
-  private readonly retryBaseDelayMs: number;
+  private readonly retry: RetryPolicy;
 
   constructor(options: DynamoMeshStoreOptions) {
     this.client = options.client;
     this.table = options.tableName;
     this.clock = options.clock ?? { now: () => Date.now() };
-    this.maxAttempts = options.maxAttempts ?? 5;
-    this.retryBaseDelayMs = options.retryBaseDelayMs ?? 20;
+    this.retry = { maxAttempts: options.maxAttempts ?? 5, baseDelayMs: options.retryBaseDelayMs ?? 20 };
   }
 
   // ---- reads ---------------------------------------------------------------
@@ -107,7 +106,7 @@ export class DynamoMeshStore implements MeshStore {
 
   async getGroupAndNode(key: GroupKey, nodeId: string): Promise<{ group?: GroupRecord; node?: NodeRecord }> {
     const wanted = [metaKey(key), nodeKey(key, nodeId)];
-    const items = await this.batchGet(wanted);
+    const items = await batchGet(this.client, this.table, wanted, this.retry);
     const bySk = new Map(items.map((item) => [item.sk as string, item]));
     return {
       group: toGroup(bySk.get(wanted[0].sk), key),
@@ -243,7 +242,7 @@ export class DynamoMeshStore implements MeshStore {
    */
   async deleteGroup(group: GroupRecord): Promise<void> {
     await this.client.send(new DeleteCommand({ TableName: this.table, Key: metaKey(group) }));
-    await this.ignoreConditionFailed(
+    await ignoreConditionFailed(
       this.client.send(
         new DeleteCommand({
           TableName: this.table,
@@ -261,11 +260,12 @@ export class DynamoMeshStore implements MeshStore {
       ExpressionAttributeValues: { ':pk': groupPk(group), ':prefix': NODE_PREFIX },
       ConsistentRead: true,
     });
-    await this.batchDelete(nodes.map((item) => ({ pk: item.pk as string, sk: item.sk as string })));
+    const keys = nodes.map((item) => ({ pk: item.pk as string, sk: item.sk as string }));
+    await batchDelete(this.client, this.table, keys, this.retry);
   }
 
   async setHostHeartbeat(key: GroupKey, at: number): Promise<void> {
-    await this.mapConditionFailed(
+    await mapConditionFailed(
       this.client.send(
         new UpdateCommand({
           TableName: this.table,
@@ -317,7 +317,7 @@ export class DynamoMeshStore implements MeshStore {
    * protocol's 256 keys per report.
    */
   async updateNode(key: GroupKey, nodeId: string, connectionId: string, change: NodeChange): Promise<NodeRecord> {
-    const result = await this.mapConditionFailed(
+    const result = await mapConditionFailed(
       this.client.send(new UpdateCommand(nodeUpdateInput(this.table, key, nodeId, connectionId, change))),
     );
     const node = toNode(result.Attributes, key, nodeId);
@@ -381,127 +381,12 @@ export class DynamoMeshStore implements MeshStore {
     return result.Item;
   }
 
-  private async batchGet(keys: Key[]): Promise<Item[]> {
-    const found: Item[] = [];
-    let pending: Item[] = keys;
-    for (let attempt = 1; ; attempt++) {
-      const result = await this.client.send(
-        new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } } }),
-      );
-      found.push(...(result.Responses?.[this.table] ?? []));
-      pending = result.UnprocessedKeys?.[this.table]?.Keys ?? [];
-      if (pending.length === 0) return found;
-      if (attempt >= this.maxAttempts) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed`);
-      await this.backoff(attempt);
-    }
-  }
-
-  private async batchDelete(keys: Key[]): Promise<void> {
-    for (let i = 0; i < keys.length; i += BATCH_WRITE_LIMIT) {
-      let pending = keys.slice(i, i + BATCH_WRITE_LIMIT).map((key) => ({ DeleteRequest: { Key: key } }));
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        const result = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending } }));
-        pending = (result.UnprocessedItems?.[this.table] ?? []) as typeof pending;
-        if (pending.length === 0) break;
-        if (attempt >= this.maxAttempts) throw new Error(`BatchWriteItem left ${pending.length} deletes unprocessed`);
-        await this.backoff(attempt);
-      }
-    }
-  }
-
   private async queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Item[]> {
     return queryAll(this.client, { ...input, TableName: this.table });
   }
 
-  /**
-   * TransactWriteItems with a client request token, so that the SDK's own
-   * retry of a transaction that did commit is not applied (and refused) twice.
-   * A cancellation for a failed condition is ConditionFailed; one caused only
-   * by a concurrent transaction on the same items is retried.
-   */
+  /** Every transaction goes through transact.ts: idempotency token, ConditionFailed, conflict retry. */
   private async transact(items: TransactItem[]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.client.send(new TransactWriteCommand({ TransactItems: items, ClientRequestToken: randomUUID() }));
-        return;
-      } catch (error) {
-        const reasons = cancellationCodes(error);
-        if (reasons.includes('ConditionalCheckFailed')) {
-          throw new ConditionFailed('a condition of the transaction failed', { cause: error });
-        }
-        const conflictOnly = reasons.length > 0 && reasons.every((code) => code === 'None' || code === 'TransactionConflict');
-        if (!conflictOnly || attempt >= this.maxAttempts) throw error;
-        await this.backoff(attempt);
-      }
-    }
+    await transactWrite(this.client, items, this.retry);
   }
-
-  private async mapConditionFailed<T>(call: Promise<T>): Promise<T> {
-    try {
-      return await call;
-    } catch (error) {
-      if (errorName(error) === 'ConditionalCheckFailedException') {
-        throw new ConditionFailed('the condition of the write failed', { cause: error });
-      }
-      throw error;
-    }
-  }
-
-  private async ignoreConditionFailed(call: Promise<unknown>): Promise<void> {
-    try {
-      await call;
-    } catch (error) {
-      if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
-    }
-  }
-
-  private backoff(attempt: number): Promise<void> {
-    const delay = this.retryBaseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
-    return new Promise((resolve) => setTimeout(resolve, delay));
-  }
-}
-
-/** Every item a query matches, one call per 1 MB page. */
-export async function queryAll(
-  client: DynamoDBDocumentClient,
-  input: Omit<QueryCommandInput, 'ExclusiveStartKey'>,
-): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const result = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-    items.push(...(result.Items ?? []));
-    start = result.LastEvaluatedKey;
-  } while (start !== undefined);
-  return items;
-}
-
-function notExists() {
-  return { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': 'pk' } };
-}
-
-/**
- * The node Put of putNode must not undo a write made since the core read the
- * node: a new node (no item, or an item of an older epoch) is written as is;
- * the same node rebound to a new connection only if its seq is still the one
- * read, so a concurrent report's seq and status are never lost (every status
- * change allocates a seq). A lost race is ConditionFailed: read again, retry.
- */
-function unchangedSinceRead(node: NodeRecord) {
-  return {
-    ConditionExpression: 'attribute_not_exists(#pk) OR #epoch <> :epoch OR #seq = :seq',
-    ExpressionAttributeNames: { '#pk': 'pk', '#epoch': 'epoch', '#seq': 'seq' },
-    ExpressionAttributeValues: { ':epoch': node.epoch, ':seq': node.seq },
-  };
-}
-
-function errorName(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null ? (error as { name?: string }).name : undefined;
-}
-
-/** The per-item codes of a TransactionCanceledException ([] for any other error). */
-function cancellationCodes(error: unknown): string[] {
-  if (errorName(error) !== 'TransactionCanceledException') return [];
-  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return reasons.map((reason) => reason.Code ?? 'None');
 }
