@@ -7,7 +7,6 @@ import type { Action } from './requests';
 import type {
   BatchEvent,
   GroupDissolvePayload,
-  MeshMessage,
   NodeStatus,
 } from './types';
 
@@ -88,12 +87,4 @@ export function pushesOf(frame: ServerFrame): Push[] {
   if (frame.type === 'message') return [frame];
   if (frame.type === 'messages') return Array.isArray(frame.messages) ? frame.messages : [];
   return [];
-}
-
-/** The MeshMessage a push carries (the Mesh v2 shape, without envelope fields). */
-export function meshMessageOf(push: Push): MeshMessage {
-  const { groupId, domain } = push;
-  if ('nodeStatus' in push) return { groupId, domain, nodeStatus: push.nodeStatus };
-  if ('batchEvent' in push) return { groupId, domain, batchEvent: push.batchEvent };
-  return { groupId, domain, groupDissolve: push.groupDissolve };
 }
