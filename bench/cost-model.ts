@@ -245,24 +245,29 @@ export function scaleWindow(calls: WindowCalls, factor: number): WindowCalls {
  * The calls the design makes for `traffic` when they cannot be counted (a
  * deployed stage has no stats endpoint; `npm run cost` before any bench run).
  * Per report or batch: one request frame in and one reply out, a request
- * invocation (BatchGetItem, UpdateItem of the node, UpdateItem appending to
- * the outbox). Fan-out rounds: at most one per message and at most one per
- * group per window; each is a flush request (SNS publish and an invocation),
- * a Query, an UpdateItem and one frame to every member (an upper bound: a
- * member that sent every push of the round gets none).
+ * invocation (UpdateItem of the node, UpdateItem appending to the group's
+ * log; no read). Fan-out rounds: as the design makes them (designRounds), at
+ * most one per group per `windowMs`; each is a flush request (SNS publish and
+ * an invocation, an upper bound: a busy flush keeps going), a Query, a claim
+ * and an advance, and one frame to every member (an upper bound: a member
+ * that sent every push of the round gets none).
  * Durations are assumptions: 15 ms request, 40 ms fan-out round of 40 posts.
  */
 export function modelledCalls(traffic: Traffic, pushBytes = 450, windowMs = DEFAULT_FANOUT.windowMinMs): WindowCalls {
   const messages = traffic.statusReports + traffic.eventBatches;
   const groups = traffic.connections / Math.max(traffic.membersPerGroup, 1);
-  const rounds = Math.min(messages, groups * traffic.seconds * (1000 / Math.max(windowMs, 1)));
+  const perGroupPerSecond = messages / Math.max(traffic.seconds, Number.EPSILON) / Math.max(groups, 1);
+  const rounds = Math.min(
+    designRounds(groups, traffic.seconds, perGroupPerSecond, DEFAULT_FANOUT),
+    groups * traffic.seconds * (1000 / Math.max(windowMs, 1)),
+  );
   const posts = rounds * traffic.membersPerGroup;
   const pushesPerRound = rounds > 0 ? messages / rounds : 0;
   return {
     seconds: traffic.seconds,
-    dynamodbByOperation: { BatchGetItem: messages, UpdateItem: messages * 2 + rounds, Query: rounds },
-    dynamodbRead: messages + rounds,
-    dynamodbWrite: messages * 2 + rounds,
+    dynamodbByOperation: { UpdateItem: messages * 2 + rounds * 2, Query: rounds },
+    dynamodbRead: rounds,
+    dynamodbWrite: messages * 2 + rounds * 2,
     snsPublishRequests: rounds,
     snsPublishedMessages: rounds,
     snsDeliveries: rounds,
