@@ -6,8 +6,15 @@
  * without a stack.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { ENV, fanoutSettings, meshSettings } from '../shared/config';
-import { DEFAULT_FANOUT, DEFAULT_SETTINGS, type FanoutSettings, type MeshSettings } from '../shared/core/settings';
+import { ENV, FANOUT_ENV, fanoutSettings, meshSettings } from '../shared/config';
+import {
+  DEFAULT_FANOUT,
+  DEFAULT_FANOUT_CONCURRENCY,
+  DEFAULT_SETTINGS,
+  fanoutSettingsProblems,
+  type FanoutSettings,
+  type MeshSettings,
+} from '../shared/core/settings';
 import { DEFAULT_BUNDLE_DIR, FUNCTION_NAMES, type FunctionName } from './bundles';
 
 export { FUNCTION_NAMES, type FunctionName };
@@ -85,7 +92,7 @@ export const CONFIG_DEFAULTS: MeshConfig = {
   // A run is one index Query and a claim and a flush request per stalled
   // group; a minute (the schedule's interval) leaves room for many of them.
   sweep: { memoryMb: 256, timeoutSeconds: 60 },
-  fanoutConcurrency: 32,
+  fanoutConcurrency: DEFAULT_FANOUT_CONCURRENCY,
   fanoutSettings: DEFAULT_FANOUT,
   settings: DEFAULT_SETTINGS,
   // EventBridge's finest rate. A dead flush waits for the sweeper only when no
@@ -98,16 +105,8 @@ export const CONFIG_DEFAULTS: MeshConfig = {
   bundleDir: DEFAULT_BUNDLE_DIR,
 };
 
-/** The `mesh:` key of each fan-out setting; the handlers read it from ENV under the same name (shared/config.ts). */
-export const FANOUT_KEYS = {
-  windowMinMs: 'fanoutWindowMinMs',
-  windowMaxMs: 'fanoutWindowMaxMs',
-  staleFlushMs: 'fanoutStaleFlushMs',
-  maxFlushMs: 'fanoutMaxFlushMs',
-} as const satisfies Record<keyof FanoutSettings, keyof typeof ENV>;
-
-/** The longest fan-out window: a member waits at most this long for a frame. */
-const MAX_WINDOW_MS = 5000;
+/** The `mesh:` key of each fan-out setting: the handlers read it from ENV under the same name (shared/config.ts). */
+export const FANOUT_KEYS = FANOUT_ENV;
 
 /** The shortest group log retention: a reconnecting client must find the pushes it missed. */
 const MIN_EVENT_TTL_SECONDS = 60;
@@ -185,17 +184,9 @@ export function validateConfig(config: MeshConfig): MeshConfig {
  */
 function validateFanout(fanout: FanoutSettings, fanoutTimeoutSeconds: number): void {
   for (const key of Object.keys(FANOUT_KEYS) as (keyof FanoutSettings)[]) positiveInteger(FANOUT_KEYS[key], fanout[key]);
-  const { windowMinMs, windowMaxMs, staleFlushMs, maxFlushMs } = fanout;
-  if (windowMaxMs < windowMinMs) {
-    throw new MeshConfigError(`mesh:fanoutWindowMaxMs (${windowMaxMs}) must not be below mesh:fanoutWindowMinMs (${windowMinMs})`);
-  }
-  if (windowMaxMs > MAX_WINDOW_MS) {
-    throw new MeshConfigError(`mesh:fanoutWindowMaxMs must be at most ${MAX_WINDOW_MS}, got ${windowMaxMs}`);
-  }
-  // A flush refreshes its mark once a round, and rounds are up to a window apart.
-  if (staleFlushMs <= windowMaxMs) {
-    throw new MeshConfigError(`mesh:fanoutStaleFlushMs (${staleFlushMs}) must be above mesh:fanoutWindowMaxMs (${windowMaxMs})`);
-  }
+  const [problem] = fanoutSettingsProblems(fanout, (key) => `mesh:${FANOUT_KEYS[key]}`);
+  if (problem !== undefined) throw new MeshConfigError(problem);
+  const { maxFlushMs } = fanout;
   const maxFlushLimit = fanoutTimeoutSeconds * 500;
   if (maxFlushMs > maxFlushLimit) {
     throw new MeshConfigError(

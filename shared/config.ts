@@ -8,7 +8,14 @@
  * standard AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SNS variables, which
  * are unset in AWS and point at the local engines in the local stack.
  */
-import { DEFAULT_FANOUT, DEFAULT_SETTINGS, type FanoutSettings, type MeshSettings } from './core/settings';
+import {
+  DEFAULT_FANOUT,
+  DEFAULT_FANOUT_CONCURRENCY,
+  DEFAULT_SETTINGS,
+  fanoutSettingsProblems,
+  type FanoutSettings,
+  type MeshSettings,
+} from './core/settings';
 
 /** Every variable the handlers read, with what it means. docs/architecture.md lists them too. */
 export const ENV = {
@@ -70,26 +77,26 @@ export function managementEndpoint(env: Env = process.env): string {
   return value;
 }
 
+/** The ENV key of each fan-out setting; the Pulumi program's `mesh:` keys have the same names. */
+export const FANOUT_ENV = {
+  windowMinMs: 'fanoutWindowMinMs',
+  windowMaxMs: 'fanoutWindowMaxMs',
+  staleFlushMs: 'fanoutStaleFlushMs',
+  maxFlushMs: 'fanoutMaxFlushMs',
+} as const satisfies Record<keyof FanoutSettings, keyof typeof ENV>;
+
 /** How many PostToConnection calls the fan-out runs at once. */
 export function fanoutConcurrency(env: Env = process.env): number {
-  return Math.floor(positiveNumber(env, ENV.fanoutConcurrency, 32));
+  return Math.floor(positiveNumber(env, ENV.fanoutConcurrency, DEFAULT_FANOUT_CONCURRENCY));
 }
 
 /** How the fan-out gathers a group's pushes into rounds (shared/core/fanout/window.ts). */
 export function fanoutSettings(env: Env = process.env): FanoutSettings {
-  const settings: FanoutSettings = {
-    windowMinMs: positiveNumber(env, ENV.fanoutWindowMinMs, DEFAULT_FANOUT.windowMinMs),
-    windowMaxMs: positiveNumber(env, ENV.fanoutWindowMaxMs, DEFAULT_FANOUT.windowMaxMs),
-    staleFlushMs: positiveNumber(env, ENV.fanoutStaleFlushMs, DEFAULT_FANOUT.staleFlushMs),
-    maxFlushMs: positiveNumber(env, ENV.fanoutMaxFlushMs, DEFAULT_FANOUT.maxFlushMs),
-  };
-  if (settings.windowMaxMs < settings.windowMinMs) {
-    throw new ConfigError(`${ENV.fanoutWindowMaxMs} must not be below ${ENV.fanoutWindowMinMs}`);
-  }
-  if (settings.windowMaxMs > 5000) throw new ConfigError(`${ENV.fanoutWindowMaxMs} must be at most 5000, got ${settings.windowMaxMs}`);
-  if (settings.staleFlushMs <= settings.windowMaxMs) {
-    throw new ConfigError(`${ENV.fanoutStaleFlushMs} must be above ${ENV.fanoutWindowMaxMs}`);
-  }
+  const settings = Object.fromEntries(
+    (Object.keys(FANOUT_ENV) as (keyof FanoutSettings)[]).map((key) => [key, positiveNumber(env, ENV[FANOUT_ENV[key]], DEFAULT_FANOUT[key])]),
+  ) as unknown as FanoutSettings;
+  const [problem] = fanoutSettingsProblems(settings, (key) => ENV[FANOUT_ENV[key]]);
+  if (problem !== undefined) throw new ConfigError(problem);
   return settings;
 }
 
