@@ -17,6 +17,7 @@ import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagem
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_FANOUT_CONCURRENCY } from '#shared/core/settings';
 
 /** Warnings and errors still reach the function's log. */
 const quietLogger = { debug: () => {}, warn: console.warn, error: console.error } as unknown as Console;
@@ -40,7 +41,7 @@ export function createSnsClient(): SNSClient {
  * policy (shared/core/fanout/post.ts) retries, counts and gives up, and the
  * SDK's retry quota would otherwise stop retrying under a burst of failures.
  */
-export function createManagementApiClient(endpoint: string, maxSockets = 32): ApiGatewayManagementApiClient {
+export function createManagementApiClient(endpoint: string, maxSockets = DEFAULT_FANOUT_CONCURRENCY): ApiGatewayManagementApiClient {
   return new ApiGatewayManagementApiClient({
     endpoint,
     logger: quietLogger,
