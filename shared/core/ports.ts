@@ -1,16 +1,12 @@
 /**
- * The ports the core needs. Adapters implement them for AWS (DynamoDB, SNS,
- * API Gateway Management API); unit tests implement them in memory.
+ * The ports the core needs, interfaces only. Adapters implement them for AWS
+ * (DynamoDB, SNS, API Gateway Management API); unit tests implement them in
+ * memory. The errors a port may throw are in store-errors.ts.
  */
 import type { KnownGroups } from './known-groups';
 import type { Push } from '../protocol/messages';
 import type { ConnectionRecord, GroupKey, GroupRecord, HostRecord, NodeRecord, Subscriber } from './model';
 import type { FanoutSettings, MeshSettings } from './settings';
-
-/** Thrown by a store when a conditional write lost a race; the use case decides what it means. */
-export class ConditionFailed extends Error {
-  override name = 'ConditionFailed';
-}
 
 /** Persistence of groups, nodes, status and connections. */
 /** What MeshStore.updateNode changes on a node, and when it may. */
@@ -143,11 +139,6 @@ export interface Appended {
   flushAt: number;
   roundAt: number;
   rate: number;
-}
-
-/** Thrown by GroupLog.append when the group was dissolved: nothing more is appended to its log. */
-export class GroupDissolved extends Error {
-  override name = 'GroupDissolved';
 }
 
 /**

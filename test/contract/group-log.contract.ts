@@ -5,7 +5,8 @@
  * so the fake the core's tests rely on behaves as the real log does.
  */
 import type { GroupKey } from '#shared/core/model';
-import { GroupDissolved, type GroupLog } from '#shared/core/ports';
+import { type GroupLog } from '#shared/core/ports';
+import { GroupDissolved } from '#shared/core/store-errors';
 
 export interface GroupLogSubject {
   log: GroupLog;

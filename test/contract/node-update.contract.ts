@@ -6,7 +6,8 @@
  * status and events rely on the conditions the real write has.
  */
 import type { GroupKey, GroupRecord, NodeRecord } from '#shared/core/model';
-import { ConditionFailed, type MeshStore } from '#shared/core/ports';
+import { type MeshStore } from '#shared/core/ports';
+import { ConditionFailed } from '#shared/core/store-errors';
 
 export interface NodeUpdateSubject {
   store: MeshStore;

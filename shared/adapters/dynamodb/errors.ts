@@ -3,7 +3,7 @@
  * ConditionFailed (shared/core/ports.ts); the SDK reports a failed condition
  * by error name, and a cancelled transaction by a code per item.
  */
-import { ConditionFailed } from '#shared/core/ports';
+import { ConditionFailed } from '#shared/core/store-errors';
 
 export function errorName(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null ? (error as { name?: string }).name : undefined;

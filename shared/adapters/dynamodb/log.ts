@@ -26,7 +26,8 @@
  */
 import { GetCommand, PutCommand, type DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { GroupKey, Subscriber } from '#shared/core/model';
-import { type Appended, GroupDissolved, type GroupLog, type LogHead } from '#shared/core/ports';
+import { type Appended, type GroupLog, type LogHead } from '#shared/core/ports';
+import { GroupDissolved } from '#shared/core/store-errors';
 import { utf8Bytes } from '#shared/protocol/limits';
 import {
   groupPk,

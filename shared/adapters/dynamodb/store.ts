@@ -39,7 +39,8 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { ConnectionRecord, GroupKey, GroupRecord, HostRecord, NodeRecord, Subscriber } from '#shared/core/model';
-import { ConditionFailed, type Clock, type MeshStore, type NodeChange } from '#shared/core/ports';
+import { type Clock, type MeshStore, type NodeChange } from '#shared/core/ports';
+import { ConditionFailed } from '#shared/core/store-errors';
 import { batchDelete, batchGet } from './batch';
 import { notExists, unchangedSinceRead } from './conditions';
 import { ignoreConditionFailed, mapConditionFailed } from './errors';

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { ConditionFailed } from '#shared/core/ports';
+import { ConditionFailed } from '#shared/core/store-errors';
 import { cancellationCodes } from './errors';
 import { backoff, type RetryPolicy } from './retry';
 

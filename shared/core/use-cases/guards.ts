@@ -9,7 +9,8 @@ import { GroupNotFound, Unauthorized, ValidationError } from '../errors';
 import { isGroupLive, isNodeLive, requireLiveGroup, requireLiveNode, requireOwnNode } from '../liveness';
 import type { Caller, ConnectionRecord, GroupKey, GroupRecord, NodeRecord } from '../model';
 import type { Push } from '../../protocol/messages';
-import { ConditionFailed, GroupDissolved, type MeshDeps, type NodeChange } from '../ports';
+import { type MeshDeps, type NodeChange } from '../ports';
+import { ConditionFailed, GroupDissolved } from '../store-errors';
 
 /** A live group and the live node the caller acts as. */
 export interface Actor {

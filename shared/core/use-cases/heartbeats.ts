@@ -6,7 +6,8 @@ import type { RequestOf } from '#shared/protocol/requests';
 import type { HeartbeatPayload, MemberHeartbeatPayload } from '#shared/protocol/types';
 import { GroupNotFound } from '../errors';
 import type { Caller } from '../model';
-import { ConditionFailed, type MeshDeps } from '../ports';
+import { type MeshDeps } from '../ports';
+import { ConditionFailed } from '../store-errors';
 import { iso } from '../presenters';
 import { explainLostNode, keyOf, loadActor, loadHost } from './guards';
 

@@ -14,7 +14,7 @@ import { TTL_MARGIN_SECONDS, groupItem, nodeItem } from '#shared/adapters/dynamo
 import { DynamoMeshStore } from '#shared/adapters/dynamodb/store';
 import { createDocumentClient } from '#shared/adapters/sdk-clients';
 import type { GroupRecord, NodeRecord } from '#shared/core/model';
-import { ConditionFailed } from '#shared/core/ports';
+import { ConditionFailed } from '#shared/core/store-errors';
 
 const TABLE = 'mesh-test';
 const NOW = Date.parse('2026-01-12T08:00:00.000Z');

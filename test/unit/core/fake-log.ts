@@ -6,7 +6,8 @@
  * call of a method throw, as a throttled or failing DynamoDB call would.
  */
 import type { GroupKey, Subscriber } from '#shared/core/model';
-import { type Appended, GroupDissolved, type GroupLog, type LogHead } from '#shared/core/ports';
+import { type Appended, type GroupLog, type LogHead } from '#shared/core/ports';
+import { GroupDissolved } from '#shared/core/store-errors';
 
 interface Page {
   start: number;

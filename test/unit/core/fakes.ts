@@ -16,8 +16,6 @@ import type {
   Subscriber,
 } from '#shared/core/model';
 import {
-  ConditionFailed,
-  GroupDissolved,
   type Clock,
   type ConnectionNotifier,
   type FlushDeps,
@@ -29,6 +27,7 @@ import {
   type NodeChange,
   type PushPublisher,
 } from '#shared/core/ports';
+import { ConditionFailed, GroupDissolved } from '#shared/core/store-errors';
 import { KnownGroups } from '#shared/core/known-groups';
 import { DEFAULT_FANOUT, DEFAULT_SETTINGS, type FanoutSettings, type MeshSettings } from '#shared/core/settings';
 import { InMemoryGroupLog } from './fake-log';
