@@ -12,6 +12,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ENV } from '#shared/config';
+import { LOCAL_ENV } from '#local/env';
 import { assemble } from './assemble';
 import { type BenchIo, consoleIo } from './bench-io';
 import type { LoadProfile } from './ipc';
@@ -56,8 +58,8 @@ export async function runBench(options: BenchOptions, io: BenchIo = consoleIo): 
         {
           MESH_WS_PORT: '0',
           MESH_TABLE_NAME: `bench-${runId}`,
-          ...(options.window === undefined ? {} : { MESH_FANOUT_WINDOW_MAX_MS: String(options.window) }),
-          ...(options.handlerThreads === undefined ? {} : { MESH_LOCAL_WORKERS: options.handlerThreads }),
+          ...(options.window === undefined ? {} : { [ENV.fanoutWindowMaxMs]: String(options.window) }),
+          ...(options.handlerThreads === undefined ? {} : { [LOCAL_ENV.localWorkers]: options.handlerThreads }),
         },
       );
       children.push(stack);

@@ -1,4 +1,5 @@
 /** The bench's options: flags of `npm run bench`, with the Mesh v2 profile as defaults. */
+import { LOCAL_ENV } from '#local/env';
 import { workerCountsFromEnv } from '#local/functions';
 
 export interface BenchOptions {
@@ -125,9 +126,9 @@ function checkHandlerThreads(options: BenchOptions): void {
   // An empty MESH_LOCAL_WORKERS means the default, which the flag's absence already says.
   if (!options.handlerThreads?.trim()) throw new Error('--handler-threads needs a spec, e.g. request:2,fanout:2');
   try {
-    workerCountsFromEnv({ MESH_LOCAL_WORKERS: options.handlerThreads });
+    workerCountsFromEnv({ [LOCAL_ENV.localWorkers]: options.handlerThreads });
   } catch (error) {
-    throw new Error(`--handler-threads: ${(error as Error).message.replace(/^MESH_LOCAL_WORKERS: /, '')}`);
+    throw new Error(`--handler-threads: ${(error as Error).message.replace(`${LOCAL_ENV.localWorkers}: `, '')}`);
   }
 }
 

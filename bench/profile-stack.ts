@@ -16,6 +16,7 @@ import http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Client } from '@smithy/core/client';
 import { startStack } from '#local/stack';
+import { LOCAL_ENV } from '#local/env';
 
 export interface CallTiming {
   calls: number;
@@ -57,7 +58,7 @@ function instrument(): void {
 }
 
 async function main(): Promise<void> {
-  process.env.MESH_LOCAL_WORKERS ??= '0';
+  process.env[LOCAL_ENV.localWorkers] ??= '0';
   instrument();
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();

@@ -11,6 +11,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { LOCAL_ENV } from './env';
 
 /** The options DynamoDB Local runs with unless MESH_DYNAMODB_JAVA_OPTS says otherwise. */
 export const DEFAULT_JAVA_OPTS = ['-XX:TieredStopAtLevel=1'];
@@ -44,7 +45,7 @@ export interface DynamoDbEngine {
 
 /** The JVM options: MESH_DYNAMODB_JAVA_OPTS when set (empty = none), else DEFAULT_JAVA_OPTS. */
 export function javaOptsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
-  const raw = env.MESH_DYNAMODB_JAVA_OPTS;
+  const raw = env[LOCAL_ENV.dynamodbJavaOpts];
   if (raw === undefined) return [...DEFAULT_JAVA_OPTS];
   return raw.split(/\s+/).filter((option) => option !== '');
 }

@@ -20,6 +20,7 @@
  * or the stack), lambda-worker.ts; the README lists them.
  */
 import * as z from 'zod';
+import { LOCAL_ENV } from './env';
 
 const probability = z.number().min(0).max(1);
 const delay = z
@@ -66,7 +67,7 @@ export function parseFaults(value: unknown): FaultConfig {
 
 /** MESH_FAULTS as a configuration; `{}` (no faults) when unset. */
 export function faultsFromEnv(env: NodeJS.ProcessEnv = process.env): FaultConfig {
-  const raw = env.MESH_FAULTS;
+  const raw = env[LOCAL_ENV.faults];
   if (raw === undefined || raw.trim() === '') return {};
   let value: unknown;
   try {

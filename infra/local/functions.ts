@@ -21,6 +21,7 @@ import type { Log } from './log';
 import { installSdkHooks } from './sdk-hooks';
 import type { LocalStats } from './stats';
 import { WorkerPool } from './worker-pool';
+import { LOCAL_ENV } from './env';
 
 export type FunctionName = 'connect' | 'disconnect' | 'request' | 'fanout' | 'sweep';
 
@@ -42,11 +43,11 @@ const DEFAULT_THREADS = 1;
 /** Threads per function from MESH_LOCAL_WORKERS (see the module comment). */
 export function workerCountsFromEnv(env: NodeJS.ProcessEnv = process.env): Record<FunctionName, number> {
   const counts = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, DEFAULT_THREADS])) as Record<FunctionName, number>;
-  const raw = env.MESH_LOCAL_WORKERS?.trim();
+  const raw = env[LOCAL_ENV.localWorkers]?.trim();
   if (!raw) return counts;
   const count = (text: string) => {
     const n = Number(text);
-    if (!Number.isInteger(n) || n < 0 || n > 16) throw new Error(`MESH_LOCAL_WORKERS: "${text}" is not a thread count from 0 to 16`);
+    if (!Number.isInteger(n) || n < 0 || n > 16) throw new Error(`${LOCAL_ENV.localWorkers}: "${text}" is not a thread count from 0 to 16`);
     return n;
   };
   if (/^\d+$/.test(raw)) {
@@ -56,10 +57,10 @@ export function workerCountsFromEnv(env: NodeJS.ProcessEnv = process.env): Recor
   }
   for (const entry of raw.split(',')) {
     const match = /^\s*(\w+)\s*:\s*(\d+)\s*$/.exec(entry);
-    if (!match) throw new Error(`MESH_LOCAL_WORKERS: "${entry.trim()}" is not function:threads (e.g. request:1,fanout:1)`);
+    if (!match) throw new Error(`${LOCAL_ENV.localWorkers}: "${entry.trim()}" is not function:threads (e.g. request:1,fanout:1)`);
     const [, name, value] = match;
     if (!FUNCTION_NAMES.includes(name as FunctionName)) {
-      throw new Error(`MESH_LOCAL_WORKERS: unknown function "${name}" (one of ${FUNCTION_NAMES.join(', ')})`);
+      throw new Error(`${LOCAL_ENV.localWorkers}: unknown function "${name}" (one of ${FUNCTION_NAMES.join(', ')})`);
     }
     counts[name as FunctionName] = count(value);
   }

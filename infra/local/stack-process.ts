@@ -7,6 +7,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { LOCAL_ENV } from './env';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -55,7 +56,7 @@ function killGroup(child: ChildProcess): void {
 export function startStackProcess(options: StackProcessOptions = {}): Promise<StackProcess> {
   const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['infra/local/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, MESH_WS_PORT: '0', ...options.env },
+    env: { ...process.env, [LOCAL_ENV.wsPort]: '0', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so stop() can end the whole tree.
     detached: true,

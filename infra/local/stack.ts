@@ -19,6 +19,7 @@
  * (the integration harness starts each stack as its own process).
  */
 import { ACTIONS } from '#shared/protocol/requests';
+import { ENV } from '#shared/config';
 import { type LocalDynamoDb, startDynamoDb } from './dynamodb';
 import { describeExit } from './dynamodb-engine';
 import { type FaultConfig, FaultInjector, faultsFromEnv } from './faults';
@@ -30,6 +31,7 @@ import { portFromEnv } from './net';
 import { startSchedule } from './schedule';
 import { type LocalSns, startSns } from './sns';
 import { LocalStats } from './stats';
+import { LOCAL_ENV } from './env';
 
 export type { StackHandlers } from './functions';
 
@@ -136,9 +138,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const log = options.log ?? consoleLog;
   const stats = new LocalStats();
   const region = options.region ?? env.AWS_REGION ?? 'us-east-1';
-  const stage = options.stage ?? env.MESH_STAGE ?? 'local';
-  const tableName = options.tableName ?? env.MESH_TABLE_NAME ?? 'mesh';
-  const topicArn = options.topicArn ?? env.MESH_TOPIC_ARN ?? `arn:aws:sns:${region}:000000000000:mesh-local`;
+  const stage = options.stage ?? env[LOCAL_ENV.stage] ?? 'local';
+  const tableName = options.tableName ?? env[ENV.tableName] ?? 'mesh';
+  const topicArn = options.topicArn ?? env[ENV.topicArn] ?? `arn:aws:sns:${region}:000000000000:mesh-local`;
   const parts: StartedPart[] = [];
   const stoppers: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -167,9 +169,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // DynamoDB Local takes seconds to boot; the HTTP endpoints start meanwhile.
     const dynamodbStart = startDynamoDb({
       tableNames: [tableName],
-      endpoint: options.dynamodbEndpoint ?? (env.MESH_DYNAMODB_ENDPOINT || undefined),
-      port: options.dynamodbPort ?? portFromEnv('MESH_DYNAMODB_PORT', env),
-      dataDir: options.dataDir ?? (env.MESH_DATA_DIR || undefined),
+      endpoint: options.dynamodbEndpoint ?? (env[LOCAL_ENV.dynamodbEndpoint] || undefined),
+      port: options.dynamodbPort ?? portFromEnv(LOCAL_ENV.dynamodbPort, env),
+      dataDir: options.dataDir ?? (env[LOCAL_ENV.dataDir] || undefined),
       region,
       log,
     });
@@ -186,7 +188,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       deleteConnection: (id) => gateway?.deleteConnection(id) ?? false,
     };
     const [management, managementMs] = await timed(() =>
-      startManagementApi({ port: options.managementPort ?? portFromEnv('MESH_MANAGEMENT_PORT', env) ?? 0, stage, connections, stats, faults, log }),
+      startManagementApi({ port: options.managementPort ?? portFromEnv(LOCAL_ENV.managementPort, env) ?? 0, stage, connections, stats, faults, log }),
     );
     stoppers.push(() => management.stop());
     // The handler threads stop after SNS (which drains its deliveries into them) and before the Management API.
@@ -194,10 +196,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     stoppers.push(async () => functions?.stop());
     const [sns, snsMs] = await timed(() =>
       startSns({
-        port: options.snsPort ?? portFromEnv('MESH_SNS_PORT', env) ?? 0,
+        port: options.snsPort ?? portFromEnv(LOCAL_ENV.snsPort, env) ?? 0,
         region,
-        maxDeliveryAttempts: options.snsDeliveryAttempts ?? numberFromEnv(env, 'MESH_SNS_DELIVERY_ATTEMPTS'),
-        retryBaseDelayMs: options.snsRetryBaseDelayMs ?? numberFromEnv(env, 'MESH_SNS_RETRY_BASE_MS'),
+        maxDeliveryAttempts: options.snsDeliveryAttempts ?? numberFromEnv(env, LOCAL_ENV.snsDeliveryAttempts),
+        retryBaseDelayMs: options.snsRetryBaseDelayMs ?? numberFromEnv(env, LOCAL_ENV.snsRetryBaseMs),
         stats,
         faults,
         log,
@@ -222,10 +224,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     // The handlers read these at module scope: set them before importing.
     Object.assign(env, {
-      MESH_TABLE_NAME: tableName,
-      MESH_TOPIC_ARN: topicArn,
-      MESH_MANAGEMENT_ENDPOINT: managementUrl,
-      MESH_STAGE: stage,
+      [ENV.tableName]: tableName,
+      [ENV.topicArn]: topicArn,
+      [ENV.managementEndpoint]: managementUrl,
+      [LOCAL_ENV.stage]: stage,
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.engineUrl,
       AWS_ENDPOINT_URL_SNS: sns.url,
       AWS_REGION: region,
@@ -257,20 +259,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
     for (const action of ACTIONS) routes[action] = { fn: lambdas.request, twoWay: true };
     sns.subscribe(topicArn, lambdas.fanout);
-    const sweepIntervalSeconds = options.sweepIntervalSeconds ?? numberFromEnv(env, 'MESH_SWEEP_INTERVAL_SECONDS') ?? 60;
+    const sweepIntervalSeconds = options.sweepIntervalSeconds ?? numberFromEnv(env, LOCAL_ENV.sweepIntervalSeconds) ?? 60;
     const schedule = startSchedule({ fn: lambdas.sweep, intervalSeconds: sweepIntervalSeconds, region });
     // Stopped right after the gateway: no sweep starts while the functions stop.
     stoppers.push(() => schedule.stop());
     parts.push({ name: 'Schedule', url: `every ${sweepIntervalSeconds} s`, ms: 0, note: 'sweep' });
 
     gateway = new Gateway({
-      port: options.wsPort ?? portFromEnv('MESH_WS_PORT', env) ?? 3001,
-      host: env.MESH_WS_HOST || undefined,
+      port: options.wsPort ?? portFromEnv(LOCAL_ENV.wsPort, env) ?? 3001,
+      host: env[LOCAL_ENV.wsHost] || undefined,
       stage,
       apiId: 'meshlocal0',
       routes,
-      idleTimeoutSeconds: options.idleTimeoutSeconds ?? numberFromEnv(env, 'MESH_WS_IDLE_TIMEOUT_SECONDS'),
-      maxConnectionSeconds: options.maxConnectionSeconds ?? numberFromEnv(env, 'MESH_WS_MAX_CONNECTION_SECONDS'),
+      idleTimeoutSeconds: options.idleTimeoutSeconds ?? numberFromEnv(env, LOCAL_ENV.wsIdleTimeoutSeconds),
+      maxConnectionSeconds: options.maxConnectionSeconds ?? numberFromEnv(env, LOCAL_ENV.wsMaxConnectionSeconds),
       stats,
       log,
     });

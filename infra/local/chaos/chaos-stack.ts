@@ -4,20 +4,22 @@
  * made no progress for 1.5 s counts as stalled, the sweeper every second, SNS
  * retries from 100 ms. Faults are switched through its `/_local/faults`.
  */
+import { ENV } from '#shared/config';
 import type { FaultConfig } from '../faults';
 import type { StatsSnapshot } from '../stats';
 import { type StackProcess, startStackProcess } from '../stack-process';
+import { LOCAL_ENV } from '../env';
 
 /** The env a chaos stack runs with (the caller's own settings win). */
 export const CHAOS_STACK_ENV: Record<string, string> = {
-  MESH_FANOUT_WINDOW_MAX_MS: '500',
-  MESH_FANOUT_STALE_FLUSH_MS: '1500',
-  MESH_SWEEP_INTERVAL_SECONDS: '1',
-  MESH_SNS_RETRY_BASE_MS: '100',
+  [ENV.fanoutWindowMaxMs]: '500',
+  [ENV.fanoutStaleFlushMs]: '1500',
+  [LOCAL_ENV.sweepIntervalSeconds]: '1',
+  [LOCAL_ENV.snsRetryBaseMs]: '100',
 };
 
 export function startChaosStack(env: Record<string, string> = {}, onOutput?: (chunk: string) => void): Promise<StackProcess> {
-  return startStackProcess({ env: { ...CHAOS_STACK_ENV, MESH_TABLE_NAME: 'mesh_chaos', ...env }, onOutput });
+  return startStackProcess({ env: { ...CHAOS_STACK_ENV, [ENV.tableName]: 'mesh_chaos', ...env }, onOutput });
 }
 
 async function call(url: string, method: string, body?: unknown): Promise<unknown> {

@@ -12,6 +12,7 @@
  *   npm run chaos -- --seconds 120 --groups 4 --nodes 5 --rate 5 --seed 3
  */
 import { parseArgs } from 'node:util';
+import { ENV } from '#shared/config';
 import type { FaultConfig } from '../faults';
 import type { StatsSnapshot } from '../stats';
 import { clearFaults, readStats, setFaults, startChaosStack } from './chaos-stack';
@@ -78,7 +79,7 @@ function injectedSince(after: StatsSnapshot, before: StatsSnapshot): string {
 async function main(): Promise<void> {
   const opts = options();
   say(`chaos soak: ${opts.seconds} s, ${opts.groups} groups × ${opts.nodes} nodes, ${opts.rate} events/s per node, seed ${opts.seed}`);
-  const stack = await startChaosStack({ MESH_TABLE_NAME: 'mesh_soak' });
+  const stack = await startChaosStack({ [ENV.tableName]: 'mesh_soak' });
   const { wsUrl, statsUrl, faultsUrl } = stack.ready;
   let mesh: ChaosMesh | undefined;
   try {
