@@ -9,6 +9,7 @@
 import type { BenchNode, Driver, GroupPlan, ItemListener, WireListener } from './drivers/types';
 import type { FromWorker, PhaseCommand, PhaseResult, TargetKind, ToWorker } from './ipc';
 import { DeliveryLedger, type ItemKind, decodeTag, encodeHistogram, encodeTag, nowMs } from './ledger';
+import { seededRandom } from '#local/seeded-random';
 
 const TICK_MS = 5;
 const PROGRESS_MS = 1000;
@@ -19,17 +20,6 @@ function send(message: FromWorker): void {
   process.send?.(message);
 }
 
-/** mulberry32: a small seeded generator, so a phase's batch sizes are reproducible. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function driverFor(target: TargetKind, url: string): Promise<Driver> {
   if (target === 'baseline') return (await import('./drivers/raw')).rawDriver(url);
@@ -107,7 +97,7 @@ class Worker {
     this.phase = phase;
     this.app = new DeliveryLedger(phase, true, this.wireOrder);
     this.raw = new DeliveryLedger(phase, false, this.wireOrder);
-    const draw = random(phase * 7919 + this.workerIndex * 104729 + 1);
+    const draw = seededRandom(phase * 7919 + this.workerIndex * 104729 + 1);
     const statusRate = profile.statusPerSecPerGroup * multiplier;
     const batchRate = profile.batchesPerSecPerGroup * multiplier;
     const clientMessagesBefore = this.clientMessages();

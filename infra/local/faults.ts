@@ -20,6 +20,7 @@
  * or the stack), lambda-worker.ts; the README lists them.
  */
 import * as z from 'zod';
+import { seededRandom } from './seeded-random';
 import { LOCAL_ENV } from './env';
 
 const probability = z.number().min(0).max(1);
@@ -83,18 +84,6 @@ function hash(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i += 1) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h >>> 0;
-}
-
-/** mulberry32: small, fast, good enough to decide faults; the same seed gives the same rolls. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** What happens to one SNS delivery. */

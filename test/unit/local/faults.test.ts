@@ -3,7 +3,8 @@
  * wrong, off unless named, reproducible from its seed, and each fault as
  * likely as configured.
  */
-import { FaultConfigError, FaultInjector, faultsFromEnv, parseFaults, seededRandom } from '#local/faults';
+import { FaultConfigError, FaultInjector, faultsFromEnv, parseFaults } from '#local/faults';
+import { seededRandom } from '#local/seeded-random';
 
 describe('the configuration', () => {
   test('accepts every fault the README lists', () => {
