@@ -19,8 +19,14 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_FANOUT_CONCURRENCY } from '#shared/core/settings';
 
-/** Warnings and errors still reach the function's log. */
-const quietLogger = { debug: () => {}, warn: console.warn, error: console.error } as unknown as Console;
+/**
+ * The SDK's own warnings still reach the function's log; its error lines do
+ * not. Every failed call reaches our code as a thrown error, which either
+ * expects it (a 410, a failed condition: routine, many per second under load)
+ * or logs it with its context (shared/lambda/log-errors.ts); the SDK's line
+ * would repeat it with the command's whole input, members' data included.
+ */
+const quietLogger = { debug: () => {}, warn: console.warn, error: () => {} } as unknown as Console;
 
 /** A document client that drops undefined attributes (absent = unset in our items). */
 export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
