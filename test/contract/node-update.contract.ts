@@ -1,8 +1,8 @@
 /**
  * MeshStore.updateNode, the hot path's one write: what ports.ts promises of
- * it, run against the in-memory fake (test/unit/core/node-update.test.ts) and
+ * it, run against the in-memory fake (test/unit/core/mesh-store.test.ts) and
  * the DynamoDB adapter on DynamoDB Local
- * (test/integration/acceptance/node-update.test.ts), so the core's tests of
+ * (test/integration/acceptance/mesh-store.test.ts), so the core's tests of
  * status and events rely on the conditions the real write has.
  */
 import type { GroupKey, GroupRecord, NodeRecord } from '#shared/core/model';

@@ -1,17 +1,12 @@
 import type { AnyRequest } from '#shared/protocol/requests';
 import type { Group, MeshMessage } from '#shared/protocol/types';
-import { fakeWorld, type FakeWorld } from './fakes';
-import { createGroup, DOMAIN, expectErrorType, joinGroup, report, send } from './driver';
+import type { FakeWorld } from './fakes';
+import { DOMAIN, expectErrorType, groupWorld, joinGroup, report, send } from './driver';
 
 describe('dissolveGroup', () => {
   let world: FakeWorld;
   let group: Group;
-  beforeEach(async () => {
-    world = fakeWorld();
-    group = await createGroup(world, 'c-host', 'host');
-    await joinGroup(world, 'c-1', group, 'member-1');
-    await joinGroup(world, 'c-2', group, 'member-2');
-  });
+  beforeEach(async () => ({ world, group } = await groupWorld(2)));
   const dissolve = (connectionId = 'c-host', hostId = 'host', groupId = group.id) =>
     send<MeshMessage>(world, connectionId, { action: 'dissolveGroup', groupId, domain: DOMAIN, hostId });
 

@@ -7,7 +7,7 @@ import type { Caller } from '#shared/core/model';
 import type { ErrorType } from '#shared/protocol/messages';
 import type { AnyRequest } from '#shared/protocol/requests';
 import type { Group, Node } from '#shared/protocol/types';
-import type { FakeWorld } from './fakes';
+import { fakeWorld, type FakeWorld } from './fakes';
 
 export const DOMAIN = 'school-1';
 
@@ -71,4 +71,15 @@ export async function passTimeWithHostAlive(world: FakeWorld, group: Group, seco
     world.clock.advanceSeconds(Math.min(100, left));
     await send(world, hostConnectionId, { action: 'renewHeartbeat', groupId: group.id, domain: group.domain, hostId: group.hostId });
   }
+}
+
+/**
+ * The world most use-case tests start from: a fresh fake world with a group
+ * hosted by `host` on `c-host`, and `members` members (`member-1` on `c-1`, …).
+ */
+export async function groupWorld(members = 1): Promise<{ world: FakeWorld; group: Group }> {
+  const world = fakeWorld();
+  const group = await createGroup(world, 'c-host', 'host');
+  for (let i = 1; i <= members; i++) await joinGroup(world, `c-${i}`, group, `member-${i}`);
+  return { world, group };
 }

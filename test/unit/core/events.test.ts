@@ -1,19 +1,15 @@
 import { LIMITS, utf8Bytes } from '#shared/protocol/limits';
 import type { Push } from '#shared/protocol/messages';
 import type { BatchEvent, Group, MeshMessage } from '#shared/protocol/types';
-import { fakeWorld, type FakeWorld } from './fakes';
-import { createGroup, DOMAIN, expectErrorType, joinGroup, report, send } from './driver';
+import type { FakeWorld } from './fakes';
+import { DOMAIN, expectErrorType, groupWorld, joinGroup, report, send } from './driver';
 
 type EventInput = { eventName: string; payload?: string | null; firedAt: string };
 
 describe('fireEventsByNode', () => {
   let world: FakeWorld;
   let group: Group;
-  beforeEach(async () => {
-    world = fakeWorld();
-    group = await createGroup(world, 'c-host', 'host');
-    await joinGroup(world, 'c-1', group, 'member-1');
-  });
+  beforeEach(async () => ({ world, group } = await groupWorld()));
   const fire = (events: EventInput[], connectionId = 'c-1', nodeId = 'member-1') =>
     send<MeshMessage>(world, connectionId, { action: 'fireEventsByNode', groupId: group.id, domain: DOMAIN, nodeId, events });
   const batchOf = (push: Push): BatchEvent => {

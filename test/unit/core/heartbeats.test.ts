@@ -1,15 +1,11 @@
 import type { Group, HeartbeatPayload, MemberHeartbeatPayload } from '#shared/protocol/types';
-import { fakeWorld, type FakeWorld } from './fakes';
-import { createGroup, DOMAIN, expectErrorType, joinGroup, passTimeWithHostAlive, send } from './driver';
+import type { FakeWorld } from './fakes';
+import { createGroup, DOMAIN, expectErrorType, groupWorld, joinGroup, passTimeWithHostAlive, send } from './driver';
 
 describe('renewHeartbeat', () => {
   let world: FakeWorld;
   let group: Group;
-  beforeEach(async () => {
-    world = fakeWorld();
-    group = await createGroup(world, 'c-host', 'host');
-    await joinGroup(world, 'c-1', group, 'member-1');
-  });
+  beforeEach(async () => ({ world, group } = await groupWorld()));
   const renew = (connectionId = 'c-host', hostId = 'host', groupId = group.id) =>
     send<HeartbeatPayload>(world, connectionId, { action: 'renewHeartbeat', groupId, domain: DOMAIN, hostId });
 
@@ -76,11 +72,7 @@ describe('renewHeartbeat', () => {
 describe('sendMemberHeartbeat', () => {
   let world: FakeWorld;
   let group: Group;
-  beforeEach(async () => {
-    world = fakeWorld();
-    group = await createGroup(world, 'c-host', 'host');
-    await joinGroup(world, 'c-1', group, 'member-1');
-  });
+  beforeEach(async () => ({ world, group } = await groupWorld()));
   const beat = (connectionId = 'c-1', nodeId = 'member-1', groupId = group.id) =>
     send<MemberHeartbeatPayload>(world, connectionId, { action: 'sendMemberHeartbeat', groupId, domain: DOMAIN, nodeId });
   const key = () => ({ groupId: group.id, domain: DOMAIN });

@@ -1,14 +1,11 @@
 import type { Group, LeaveGroupPayload, Node } from '#shared/protocol/types';
-import { fakeWorld, type FakeWorld } from './fakes';
-import { createGroup, DOMAIN, expectErrorType, joinGroup, passTimeWithHostAlive, report, send } from './driver';
+import type { FakeWorld } from './fakes';
+import { createGroup, DOMAIN, expectErrorType, groupWorld, joinGroup, passTimeWithHostAlive, report, send } from './driver';
 
 describe('joinGroup', () => {
   let world: FakeWorld;
   let group: Group;
-  beforeEach(async () => {
-    world = fakeWorld();
-    group = await createGroup(world, 'c-host', 'host');
-  });
+  beforeEach(async () => ({ world, group } = await groupWorld(0)));
   const key = () => ({ groupId: group.id, domain: group.domain });
 
   it("returns the Node with the group's expiresAt and the member heartbeat interval", async () => {
@@ -144,11 +141,7 @@ describe('joinGroup', () => {
 describe('leaveGroup', () => {
   let world: FakeWorld;
   let group: Group;
-  beforeEach(async () => {
-    world = fakeWorld();
-    group = await createGroup(world, 'c-host', 'host');
-    await joinGroup(world, 'c-1', group, 'member-1');
-  });
+  beforeEach(async () => ({ world, group } = await groupWorld()));
   const leave = (connectionId: string, nodeId: string, groupId = group.id) =>
     send<LeaveGroupPayload>(world, connectionId, { action: 'leaveGroup', groupId, domain: DOMAIN, nodeId });
 

@@ -1,16 +1,13 @@
 import { decodeToken, encodeToken } from '#shared/core/paging';
 import { LIMITS, utf8Bytes } from '#shared/protocol/limits';
 import type { Group, Node, NodeStatus } from '#shared/protocol/types';
-import { fakeWorld, type FakeWorld } from './fakes';
-import { createGroup, DOMAIN, expectErrorType, joinGroup, passTimeWithHostAlive, report, sendForPage } from './driver';
+import type { FakeWorld } from './fakes';
+import { DOMAIN, expectErrorType, groupWorld, joinGroup, passTimeWithHostAlive, report, sendForPage } from './driver';
 
 describe('listGroupStatuses', () => {
   let world: FakeWorld;
   let group: Group;
-  beforeEach(async () => {
-    world = fakeWorld();
-    group = await createGroup(world, 'c-host', 'host');
-  });
+  beforeEach(async () => ({ world, group } = await groupWorld(0)));
   const list = (nextToken?: string, groupId = group.id) =>
     sendForPage(world, 'c-any', { action: 'listGroupStatuses', groupId, domain: DOMAIN, nextToken });
 
@@ -104,10 +101,7 @@ describe('listGroupStatuses', () => {
 describe('listNodesInGroup', () => {
   let world: FakeWorld;
   let group: Group;
-  beforeEach(async () => {
-    world = fakeWorld();
-    group = await createGroup(world, 'c-host', 'host');
-  });
+  beforeEach(async () => ({ world, group } = await groupWorld(0)));
   const list = (nextToken?: string) =>
     sendForPage(world, 'c-any', { action: 'listNodesInGroup', groupId: group.id, domain: DOMAIN, nextToken });
 

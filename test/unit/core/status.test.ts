@@ -1,16 +1,12 @@
 import { LIMITS, utf8Bytes } from '#shared/protocol/limits';
 import type { Group, MeshMessage, NodeStatus } from '#shared/protocol/types';
-import { fakeWorld, type FakeWorld } from './fakes';
-import { createGroup, DOMAIN, expectErrorType, joinGroup, passTimeWithHostAlive, report, send } from './driver';
+import type { FakeWorld } from './fakes';
+import { DOMAIN, expectErrorType, groupWorld, joinGroup, passTimeWithHostAlive, report, send } from './driver';
 
 describe('reportDataByNode', () => {
   let world: FakeWorld;
   let group: Group;
-  beforeEach(async () => {
-    world = fakeWorld();
-    group = await createGroup(world, 'c-host', 'host');
-    await joinGroup(world, 'c-1', group, 'member-1');
-  });
+  beforeEach(async () => ({ world, group } = await groupWorld()));
   const key = () => ({ groupId: group.id, domain: DOMAIN });
 
   it('returns the MeshMessage with the reported keys, stamped with server time', async () => {
@@ -149,11 +145,7 @@ describe('reportDataByNode', () => {
 describe('getNodeStatus', () => {
   let world: FakeWorld;
   let group: Group;
-  beforeEach(async () => {
-    world = fakeWorld();
-    group = await createGroup(world, 'c-host', 'host');
-    await joinGroup(world, 'c-1', group, 'member-1');
-  });
+  beforeEach(async () => ({ world, group } = await groupWorld()));
   const getStatus = (connectionId: string, request: { nodeId: string; groupId?: string; domain?: string }) =>
     send<NodeStatus | null>(world, connectionId, { action: 'getNodeStatus', ...request });
 
