@@ -83,7 +83,7 @@ function cdfPanel(picture: Picture): string[] {
     out.push(`<line x1="${bx}" y1="${top}" x2="${bx}" y2="${top + height}" class="bound"/>`);
     out.push(`<text x="${bx}" y="${top + height / 2}" class="tick" text-anchor="end" transform="rotate(-90 ${bx} ${top + height / 2})" dy="-4">p99 bound ${picture.p99BoundMs} ms</text>`);
   }
-  picture.cdf.forEach((series, i) => {
+  picture.cdf.forEach((series) => {
     if (series.points.length === 0) return;
     const d = series.points.map(([ms, f], j) => `${j === 0 ? 'M' : 'L'}${num(x(ms))},${num(y(f))}`).join(' ');
     out.push(`<path d="${d}" fill="none" stroke="${series.color}" stroke-width="2"/>`);

@@ -125,9 +125,9 @@ describe('WebSocket API', () => {
     const [stage] = ofType('aws:apigatewayv2/stage:Stage');
     expect(stage.inputs).toMatchObject({ apiId: API_ID, name: STAGE, autoDeploy: true });
     expect(stage.inputs.defaultRouteSettings).toMatchObject({ throttlingRateLimit: 900, throttlingBurstLimit: 450 });
-    const hot = Object.fromEntries(stage.inputs.routeSettings.map((s: any) => [s.routeKey, s]));
+    const hot = Object.fromEntries(stage.inputs.routeSettings.map((s: { routeKey: string }) => [s.routeKey, s]));
     expect(Object.keys(hot).sort()).toEqual(['fireEventsByNode', 'reportDataByNode']);
-    for (const setting of Object.values<any>(hot)) {
+    for (const setting of Object.values(hot)) {
       expect(setting).toMatchObject({ throttlingRateLimit: 120, throttlingBurstLimit: 60 });
     }
   });

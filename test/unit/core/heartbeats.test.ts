@@ -1,6 +1,6 @@
 import type { Group, HeartbeatPayload, MemberHeartbeatPayload } from '#shared/protocol/types';
 import type { FakeWorld } from './fakes';
-import { createGroup, DOMAIN, expectErrorType, groupWorld, joinGroup, passTimeWithHostAlive, send } from './driver';
+import { DOMAIN, expectErrorType, groupWorld, joinGroup, passTimeWithHostAlive, send } from './driver';
 
 describe('renewHeartbeat', () => {
   let world: FakeWorld;

@@ -1,0 +1,35 @@
+// @ts-check
+/**
+ * The linter: ESLint's and typescript-eslint's recommended rules over every
+ * TypeScript and JavaScript file. `npm test` runs it (`npm run lint`) before
+ * the type check and the tests; formatting is prettier's job, not a rule here.
+ */
+import eslint from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', 'coverage/', '.mesh-data/', 'bench/results/'] },
+  eslint.configs.recommended,
+  tseslint.configs.recommended,
+  {
+    rules: {
+      // A leading underscore marks a parameter or binding kept for its position or its type.
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
+    },
+  },
+  {
+    // Plain CommonJS files: jest's config and the Pulumi loader shim.
+    files: ['**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: globals.node },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // Tests load a module afresh with require() inside jest.isolateModules, after mocking what it imports.
+    files: ['test/**/*.ts'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+);
