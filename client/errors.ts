@@ -11,6 +11,12 @@ export type ClientErrorType =
   | 'Timeout'
   /** The connection closed before the reply came (or was not open). */
   | 'ConnectionClosed'
+  /**
+   * Reconnecting gave up (state `failed`: `maxReconnectAttempts` reached, or
+   * `reconnect: false` and the connection dropped). Every call rejects with it
+   * until the program calls `connect()` again.
+   */
+  | 'ConnectionFailed'
   /** The client was closed with `close()`. */
   | 'ClientClosed'
   /** The call needs a group and the client is in none. */
@@ -54,7 +60,11 @@ export function isMeshError(error: unknown): error is MeshError {
   return error instanceof MeshError;
 }
 
-/** True when the request may well succeed on a new connection (nothing was refused). */
+/**
+ * True when the request may well succeed on a new connection (nothing was
+ * refused) that the client opens by itself. Not `ConnectionFailed`: the client
+ * has stopped trying, so retrying is pointless until `connect()` is called.
+ */
 export function isConnectionError(error: unknown): boolean {
   return isMeshError(error) && (error.errorType === 'ConnectionClosed' || error.errorType === 'Timeout');
 }

@@ -10,10 +10,11 @@ export type {
   MeshClientEvents,
   MeshClientOptions,
   MeshClientStats,
-} from './mesh-client';
+  StateChange,
+} from './options';
 export { MeshError, isMeshError, isConnectionError } from './errors';
 export type { ClientErrorType, MeshErrorType } from './errors';
-export type { ActionResults } from './actions';
+export type { ActionResults } from '#shared/protocol/results';
 export type { ReplayMode } from './replay';
 export type { StatusValue } from './limiter';
 export type { EventInput } from './event-queue';
@@ -22,10 +23,7 @@ export { backoffDelay } from './backoff';
 export { splitIntoBatches } from './event-queue';
 export { LIMITS } from '#shared/protocol/limits';
 export { DISCONNECTING_ERRORS } from '#shared/protocol/messages';
-export type {
-  Action,
-  ArgsOf,
-} from '#shared/protocol/requests';
+export type { Action, ArgsOf } from '#shared/protocol/requests';
 export type { ErrorType, Push } from '#shared/protocol/messages';
 export type {
   BatchEvent,

@@ -1,0 +1,137 @@
+/**
+ * The remote side of the group, as this client sees it: every other node's
+ * status (kept current from pushes and full snapshots) and the pushes
+ * themselves, put in order and de-duplicated (receiver.ts), events replayed
+ * with their spacing (replay.ts), re-sent batches dropped. It only listens:
+ * what it learns leaves through the callbacks (status, event, dissolve).
+ */
+import type { Push } from '#shared/protocol/messages';
+import type { BatchEvent, GroupDissolvePayload, MeshEvent, NodeStatus } from '#shared/protocol/types';
+import { BatchDeduplicator, PushReceiver, RECEIVER_DEFAULTS } from './receiver';
+import { EventReplayer, REPLAY_DEFAULTS, type ReplayMode } from './replay';
+
+export interface StatusMirrorOptions {
+  /** This node: its own pushes are ignored. */
+  nodeId: string;
+  gapTimeoutMs?: number;
+  eventReplay?: ReplayMode;
+  maxReplayLagMs?: number;
+  onStatus: (nodeId: string, changes: Record<string, string>, all: Record<string, string>) => void;
+  onEvent: (event: MeshEvent) => void;
+  onDissolve: (payload: GroupDissolvePayload) => void;
+}
+
+/** The group a push must be about to count. */
+export interface GroupRef {
+  groupId: string;
+  domain: string;
+}
+
+export class StatusMirror {
+  private readonly remote = new Map<string, Record<string, string>>();
+  /** The timestamp of each node's newest status seen, so an old snapshot cannot undo a newer push. */
+  private readonly remoteAt = new Map<string, number>();
+  private readonly receiver: PushReceiver;
+  private readonly copies = new BatchDeduplicator();
+  private readonly replayer: EventReplayer;
+  pushesReceived = 0;
+
+  constructor(private readonly options: StatusMirrorOptions) {
+    this.receiver = new PushReceiver({
+      gapTimeoutMs: options.gapTimeoutMs ?? RECEIVER_DEFAULTS.gapTimeoutMs,
+      deliver: (push) => this.deliver(push),
+    });
+    this.replayer = new EventReplayer({
+      mode: options.eventReplay ?? REPLAY_DEFAULTS.mode,
+      maxLagMs: options.maxReplayLagMs ?? REPLAY_DEFAULTS.maxLagMs,
+      emit: options.onEvent,
+    });
+  }
+
+  /** Every remote node's status, as `{ nodeId: { key: value } }` (a copy). */
+  snapshot(): Record<string, Record<string, string>> {
+    const copy: Record<string, Record<string, string>> = {};
+    for (const [nodeId, data] of this.remote) copy[nodeId] = { ...data };
+    return copy;
+  }
+
+  get duplicatesDropped(): number {
+    return this.receiver.duplicatesDropped;
+  }
+
+  get batchCopiesDropped(): number {
+    return this.copies.copiesDropped;
+  }
+
+  get seqsSkipped(): number {
+    return this.receiver.seqsSkipped;
+  }
+
+  /** A push from the server; counted always, used only when it is about `group` and not our own. */
+  receive(push: Push, group: GroupRef | null): void {
+    this.pushesReceived += 1;
+    // Stragglers of a group we are no longer in, and our own messages, are ignored.
+    if (!group || push.groupId !== group.groupId || push.domain !== group.domain) return;
+    if (push.from === this.options.nodeId) return;
+    this.receiver.receive(push);
+  }
+
+  /**
+   * Takes a full snapshot of the group (on join and after a reconnect): nodes
+   * not in it are forgotten, the others replaced unless a newer push came first.
+   */
+  load(statuses: NodeStatus[]): void {
+    const present = new Set(statuses.map((status) => status.nodeId));
+    for (const nodeId of [...this.remote.keys()]) {
+      if (!present.has(nodeId)) {
+        this.remote.delete(nodeId);
+        this.remoteAt.delete(nodeId);
+      }
+    }
+    for (const status of statuses) this.apply(status, true);
+  }
+
+  /** Forgets everything: statuses, held pushes, scheduled events (entering or leaving a group). */
+  reset(): void {
+    this.receiver.reset();
+    this.replayer.clear();
+    this.copies.reset();
+    this.remote.clear();
+    this.remoteAt.clear();
+  }
+
+  /** A push in its sender's order, duplicates removed. */
+  private deliver(push: Push): void {
+    if ('nodeStatus' in push) {
+      this.apply(push.nodeStatus, false);
+    } else if ('batchEvent' in push) {
+      const batch: BatchEvent = push.batchEvent;
+      if (batch.events.length === 0 || this.copies.isCopy(push.from, batch.events)) return;
+      this.replayer.push(batch);
+    } else if ('groupDissolve' in push) {
+      this.options.onDissolve(push.groupDissolve);
+    }
+  }
+
+  /**
+   * Merges a status (a push carries only the reported keys) or, for a full
+   * snapshot, replaces it unless a newer push came first.
+   */
+  private apply(status: NodeStatus, snapshot: boolean): void {
+    if (status.nodeId === this.options.nodeId) return;
+    const at = Date.parse(status.timestamp);
+    const knownAt = this.remoteAt.get(status.nodeId) ?? -Infinity;
+    const previous = this.remote.get(status.nodeId) ?? {};
+    const replace = snapshot && !(knownAt > at);
+    const next: Record<string, string> = replace ? {} : { ...previous };
+    const changes: Record<string, string> = {};
+    for (const { key, value } of status.data) {
+      if (snapshot && !replace && key in next) continue;
+      if (previous[key] !== value) changes[key] = value;
+      next[key] = value;
+    }
+    this.remote.set(status.nodeId, next);
+    if (!(knownAt > at)) this.remoteAt.set(status.nodeId, at);
+    if (Object.keys(changes).length > 0) this.options.onStatus(status.nodeId, changes, { ...next });
+  }
+}
