@@ -10,7 +10,7 @@ const common = {
   moduleNameMapper: {
     '^#shared/(.*)$': '<rootDir>/shared/$1',
     '^#handlers/(.*)$': '<rootDir>/handlers/$1',
-    '^#local/(.*)$': '<rootDir>/infra/local/$1',
+    '^#local/(.*)$': '<rootDir>/local/$1',
     '^#client/(.*)$': '<rootDir>/client/$1',
   },
 };

@@ -52,7 +52,7 @@ export async function runBench(options: BenchOptions, io: BenchIo = consoleIo): 
     if (!wsUrl) {
       const started = Date.now();
       const stack = await spawnReady<{ wsUrl: string; statsUrl: string; timingsUrl?: string; pid?: number; dynamodbPid?: number | null }>(
-        options.profile ? 'bench/profile-stack.ts' : 'infra/local/main.ts',
+        options.profile ? 'bench/profile-stack.ts' : 'local/main.ts',
         'MESH_READY',
         path.join(outDir, 'stack.log'),
         {

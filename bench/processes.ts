@@ -1,5 +1,5 @@
 /**
- * The bench's child processes: the local stack (`tsx infra/local/main.ts`),
+ * The bench's child processes: the local stack (`tsx local/main.ts`),
  * the baseline relay (`tsx bench/baseline.ts`) and the load workers
  * (`bench/worker.ts`, forked with the tsx loader). Each announces itself with
  * one `NAME_READY {json}` line on stdout (workers over IPC instead); the rest

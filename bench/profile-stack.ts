@@ -1,6 +1,6 @@
 /**
  * The local stack with timing, for `npm run bench -- --profile`: it starts the
- * same stack as `infra/local/main.ts` (startStack, same handlers) in this
+ * same stack as `local/main.ts` (startStack, same handlers) in this
  * process, and times every AWS SDK call the handlers make (DynamoDB by
  * command, SNS publish, PostToConnection) by wrapping the SDK's one shared
  * `Client.send`, plus the event loop's delay. GET {timingsUrl} answers the

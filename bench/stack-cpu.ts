@@ -4,7 +4,7 @@
  * window. The split is what separates the handlers from the emulators: the
  * main thread runs the API Gateway, SNS and Management API emulators (none of
  * which is Lambda CPU in AWS), the worker threads run the handlers
- * (infra/local/functions.ts). Node's own helper threads (garbage collection)
+ * (local/functions.ts). Node's own helper threads (garbage collection)
  * land with the workers, which overstates the handlers a little.
  *
  * Elsewhere than Linux, or once the process is gone, there is no reading.

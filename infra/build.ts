@@ -1,5 +1,6 @@
 /**
- * `npm run build:lambdas`: one esbuild bundle per handler, written to
+ * `npm run build:lambdas`: one esbuild bundle per handler (its entry file is
+ * named in shared/topology.ts), written to
  * dist/lambda/{connect,disconnect,request,fanout,sweep}/index.js (+ index.js.map),
  * the folders the Pulumi program uploads as Lambda archives.
  *
@@ -19,6 +20,7 @@ import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DEFAULT_BUNDLE_DIR, FUNCTION_NAMES, PROJECT_ROOT, type FunctionName } from './bundles';
+import { FUNCTIONS } from '../shared/topology';
 
 export interface BuildOptions {
   /** Output folder; default dist/lambda under the project root. */
@@ -36,6 +38,11 @@ export interface BundleReport {
   mapBytes: number;
 }
 
+/** esbuild's entry points: `{fn}/index` → the function's handler module (shared/topology.ts), absolute. */
+export function bundleEntryPoints(): Record<string, string> {
+  return Object.fromEntries(FUNCTION_NAMES.map((fn) => [`${fn}/index`, join(PROJECT_ROOT, FUNCTIONS[fn].entry)]));
+}
+
 /** Builds every function's bundle into `{outDir}/{fn}/index.js`; the folder is emptied first. */
 export async function buildLambdas(options: BuildOptions = {}): Promise<BundleReport[]> {
   const outDir = resolve(PROJECT_ROOT, options.outDir ?? DEFAULT_BUNDLE_DIR);
@@ -43,7 +50,7 @@ export async function buildLambdas(options: BuildOptions = {}): Promise<BundleRe
 
   const result = await build({
     absWorkingDir: PROJECT_ROOT,
-    entryPoints: Object.fromEntries(FUNCTION_NAMES.map((fn) => [`${fn}/index`, join(PROJECT_ROOT, 'handlers', `${fn}.ts`)])),
+    entryPoints: bundleEntryPoints(),
     outdir: outDir,
     tsconfig: join(PROJECT_ROOT, 'tsconfig.json'),
     bundle: true,

@@ -5,10 +5,10 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+// Relative, not '#shared/...': Pulumi's TypeScript loader does not read tsconfig paths.
+import { FUNCTION_NAMES, type FunctionName } from '../shared/topology';
 
-/** The Lambda functions, one per file in handlers/ and one bundle each. */
-export const FUNCTION_NAMES = ['connect', 'disconnect', 'request', 'fanout', 'sweep'] as const;
-export type FunctionName = (typeof FUNCTION_NAMES)[number];
+export { FUNCTION_NAMES, type FunctionName };
 
 /** The repository root (this file is infra/bundles.ts). */
 export const PROJECT_ROOT = resolve(__dirname, '..');

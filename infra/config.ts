@@ -15,6 +15,7 @@ import {
   type FanoutSettings,
   type MeshSettings,
 } from '../shared/core/settings';
+import { FUNCTIONS, routeFunctions, TRIGGERS } from '../shared/topology';
 import { DEFAULT_BUNDLE_DIR, FUNCTION_NAMES, type FunctionName } from './bundles';
 
 export { FUNCTION_NAMES, type FunctionName };
@@ -77,27 +78,26 @@ export interface MeshConfig {
   bundleDir: string;
 }
 
+function defaultSize(fn: FunctionName): FunctionSize {
+  return { memoryMb: FUNCTIONS[fn].memoryMb, timeoutSeconds: FUNCTIONS[fn].timeoutSeconds };
+}
+
 /** Defaults of every key; Pulumi.yaml repeats them for `pulumi config`. */
 export const CONFIG_DEFAULTS: MeshConfig = {
   stageName: 'prod',
   logRetentionDays: 14,
   throttle: { rateLimit: 1000, burstLimit: 500 },
   hotRouteThrottle: { rateLimit: 300, burstLimit: 300 },
-  connect: { memoryMb: 256, timeoutSeconds: 10 },
-  disconnect: { memoryMb: 256, timeoutSeconds: 10 },
-  // The request function answers inside API Gateway's 29 s integration timeout.
-  request: { memoryMb: 512, timeoutSeconds: 10 },
-  // Memory buys CPU and network for many PostToConnection calls at once.
-  fanout: { memoryMb: 512, timeoutSeconds: 30 },
-  // A run is one index Query and a claim and a flush request per stalled
-  // group; a minute (the schedule's interval) leaves room for many of them.
-  sweep: { memoryMb: 256, timeoutSeconds: 60 },
+  // Memory and timeout of each function: the topology's (shared/topology.ts says why each).
+  connect: defaultSize('connect'),
+  disconnect: defaultSize('disconnect'),
+  request: defaultSize('request'),
+  fanout: defaultSize('fanout'),
+  sweep: defaultSize('sweep'),
   fanoutConcurrency: DEFAULT_FANOUT_CONCURRENCY,
   fanoutSettings: DEFAULT_FANOUT,
   settings: DEFAULT_SETTINGS,
-  // EventBridge's finest rate. A dead flush waits for the sweeper only when no
-  // new push comes to claim it, so a minute is the worst case, not the usual one.
-  sweepIntervalMinutes: 1,
+  sweepIntervalMinutes: TRIGGERS.schedule.intervalMinutes,
   pointInTimeRecovery: true,
   alarmEmail: '',
   manageApiGatewayAccount: true,
@@ -144,7 +144,7 @@ export function validateConfig(config: MeshConfig): MeshConfig {
     }
   }
   // API Gateway gives up on an integration after 29 s; a longer Lambda timeout only hides the failure.
-  for (const fn of ['connect', 'disconnect', 'request'] as const) {
+  for (const fn of routeFunctions()) {
     if (config[fn].timeoutSeconds > 29) {
       throw new MeshConfigError(`mesh:${fn}TimeoutSeconds must be at most 29 (API Gateway's integration timeout)`);
     }

@@ -11,6 +11,9 @@
  * not see.
  */
 
+// Relative, not '#shared/...': Pulumi's TypeScript loader does not read tsconfig paths.
+import { METRICS_ENV } from '../shared/config';
+
 /** POWERTOOLS_METRICS_NAMESPACE of every function. */
 export const METRICS_NAMESPACE = 'Mesh';
 
@@ -33,7 +36,7 @@ export function metricsServiceName(stageName: string): string {
 /** The Powertools variables every function gets. */
 export function metricsEnvironment(stageName: string): Record<string, string> {
   return {
-    POWERTOOLS_SERVICE_NAME: metricsServiceName(stageName),
-    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    [METRICS_ENV.serviceName]: metricsServiceName(stageName),
+    [METRICS_ENV.namespace]: METRICS_NAMESPACE,
   };
 }

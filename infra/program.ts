@@ -4,7 +4,9 @@
  * calls it with the stack's config and the built bundles; the tests call it
  * under Pulumi's mocks with a config object and stand-in code.
  *
- * Order of declaration (each step needs something from the one before):
+ * What there is to declare (the functions, their routes and triggers, their
+ * memory and timeouts) comes from shared/topology.ts, which the local stack
+ * reads too. Order of declaration (each step needs something from the one before):
  *   table, WebSocket API, fan-out topic  ->  functions (their environment
  *   names the table, the topic and the API)  ->  SNS subscription, sweep
  *   schedule, routes and stage (they need the functions)  ->  alarms
@@ -20,7 +22,7 @@ import { MeshTable } from './components/table';
 import { WebSocketApi, WebSocketRoutes } from './components/websocket';
 import { metricsEnvironment, metricsServiceName } from './metrics';
 // Relative, not '#shared/...': Pulumi's TypeScript loader does not read tsconfig paths.
-import { ENV } from '../shared/config';
+import { resourceEnvironment, ROUTES, TRIGGERS } from '../shared/topology';
 
 /** The Lambda code of each function. */
 export type CodeSource = (fn: FunctionName) => pulumi.asset.Archive;
@@ -48,12 +50,15 @@ export function declareMesh(config: MeshConfig, code: CodeSource): MeshOutputs {
   const api = new WebSocketApi('mesh', { stageName: config.stageName });
   const fanoutTopic = new FanoutTopic('mesh-pushes');
 
-  // One environment for every function: shared/config.ts reads the MESH_*
-  // variables, Powertools' Metrics the namespace and service of the alarms.
+  // One environment for every function (FUNCTION_ENV in shared/topology.ts):
+  // shared/config.ts reads the MESH_* variables, Powertools' Metrics the
+  // namespace and service of the alarms.
   const environment = {
-    [ENV.tableName]: table.name,
-    [ENV.topicArn]: fanoutTopic.topic.arn,
-    [ENV.managementEndpoint]: api.managementEndpoint,
+    ...resourceEnvironment<pulumi.Input<string>>({
+      tableName: table.name,
+      topicArn: fanoutTopic.topic.arn,
+      managementEndpoint: api.managementEndpoint,
+    }),
     ...settingsEnvironment(config),
     ...metricsEnvironment(config.stageName),
     ...(config.enableSourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
@@ -77,16 +82,13 @@ export function declareMesh(config: MeshConfig, code: CodeSource): MeshOutputs {
     ]),
   ) as Record<FunctionName, MeshFunction>;
 
-  new FanoutSubscription('mesh-pushes', { topic: fanoutTopic, subscriber: functions.fanout });
-  new SweepSchedule('mesh-sweep', { sweeper: functions.sweep, intervalMinutes: config.sweepIntervalMinutes });
+  new FanoutSubscription('mesh-pushes', { topic: fanoutTopic, subscriber: functions[TRIGGERS.topic.fn] });
+  new SweepSchedule('mesh-sweep', { sweeper: functions[TRIGGERS.schedule.fn], intervalMinutes: config.sweepIntervalMinutes });
 
   const routes = new WebSocketRoutes('mesh', {
     api,
-    handlers: {
-      connect: functions.connect.function,
-      disconnect: functions.disconnect.function,
-      request: functions.request.function,
-    },
+    routes: ROUTES,
+    handlers: Object.fromEntries(FUNCTION_NAMES.map((fn) => [fn, functions[fn].function])),
     throttle: config.throttle,
     hotRouteThrottle: config.hotRouteThrottle,
     logRetentionDays: config.logRetentionDays,

@@ -36,6 +36,15 @@ export const ENV = {
   pollingIntervalSeconds: 'MESH_POLLING_INTERVAL_SECONDS',
 } as const;
 
+/**
+ * Powertools' variables of the functions' metrics: shared/lambda/metrics.ts
+ * reads them (with defaults), the Pulumi program sets them (infra/metrics.ts).
+ */
+export const METRICS_ENV = {
+  namespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+} as const;
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }

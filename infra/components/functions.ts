@@ -7,6 +7,8 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { FunctionName, FunctionSize } from '../config';
 import { contractStatements, type ContractResources } from '../iam';
+// Relative, not '#shared/...': Pulumi's TypeScript loader does not read tsconfig paths.
+import { FUNCTIONS } from '../../shared/topology';
 
 /** The Lambda runtime and architecture every function runs on. */
 export const LAMBDA_RUNTIME = 'nodejs22.x';
@@ -68,7 +70,7 @@ export class MeshFunction extends pulumi.ComponentResource {
     this.function = new aws.lambda.Function(
       name,
       {
-        description: `Mesh ${args.fn} handler (handlers/${args.fn}.ts)`,
+        description: `Mesh ${args.fn} handler (${FUNCTIONS[args.fn].entry})`,
         runtime: LAMBDA_RUNTIME,
         architectures: [LAMBDA_ARCHITECTURE],
         handler: 'index.handler',

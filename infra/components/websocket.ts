@@ -12,7 +12,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { Throttle } from '../config';
 // Relative, not '#shared/...': Pulumi's TypeScript loader does not read tsconfig paths.
-import { ACTIONS } from '../../shared/protocol/requests';
+import { routeFunctions, type FunctionName, type RouteSpec } from '../../shared/topology';
 
 /** Routes that fan out to the whole group on every message: throttled on their own. */
 export const HOT_ROUTES = ['reportDataByNode', 'fireEventsByNode'] as const;
@@ -56,15 +56,14 @@ export class WebSocketApi extends pulumi.ComponentResource {
   }
 }
 
-/** The functions behind the routes; only `arn`, `invokeArn` and `name` are used. */
-export interface RouteHandlers {
-  connect: aws.lambda.Function;
-  disconnect: aws.lambda.Function;
-  request: aws.lambda.Function;
-}
+/** The functions by name; only `arn`, `invokeArn` and `name` of those behind a route are used. */
+export type RouteHandlers = Partial<Record<FunctionName, aws.lambda.Function>>;
 
 export interface WebSocketRoutesArgs {
   api: WebSocketApi;
+  /** Route key → function, and which routes answer the caller: the topology's ROUTES (shared/topology.ts). */
+  routes: readonly RouteSpec[];
+  /** A function for every `fn` the routes name. */
   handlers: RouteHandlers;
   /** Default throttling of every route. */
   throttle: Throttle;
@@ -103,13 +102,18 @@ export class WebSocketRoutes extends pulumi.ComponentResource {
 
   constructor(name: string, args: WebSocketRoutesArgs, opts?: pulumi.ComponentResourceOptions) {
     super('mesh:api:WebSocketRoutes', name, {}, opts);
-    const { api, handlers } = args;
+    const { api } = args;
     const apiId = api.api.id;
     const stageName = api.stageName;
+    const handlerOf = (fn: FunctionName): aws.lambda.Function => {
+      const handler = args.handlers[fn];
+      if (!handler) throw new Error(`a route names the ${fn} function, which has no handler`);
+      return handler;
+    };
 
-    // One Lambda proxy integration per function; routes share it.
+    // One Lambda proxy integration per function behind a route; its routes share it.
     const integrations = Object.fromEntries(
-      (Object.keys(handlers) as (keyof RouteHandlers)[]).map((fn) => [
+      routeFunctions(args.routes).map((fn) => [
         fn,
         new aws.apigatewayv2.Integration(
           `${name}-${fn}`,
@@ -117,33 +121,26 @@ export class WebSocketRoutes extends pulumi.ComponentResource {
             apiId,
             integrationType: 'AWS_PROXY',
             integrationMethod: 'POST',
-            integrationUri: handlers[fn].invokeArn,
+            integrationUri: handlerOf(fn).invokeArn,
           },
           { parent: this },
         ),
       ]),
-    ) as Record<keyof RouteHandlers, aws.apigatewayv2.Integration>;
+    ) as Partial<Record<FunctionName, aws.apigatewayv2.Integration>>;
 
-    // Requests (every action, and $default for anything else) answer the
-    // caller through a route response: the function's returned body goes back
-    // on the socket without a PostToConnection call.
-    const table: { routeKey: string; fn: keyof RouteHandlers; twoWay: boolean }[] = [
-      { routeKey: '$connect', fn: 'connect', twoWay: false },
-      { routeKey: '$disconnect', fn: 'disconnect', twoWay: false },
-      ...ACTIONS.map((action) => ({ routeKey: action, fn: 'request' as const, twoWay: true })),
-      { routeKey: '$default', fn: 'request', twoWay: true },
-    ];
-
+    // Two-way routes (every action, and $default for anything else) answer
+    // the caller through a route response: the function's returned body goes
+    // back on the socket without a PostToConnection call.
     this.routes = {};
     const dependencies: pulumi.Resource[] = [];
-    for (const { routeKey, fn, twoWay } of table) {
+    for (const { routeKey, fn, twoWay } of args.routes) {
       const id = `${name}-${routeKey.replace(/^\$/, '')}`;
       const route = new aws.apigatewayv2.Route(
         id,
         {
           apiId,
           routeKey,
-          target: pulumi.interpolate`integrations/${integrations[fn].id}`,
+          target: pulumi.interpolate`integrations/${integrations[fn]!.id}`,
           ...(twoWay ? { routeResponseSelectionExpression: '$default' } : {}),
         },
         { parent: this },
@@ -160,7 +157,7 @@ export class WebSocketRoutes extends pulumi.ComponentResource {
         id,
         {
           action: 'lambda:InvokeFunction',
-          function: handlers[fn].name,
+          function: handlerOf(fn).name,
           principal: 'apigateway.amazonaws.com',
           sourceArn: pulumi.interpolate`${api.api.executionArn}/${stageName}/${routeKey}`,
         },

@@ -8,6 +8,7 @@
  * lines into its stats.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS_ENV } from '#shared/config';
 
 /** The metrics the fan-out and the sweeper emit, by name. */
 export const METRIC_NAMES = {
@@ -23,8 +24,8 @@ export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
 /** One Metrics per function, made at module scope; the environment names the namespace and service (a constructor value would win over it). */
 export function createMetrics(env: NodeJS.ProcessEnv = process.env): Metrics {
   return new Metrics({
-    namespace: env.POWERTOOLS_METRICS_NAMESPACE || 'Mesh',
-    serviceName: env.POWERTOOLS_SERVICE_NAME || 'mesh',
+    namespace: env[METRICS_ENV.namespace] || 'Mesh',
+    serviceName: env[METRICS_ENV.serviceName] || 'mesh',
   });
 }
 

@@ -1,6 +1,6 @@
 /**
  * Starts the local stacks the integration tests run against, once per jest
- * run, each as its own process (`tsx infra/local/main.ts`: the handlers read
+ * run, each as its own process (`tsx local/main.ts`: the handlers read
  * their env at module scope, so one stack per process):
  *   main  — default settings; it spawns DynamoDB Local.
  *   short — heartbeat TTLs of seconds, for expiry tests; it shares the main
@@ -21,7 +21,7 @@ import path from 'node:path';
 const ROOT = path.resolve(__dirname, '../..');
 const READY_TIMEOUT_MS = 90_000;
 
-/** What infra/local/main.ts prints on its MESH_READY line. */
+/** What local/main.ts prints on its MESH_READY line. */
 export interface ReadyLine {
   wsUrl: string;
   managementUrl: string;
@@ -47,7 +47,7 @@ declare global {
 function startStackProcess(name: string, env: Record<string, string>): Promise<StartedStack> {
   const logFile = path.join(os.tmpdir(), `mesh-integration-${name}-${process.pid}.log`);
   const log = fs.createWriteStream(logFile);
-  const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['infra/local/main.ts'], {
+  const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['local/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, MESH_WS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

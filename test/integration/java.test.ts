@@ -1,6 +1,6 @@
 /**
  * The installed Java, as the stack checks it before spawning DynamoDB Local
- * (infra/local/dynamodb.ts). Here, not in the unit tests, because it runs
+ * (local/dynamodb.ts). Here, not in the unit tests, because it runs
  * `java -version`.
  */
 import { checkJava } from '#local/dynamodb';

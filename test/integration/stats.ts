@@ -1,6 +1,6 @@
 /**
  * Reads and resets the local stack's counters (`GET {statsUrl}`,
- * `POST {statsUrl}/reset`, served by infra/local/management.ts), so a test
+ * `POST {statsUrl}/reset`, served by local/management.ts), so a test
  * can count the DynamoDB, SNS and Management API calls an action makes.
  */
 import type { StatsSnapshot } from '#local/stats';

@@ -2,7 +2,7 @@
  * Counts, in the local stack, the DynamoDB calls (by operation), SNS publish
  * requests and PostToConnection calls each action makes, in a group of a host
  * and two members; asserts the hot path and prints the whole table for the
- * docs. The counters are the stack's own (infra/local/stats.ts), reset before
+ * docs. The counters are the stack's own (local/stats.ts), reset before
  * each action and read once the fan-out has settled.
  */
 import { type CallCounts, callCounts, resetStats, settledStats } from '../stats';

@@ -40,6 +40,10 @@ export class LocalLambda {
     this.options = { timeoutSeconds: 30, memoryLimitInMB: 1024, region: 'us-east-1', accountId: '000000000000', ...options };
   }
 
+  get timeoutSeconds(): number {
+    return this.options.timeoutSeconds;
+  }
+
   /** Invokes the handler once; resolves with its result or rejects with its error (already logged). */
   async invoke(event: unknown): Promise<unknown> {
     const { handler, timeoutSeconds, stats, log } = this.options;

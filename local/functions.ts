@@ -2,8 +2,8 @@
  * The mesh's five functions as the stack runs them: each in a pool of worker
  * threads (worker-pool.ts), or in the stack's own thread when its pool size
  * is 0 or a test passes the handler in. Either way each is a LocalLambda with
- * Lambda's timeout: 29 s (API Gateway's integration limit) for the WebSocket
- * routes, 60 s for the fan-out and the sweeper (schedule.ts runs the sweeper).
+ * the module and the timeout the topology gives it (wiring.ts), the ones the
+ * Pulumi program deploys.
  *
  * MESH_LOCAL_WORKERS sets the pool sizes: `request:1,fanout:1` (functions not
  * named keep the default), or one number for all (`0` = every handler in the
@@ -22,22 +22,13 @@ import { installSdkHooks } from './sdk-hooks';
 import type { LocalStats } from './stats';
 import { WorkerPool } from './worker-pool';
 import { LOCAL_ENV } from './env';
+import { FUNCTION_NAMES, functionModule, functionTimeoutSeconds, type FunctionName } from './wiring';
 
-export type FunctionName = 'connect' | 'disconnect' | 'request' | 'fanout' | 'sweep';
+export type { FunctionName };
 
 /** The functions of the mesh, by the name the stats and logs use. */
 export type StackHandlers = Record<FunctionName, LambdaHandler>;
 
-export const FUNCTION_MODULES: Record<FunctionName, string> = {
-  connect: '#handlers/connect',
-  disconnect: '#handlers/disconnect',
-  request: '#handlers/request',
-  fanout: '#handlers/fanout',
-  sweep: '#handlers/sweep',
-};
-
-const TIMEOUT_SECONDS: Record<FunctionName, number> = { connect: 29, disconnect: 29, request: 29, fanout: 60, sweep: 60 };
-const FUNCTION_NAMES = Object.keys(FUNCTION_MODULES) as FunctionName[];
 const DEFAULT_THREADS = 1;
 
 /** Threads per function from MESH_LOCAL_WORKERS (see the module comment). */
@@ -88,7 +79,7 @@ export interface Functions {
 }
 
 async function loadInProcess(name: FunctionName): Promise<LambdaHandler> {
-  const specifier = FUNCTION_MODULES[name];
+  const specifier = functionModule(name);
   const module = (await import(specifier)) as { handler?: unknown };
   if (typeof module.handler !== 'function') throw new Error(`${specifier} does not export a handler function`);
   return module.handler as LambdaHandler;
@@ -118,7 +109,7 @@ export async function startFunctions(options: FunctionsOptions): Promise<Functio
         stats.counters.workers[name] = { threads: 0, restarts: 0 };
         continue;
       }
-      const pool = new WorkerPool({ functionName: name, module: FUNCTION_MODULES[name], size: threads[name], env, faults, stats, log, onFatal });
+      const pool = new WorkerPool({ functionName: name, module: functionModule(name), size: threads[name], env, faults, stats, log, onFatal });
       pools[name] = pool;
       resolved[name] = pool.handler;
     }
@@ -127,7 +118,7 @@ export async function startFunctions(options: FunctionsOptions): Promise<Functio
     const lambdas = Object.fromEntries(
       FUNCTION_NAMES.map((name) => [
         name,
-        new LocalLambda({ name, handler: resolved[name], timeoutSeconds: TIMEOUT_SECONDS[name], region, stats, log }),
+        new LocalLambda({ name, handler: resolved[name], timeoutSeconds: functionTimeoutSeconds(name), region, stats, log }),
       ]),
     ) as Record<FunctionName, LocalLambda>;
     const where = FUNCTION_NAMES.map((name) => `${name}: ${pools[name] ? `${threads[name]} thread(s)` : 'in-process'}`).join(', ');

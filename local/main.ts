@@ -7,7 +7,7 @@
  *
  * Human-readable lines go to stdout; scripts wait for the one line
  *   MESH_READY {"wsUrl":…,"managementUrl":…,"statsUrl":…,"dynamodbUrl":…,"dynamodbPid":…,…}
- * Logs go to stderr. Configuration: env vars, see infra/local/README.md.
+ * Logs go to stderr. Configuration: env vars, see local/README.md.
  */
 import { JavaMissingError } from './dynamodb';
 import { consoleLog } from './log';

@@ -28,7 +28,7 @@ import { type Log, describeError } from './log';
 import type { LocalStats } from './stats';
 import { KILLED_EXIT_CODE, type ToPool, type ToWorker, contextFields, deserializeError } from './worker-protocol';
 
-const ROOT = path.resolve(__dirname, '../..');
+const ROOT = path.resolve(__dirname, '..');
 const ENTRY = path.join(__dirname, 'lambda-worker.ts');
 
 export interface WorkerPoolOptions {

@@ -1,7 +1,7 @@
 /**
  * The local stack's own environment variables, one name each, for the stack,
  * its launcher, the chaos runs and the bench. The handlers' variables are
- * ENV in shared/config.ts; infra/local/README.md documents both.
+ * ENV in shared/config.ts; local/README.md documents both.
  */
 export const LOCAL_ENV = {
   wsPort: 'MESH_WS_PORT',

@@ -1,7 +1,8 @@
 /**
  * The local stack: DynamoDB Local, the API Gateway WebSocket emulator with its
  * Management API, an SNS endpoint, and the real handlers in worker threads
- * (functions.ts), wired as the Pulumi program wires them in AWS:
+ * (functions.ts), wired from the topology the Pulumi program reads too
+ * (shared/topology.ts, through wiring.ts):
  *   $connect → handlers/connect, $disconnect → handlers/disconnect,
  *   every action and $default → handlers/request (two-way: its body is the reply),
  *   the SNS topic → handlers/fanout,
@@ -18,7 +19,6 @@
  * them at module scope, so run one stack with the real handlers per process
  * (the integration harness starts each stack as its own process).
  */
-import { ACTIONS } from '#shared/protocol/requests';
 import { ENV } from '#shared/config';
 import { type LocalDynamoDb, startDynamoDb } from './dynamodb';
 import { describeExit } from './dynamodb-engine';
@@ -32,6 +32,7 @@ import { startSchedule } from './schedule';
 import { type LocalSns, startSns } from './sns';
 import { LocalStats } from './stats';
 import { LOCAL_ENV } from './env';
+import { DEFAULT_SCHEDULE_SECONDS, resourceEnvironment, routeBindings, SCHEDULED_FUNCTION, TOPIC_SUBSCRIBER } from './wiring';
 
 export type { StackHandlers } from './functions';
 
@@ -224,9 +225,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     // The handlers read these at module scope: set them before importing.
     Object.assign(env, {
-      [ENV.tableName]: tableName,
-      [ENV.topicArn]: topicArn,
-      [ENV.managementEndpoint]: managementUrl,
+      ...resourceEnvironment({ tableName, topicArn, managementEndpoint: managementUrl }),
       [LOCAL_ENV.stage]: stage,
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.engineUrl,
       AWS_ENDPOINT_URL_SNS: sns.url,
@@ -252,18 +251,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     parts.push({ name: 'Handlers', url: Object.keys(started.pools).length > 0 ? 'worker threads' : 'in-process', ms: handlersMs, note: started.where });
 
     const { lambdas } = started;
-    const routes: RouteTable = {
-      $connect: { fn: lambdas.connect },
-      $disconnect: { fn: lambdas.disconnect },
-      $default: { fn: lambdas.request, twoWay: true },
-    };
-    for (const action of ACTIONS) routes[action] = { fn: lambdas.request, twoWay: true };
-    sns.subscribe(topicArn, lambdas.fanout);
-    const sweepIntervalSeconds = options.sweepIntervalSeconds ?? numberFromEnv(env, LOCAL_ENV.sweepIntervalSeconds) ?? 60;
-    const schedule = startSchedule({ fn: lambdas.sweep, intervalSeconds: sweepIntervalSeconds, region });
+    const routes: RouteTable = routeBindings(lambdas);
+    sns.subscribe(topicArn, lambdas[TOPIC_SUBSCRIBER]);
+    const sweepIntervalSeconds = options.sweepIntervalSeconds ?? numberFromEnv(env, LOCAL_ENV.sweepIntervalSeconds) ?? DEFAULT_SCHEDULE_SECONDS;
+    const schedule = startSchedule({ fn: lambdas[SCHEDULED_FUNCTION], intervalSeconds: sweepIntervalSeconds, region });
     // Stopped right after the gateway: no sweep starts while the functions stop.
     stoppers.push(() => schedule.stop());
-    parts.push({ name: 'Schedule', url: `every ${sweepIntervalSeconds} s`, ms: 0, note: 'sweep' });
+    parts.push({ name: 'Schedule', url: `every ${sweepIntervalSeconds} s`, ms: 0, note: SCHEDULED_FUNCTION });
 
     gateway = new Gateway({
       port: options.wsPort ?? portFromEnv(LOCAL_ENV.wsPort, env) ?? 3001,

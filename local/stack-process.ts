@@ -1,5 +1,5 @@
 /**
- * A local stack as a child process (`tsx infra/local/main.ts`), for tests and
+ * A local stack as a child process (`tsx local/main.ts`), for tests and
  * tools that need a stack of their own (its own env, faults, timings) without
  * sharing the caller's event loop: it starts the process on free ports, waits
  * for its MESH_READY line, keeps its output, and stops it with SIGTERM (its
@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { LOCAL_ENV } from './env';
 
-const ROOT = path.resolve(__dirname, '../..');
+const ROOT = path.resolve(__dirname, '..');
 
 /** What main.ts prints on its MESH_READY line. */
 export interface ReadyLine {
@@ -54,7 +54,7 @@ function killGroup(child: ChildProcess): void {
 
 /** Starts a stack process and resolves once it is ready; rejects with its output if it is not. */
 export function startStackProcess(options: StackProcessOptions = {}): Promise<StackProcess> {
-  const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['infra/local/main.ts'], {
+  const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['local/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, [LOCAL_ENV.wsPort]: '0', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

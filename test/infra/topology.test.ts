@@ -1,0 +1,141 @@
+/**
+ * The two deployments of the mesh against each other: what the Pulumi program
+ * declares (under Pulumi's mocks) and what the local stack wires (its
+ * functions started in this thread with stand-in handlers, its routes and
+ * triggers as stack.ts binds them). Both read shared/topology.ts; this test
+ * fails when either stops doing so, or they disagree on a route, a function's
+ * handler module or timeout, a trigger, or the variables the handlers need.
+ */
+import type * as pulumi from '@pulumi/pulumi';
+import { installMocks, settled, type Declared } from './mocks';
+import { bundleEntryPoints } from '../../infra/build';
+import { FaultInjector } from '#local/faults';
+import { startFunctions, type Functions } from '#local/functions';
+import { silentLog } from '#local/log';
+import { LocalStats } from '#local/stats';
+import {
+  DEFAULT_SCHEDULE_SECONDS,
+  FUNCTION_NAMES,
+  functionModule,
+  resourceEnvironment,
+  routeBindings,
+  SCHEDULED_FUNCTION,
+  TOPIC_SUBSCRIBER,
+  type FunctionName,
+} from '#local/wiring';
+import { FUNCTION_ENV } from '#shared/topology';
+
+/** What a deployment runs: comparable across the two. */
+interface Deployment {
+  routes: Record<string, { fn: FunctionName; twoWay: boolean }>;
+  timeoutSeconds: Record<FunctionName, number>;
+  modules: Record<FunctionName, string>;
+  topicSubscriber: FunctionName;
+  scheduled: { fn: FunctionName; everySeconds: number };
+}
+
+let declared: Declared[];
+let deployedEnvironment: Record<FunctionName, Record<string, string>>;
+let deployed: Deployment;
+let local: Deployment;
+let functions: Functions;
+
+const ofType = (type: string) => declared.filter((r) => r.type === type);
+const byName = <T>(entries: [FunctionName, T][]) => Object.fromEntries(entries) as Record<FunctionName, T>;
+
+/** Reads the Pulumi program's resources back into a Deployment. */
+function deploymentDeclared(): Deployment {
+  const lambdas = ofType('aws:lambda/function:Function');
+  const fnWhere = (key: 'arn' | 'invokeArn', value: string): FunctionName => {
+    const found = lambdas.find((l) => l.state[key] === value);
+    if (!found) throw new Error(`no function has ${key} ${value}`);
+    return found.name.replace(/^mesh-/, '') as FunctionName;
+  };
+  const integrations = ofType('aws:apigatewayv2/integration:Integration');
+  const routes = Object.fromEntries(
+    ofType('aws:apigatewayv2/route:Route').map((route) => {
+      const integration = integrations.find((i) => `integrations/${i.id}` === route.inputs.target)!;
+      return [route.inputs.routeKey, { fn: fnWhere('invokeArn', integration.inputs.integrationUri), twoWay: route.inputs.routeResponseSelectionExpression === '$default' }];
+    }),
+  );
+  const [subscription] = ofType('aws:sns/topicSubscription:TopicSubscription');
+  const [target] = ofType('aws:cloudwatch/eventTarget:EventTarget');
+  const [rule] = ofType('aws:cloudwatch/eventRule:EventRule');
+  const minutes = Number(/^rate\((\d+) minutes?\)$/.exec(rule.inputs.scheduleExpression)?.[1]);
+  const entries = bundleEntryPoints();
+  return {
+    routes,
+    timeoutSeconds: byName(FUNCTION_NAMES.map((fn) => [fn, lambdas.find((l) => l.name === `mesh-${fn}`)!.inputs.timeout])),
+    modules: byName(FUNCTION_NAMES.map((fn) => [fn, entries[`${fn}/index`]])),
+    topicSubscriber: fnWhere('arn', subscription.inputs.endpoint),
+    scheduled: { fn: fnWhere('arn', target.inputs.arn), everySeconds: minutes * 60 },
+  };
+}
+
+beforeAll(async () => {
+  declared = await installMocks('prod');
+  const { CONFIG_DEFAULTS } = await import('../../infra/config');
+  const { declareMesh } = await import('../../infra/program');
+  const pulumiSdk: typeof pulumi = await import('@pulumi/pulumi');
+  declareMesh(CONFIG_DEFAULTS, () => new pulumiSdk.asset.AssetArchive({}));
+  await settled();
+  deployed = deploymentDeclared();
+  deployedEnvironment = byName(
+    FUNCTION_NAMES.map((fn) => [fn, ofType('aws:lambda/function:Function').find((l) => l.name === `mesh-${fn}`)!.inputs.environment.variables]),
+  );
+
+  // The stack's functions as startFunctions makes them, with stand-in handlers: no threads, no Java.
+  const standIn = async () => ({});
+  functions = await startFunctions({
+    handlers: byName(FUNCTION_NAMES.map((fn) => [fn, standIn])),
+    threads: byName(FUNCTION_NAMES.map((fn) => [fn, 0])),
+    env: {},
+    region: 'us-east-1',
+    faults: new FaultInjector(),
+    stats: new LocalStats(),
+    log: silentLog,
+    onFatal: () => {},
+  });
+  const { lambdas } = functions;
+  const nameOf = new Map(FUNCTION_NAMES.map((fn) => [lambdas[fn], fn]));
+  local = {
+    routes: Object.fromEntries(
+      Object.entries(routeBindings(lambdas)).map(([routeKey, route]) => [routeKey, { fn: nameOf.get(route.fn)!, twoWay: route.twoWay }]),
+    ),
+    timeoutSeconds: byName(FUNCTION_NAMES.map((fn) => [fn, lambdas[fn].timeoutSeconds])),
+    modules: byName(FUNCTION_NAMES.map((fn) => [fn, functionModule(fn)])),
+    topicSubscriber: TOPIC_SUBSCRIBER,
+    scheduled: { fn: SCHEDULED_FUNCTION, everySeconds: DEFAULT_SCHEDULE_SECONDS },
+  };
+}, 60_000);
+
+afterAll(() => functions?.stop());
+
+describe('the local stack and the Pulumi program', () => {
+  it('have the same routes, each to the same function, answering the caller alike', () => {
+    expect(Object.keys(local.routes).sort()).toEqual(Object.keys(deployed.routes).sort());
+    expect(local.routes).toEqual(deployed.routes);
+  });
+
+  it("run the same handler module in each function (the Lambda bundle's entry)", () => {
+    expect(local.modules).toEqual(deployed.modules);
+  });
+
+  it('give each function the same timeout', () => {
+    expect(local.timeoutSeconds).toEqual(deployed.timeoutSeconds);
+  });
+
+  it('subscribe the same function to the push topic and schedule the same one, as often', () => {
+    expect(local.topicSubscriber).toBe(deployed.topicSubscriber);
+    expect(local.scheduled).toEqual(deployed.scheduled);
+  });
+
+  it('set the same resource variables, and AWS sets every variable a handler reads', () => {
+    const localNames = Object.keys(resourceEnvironment({ tableName: 't', topicArn: 'a', managementEndpoint: 'e' })).sort();
+    for (const fn of FUNCTION_NAMES) {
+      const names = Object.keys(deployedEnvironment[fn]);
+      expect(names).toEqual(expect.arrayContaining(localNames));
+      expect(names).toEqual(expect.arrayContaining([...FUNCTION_ENV]));
+    }
+  });
+});
