@@ -99,6 +99,7 @@ async function run(handler: LambdaHandler, message: ToWorker & { type: 'invoke' 
 function load(): LambdaHandler | undefined {
   try {
     // require, not import(): tsx's CommonJS hooks are the ones this thread has (see worker-pool.ts).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- as said above
     const module = require(data.module) as { handler?: unknown };
     if (typeof module.handler !== 'function') throw new Error(`${data.module} does not export a handler function`);
     return module.handler as LambdaHandler;

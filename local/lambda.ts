@@ -10,6 +10,7 @@ import type { LocalStats } from './stats';
 import { requestId } from './net';
 
 /** What the stack can run as a Lambda: an async `handler(event, context)` (middy handlers are). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler takes its own event type; `unknown` would refuse them all
 export type LambdaHandler = (event: any, context: Context) => unknown;
 
 export interface LambdaOptions {

@@ -26,7 +26,7 @@ import { type FaultConfig, FaultInjector, faultsFromEnv } from './faults';
 import { type Functions, type StackHandlers, startFunctions, workerCountsFromEnv } from './functions';
 import { type Connections, Gateway, type RouteTable } from './gateway';
 import { type Log, consoleLog } from './log';
-import { type ManagementApi, startManagementApi } from './management';
+import { startManagementApi } from './management';
 import { portFromEnv } from './net';
 import { startSchedule } from './schedule';
 import { type LocalSns, startSns } from './sns';

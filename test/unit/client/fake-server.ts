@@ -73,6 +73,8 @@ export class FakeServer {
 
   /** The constructor to pass as MeshClient's `WebSocket` option. */
   get WebSocket(): WebSocketConstructor {
+    // The class below is a socket: inside it `this` is the socket, so the server needs a name of its own.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const server = this;
     return class extends FakeSocket {
       constructor(url: string) {

@@ -1,6 +1,5 @@
 import { MeshClient, type MeshClientOptions } from '#client/mesh-client';
 import { MeshError } from '#client/errors';
-import type { MeshEvent } from '#shared/protocol/types';
 import { FakeServer, group, node, status, T0, type Request } from './fake-server';
 
 /** Advances fake time 1 ms at a time until `promise` settles. */

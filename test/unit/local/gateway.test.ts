@@ -3,6 +3,7 @@
  * handler can tell: route selection, event shapes, route responses, refused
  * upgrades, frame and message limits, timeouts, $disconnect.
  */
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import WebSocket from 'ws';
 import { Gateway, type RouteTable } from '#local/gateway';
 import { type LambdaHandler, LocalLambda } from '#local/lambda';
@@ -114,7 +115,7 @@ describe('route selection on $request.body.action', () => {
 
 describe('Lambda proxy events', () => {
   test('$connect gets headers, query parameters and a CONNECT requestContext; messages a MESSAGE one', async () => {
-    const events: any[] = [];
+    const events: APIGatewayProxyEvent[] = [];
     const record: LambdaHandler = async (event) => {
       events.push(event);
       return { statusCode: 200 };
@@ -166,7 +167,7 @@ describe('Lambda proxy events', () => {
   });
 
   test('$disconnect runs after the close with the close code and reason', async () => {
-    const events: any[] = [];
+    const events: APIGatewayProxyEvent[] = [];
     const { gateway, stats } = await startGateway({
       $disconnect: { handler: async (event) => void events.push(event) },
     });
