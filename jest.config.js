@@ -12,6 +12,7 @@ const common = {
     '^#handlers/(.*)$': '<rootDir>/handlers/$1',
     '^#local/(.*)$': '<rootDir>/local/$1',
     '^#client/(.*)$': '<rootDir>/client/$1',
+    '^#tools/(.*)$': '<rootDir>/tools/$1',
   },
 };
 

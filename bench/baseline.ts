@@ -11,6 +11,13 @@
 import { randomUUID } from 'node:crypto';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Push } from '#shared/protocol/messages';
+import { formatMarkedLine } from '#local/ready-line';
+
+/** The relay's ready line: `BASELINE_READY {json}`. */
+export const BASELINE_MARKER = 'BASELINE_READY';
+export interface BaselineReady {
+  url: string;
+}
 
 interface Member {
   socket: WebSocket;
@@ -111,7 +118,8 @@ async function main(): Promise<void> {
   const portFlag = process.argv.indexOf('--port');
   const port = portFlag >= 0 ? Number(process.argv[portFlag + 1]) : 0;
   const relay = await startBaselineRelay(port);
-  process.stdout.write(`BASELINE_READY ${JSON.stringify({ url: relay.url })}\n`);
+  const ready: BaselineReady = { url: relay.url };
+  process.stdout.write(formatMarkedLine(BASELINE_MARKER, ready));
   const stop = () => void relay.close().then(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

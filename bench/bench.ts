@@ -14,12 +14,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ENV } from '#shared/config';
 import { LOCAL_ENV } from '#local/env';
+import type { ReadyProcess, StackProcess } from '#local/stack-process';
 import { assemble } from './assemble';
 import { type BenchIo, consoleIo } from './bench-io';
 import type { LoadProfile } from './ipc';
 import type { BenchOptions } from './options';
 import { pictureOf } from './picture';
-import { type Child, REPO_ROOT, spawnReady } from './processes';
+import { REPO_ROOT, startBaseline, startStack } from './processes';
 import type { BenchResult, HandlerThreads } from './result-types';
 import { readStats } from './stack-stats';
 import { drive } from './steps';
@@ -41,27 +42,21 @@ export async function runBench(options: BenchOptions, io: BenchIo = consoleIo): 
     batchesPerSecPerGroup: options.batchRate,
     eventsPerBatch: { min: 1, max: 5 },
   };
-  const children: Child<unknown>[] = [];
+  const children: ReadyProcess<unknown>[] = [];
   const runs: TargetRun[] = [];
   try {
     let wsUrl = options.url;
     let statsUrl = options.statsUrl;
     let timingsUrl: string | undefined;
-    let stackChild: Child<unknown> | undefined;
+    let stackChild: StackProcess | undefined;
     let stackPids: { stack: number; dynamodbLocal?: number } | undefined;
     if (!wsUrl) {
       const started = Date.now();
-      const stack = await spawnReady<{ wsUrl: string; statsUrl: string; timingsUrl?: string; pid?: number; dynamodbPid?: number | null }>(
-        options.profile ? 'bench/profile-stack.ts' : 'local/main.ts',
-        'MESH_READY',
-        path.join(outDir, 'stack.log'),
-        {
-          MESH_WS_PORT: '0',
-          MESH_TABLE_NAME: `bench-${runId}`,
-          ...(options.window === undefined ? {} : { [ENV.fanoutWindowMaxMs]: String(options.window) }),
-          ...(options.handlerThreads === undefined ? {} : { [LOCAL_ENV.localWorkers]: options.handlerThreads }),
-        },
-      );
+      const stack = await startStack(options.profile ? 'bench/profile-stack.ts' : 'local/main.ts', path.join(outDir, 'stack.log'), {
+        [ENV.tableName]: `bench-${runId}`,
+        ...(options.window === undefined ? {} : { [ENV.fanoutWindowMaxMs]: String(options.window) }),
+        ...(options.handlerThreads === undefined ? {} : { [LOCAL_ENV.localWorkers]: options.handlerThreads }),
+      });
       children.push(stack);
       stackChild = stack;
       if (stack.ready.pid) stackPids = { stack: stack.ready.pid, dynamodbLocal: stack.ready.dynamodbPid ?? undefined };
@@ -74,9 +69,7 @@ export async function runBench(options: BenchOptions, io: BenchIo = consoleIo): 
       requested: options.handlerThreads ?? null,
       byFunction: statsUrl ? await readHandlerThreads(statsUrl) : null,
     };
-    const relay = options.baseline
-      ? await spawnReady<{ url: string }>('bench/baseline.ts', 'BASELINE_READY', path.join(outDir, 'baseline.log'))
-      : undefined;
+    const relay = options.baseline ? await startBaseline(path.join(outDir, 'baseline.log')) : undefined;
     if (relay) children.push(relay);
 
     const mesh = new TargetRun('mesh', wsUrl, statsUrl, timingsUrl, options, io, outDir, stackPids);

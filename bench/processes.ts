@@ -1,18 +1,30 @@
 /**
  * The bench's child processes: the local stack (`tsx local/main.ts`),
  * the baseline relay (`tsx bench/baseline.ts`) and the load workers
- * (`bench/worker.ts`, forked with the tsx loader). Each announces itself with
- * one `NAME_READY {json}` line on stdout (workers over IPC instead); the rest
- * of their output goes to a log file so a full pipe never stalls them.
+ * (`bench/worker.ts`, forked with the tsx loader). The stack and the relay
+ * are launched by local/stack-process.ts and announce themselves with one
+ * `NAME_READY {json}` line on stdout (workers over IPC instead); all of their
+ * output goes to a log file, and is always drained so a full pipe never
+ * stalls them.
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
+import {
+  type ReadyProcess,
+  type ReadyProcessOptions,
+  type StackProcess,
+  startReadyProcess,
+  startStackProcess,
+} from '#local/stack-process';
+import { BASELINE_MARKER, type BaselineReady } from './baseline';
 import type { FromWorker, ToWorker } from './ipc';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
-const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
+/** How long a child may take to announce itself. */
+const READY_TIMEOUT_MS = 120_000;
+/** How long a child may take to exit after SIGTERM before SIGKILL. */
+const STOP_GRACE_MS = 5_000;
 
 /** Every child still running, killed if the bench exits without stopping them (a crash, Ctrl-C). */
 const running = new Set<ChildProcess>();
@@ -29,17 +41,11 @@ function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
-export interface Child<T> {
-  ready: T;
-  process: ChildProcess;
-  stop(): Promise<void>;
-}
-
 function stopper(child: ChildProcess): () => Promise<void> {
   return () =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+      const force = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
       child.once('exit', () => {
         clearTimeout(force);
         resolve();
@@ -48,47 +54,27 @@ function stopper(child: ChildProcess): () => Promise<void> {
     });
 }
 
-/**
- * Spawns `tsx <script>` and resolves with the JSON of its first `<marker> {json}`
- * line. Output is appended to `logFile`.
- */
-export async function spawnReady<T>(
-  script: string,
-  marker: string,
-  logFile: string,
-  env: NodeJS.ProcessEnv = {},
-  timeoutMs = 120_000,
-): Promise<Child<T>> {
-  const child = track(
-    spawn(TSX, [script], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
-  );
+/** Appends a child's output to `logFile`. */
+function logTo(logFile: string): (chunk: string) => void {
   const log = createWriteStream(logFile, { flags: 'a' });
-  child.stderr!.pipe(log, { end: false });
-  const ready = await new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not print ${marker} within ${timeoutMs} ms (see ${logFile})`)), timeoutMs);
-    const lines = createInterface({ input: child.stdout! });
-    let announced = false;
-    lines.on('line', (line) => {
-      log.write(`${line}\n`);
-      if (announced || !line.startsWith(`${marker} `)) return;
-      announced = true;
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(line.slice(marker.length + 1)) as T);
-      } catch (error) {
-        reject(error);
-      }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (!announced) reject(new Error(`${script} exited (${code ?? signal}) before ${marker} (see ${logFile})`));
-    });
-  });
-  return { ready, process: child, stop: stopper(child) };
+  return (chunk) => log.write(chunk);
+}
+
+function launchOptions(logFile: string): ReadyProcessOptions {
+  return { onSpawn: track, onOutput: logTo(logFile), readyTimeoutMs: READY_TIMEOUT_MS, stopGraceMs: STOP_GRACE_MS };
+}
+
+/**
+ * Starts the local stack (`local/main.ts`, or `bench/profile-stack.ts` for
+ * the SDK call timings) on free ports and resolves at its MESH_READY line.
+ */
+export function startStack(script: string, logFile: string, env: Record<string, string>): Promise<StackProcess> {
+  return startStackProcess({ script, env, ...launchOptions(logFile) });
+}
+
+/** Starts the baseline relay (`bench/baseline.ts`) and resolves at its BASELINE_READY line. */
+export function startBaseline(logFile: string): Promise<ReadyProcess<BaselineReady>> {
+  return startReadyProcess<BaselineReady>('bench/baseline.ts', BASELINE_MARKER, { name: 'baseline relay', ...launchOptions(logFile) });
 }
 
 /** A forked load worker and a typed request/response channel to it. */

@@ -10,13 +10,15 @@
  * set), where the wrapped `send` sees their calls; worker threads have SDK
  * clients of their own.
  *
- * Prints `MESH_READY {json}` like main.ts, with `timingsUrl` added.
+ * Prints the MESH_READY line of main.ts (local/ready-line.ts), with
+ * `timingsUrl` added.
  */
 import http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Client } from '@smithy/core/client';
 import { startStack } from '#local/stack';
 import { LOCAL_ENV } from '#local/env';
+import { formatReadyLine, readyPayloadOf } from '#local/ready-line';
 
 export interface CallTiming {
   calls: number;
@@ -77,9 +79,7 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  process.stdout.write(
-    `MESH_READY ${JSON.stringify({ wsUrl: stack.wsUrl, statsUrl: stack.statsUrl, timingsUrl: `http://127.0.0.1:${port}/timings`, pid: process.pid, dynamodbPid: stack.dynamodbPid ?? null })}\n`,
-  );
+  process.stdout.write(formatReadyLine({ ...readyPayloadOf(stack), timingsUrl: `http://127.0.0.1:${port}/timings` }));
   const stop = () => {
     server.close();
     void stack.stop().then(() => process.exit(0));

@@ -7,10 +7,11 @@
  *
  * Human-readable lines go to stdout; scripts wait for the one line
  *   MESH_READY {"wsUrl":…,"managementUrl":…,"statsUrl":…,"dynamodbUrl":…,"dynamodbPid":…,…}
- * Logs go to stderr. Configuration: env vars, see local/README.md.
+ * (ready-line.ts defines it). Logs go to stderr. Configuration: env vars, see local/README.md.
  */
 import { JavaMissingError } from './dynamodb';
 import { consoleLog } from './log';
+import { formatReadyLine, readyPayloadOf } from './ready-line';
 import { type Stack, startStack } from './stack';
 
 function summary(stack: Stack): string {
@@ -42,19 +43,7 @@ async function main(): Promise<void> {
   }
 
   process.stdout.write(`${summary(stack)}\n`);
-  const ready = {
-    wsUrl: stack.wsUrl,
-    managementUrl: stack.managementUrl,
-    statsUrl: stack.statsUrl,
-    snsUrl: stack.snsUrl,
-    dynamodbUrl: stack.dynamodbUrl,
-    tableName: stack.tableName,
-    pid: process.pid,
-    faultsUrl: stack.faultsUrl,
-    // null when the engine is shared (MESH_DYNAMODB_ENDPOINT): this stack did not spawn it.
-    dynamodbPid: stack.dynamodbPid ?? null,
-  };
-  process.stdout.write(`MESH_READY ${JSON.stringify(ready)}\n`);
+  process.stdout.write(formatReadyLine(readyPayloadOf(stack)));
 
   void stack.failed.then(() => {
     // The stack has logged why and stopped its parts.

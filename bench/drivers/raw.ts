@@ -1,53 +1,33 @@
 /**
- * A raw `ws` client speaking the mesh's request and push shapes directly, with
- * no ordering or de-duplication layer: what it receives is what the socket
- * received, so it reports every item at both levels. Used against the
- * baseline relay.
+ * Bench nodes on a bare protocol socket (tools/protocol-socket.ts), with no
+ * ordering or de-duplication layer: what a node hears is what its socket
+ * received (a `messages` frame's pushes one by one), so it reports every item
+ * at both levels. Used against the baseline relay.
  */
-import WebSocket from 'ws';
 import type { Push } from '#shared/protocol/messages';
+import { ProtocolSocket } from '#tools/protocol-socket';
 import { EVENT_NAME, STATUS_KEY_PREFIX, type BenchNode, type Driver, type GroupPlan, type ItemListener, type Listeners, type WireListener } from './types';
 
-interface Pending {
-  resolve: (data: unknown) => void;
-  reject: (error: Error) => void;
-}
-
 class RawNode implements BenchNode {
-  private requests = 0;
-  private readonly pending = new Map<string, Pending>();
   private sent = 0;
   groupId = '';
 
   private constructor(
     readonly nodeId: string,
     private readonly domain: string,
-    private readonly socket: WebSocket,
+    readonly socket: ProtocolSocket,
     private readonly onWire: WireListener,
   ) {}
 
   static async open(url: string, nodeId: string, domain: string, { onItem, onWire }: Listeners): Promise<RawNode> {
-    const socket = new WebSocket(url, { perMessageDeflate: false });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('open', resolve);
-      socket.once('error', reject);
-    });
+    // Not buffered: the load's pushes and the replies to its sends are heard here or dropped.
+    const socket = await ProtocolSocket.connect(url, { buffer: false, ws: { perMessageDeflate: false } });
     const node = new RawNode(nodeId, domain, socket, onWire);
-    socket.on('message', (data) => node.onFrame(String(data), onItem));
+    socket.onPush((push) => node.onPush(push, onItem));
     return node;
   }
 
-  private onFrame(text: string, onItem: ItemListener): void {
-    const frame = JSON.parse(text) as Push | { type: 'result' | 'error'; requestId?: string; data?: unknown };
-    if (frame.type !== 'message') {
-      if (frame.requestId === undefined) return;
-      const waiting = this.pending.get(frame.requestId);
-      this.pending.delete(frame.requestId);
-      if (frame.type === 'error') waiting?.reject(new Error(text));
-      else waiting?.resolve(frame.data);
-      return;
-    }
-    const push = frame;
+  private onPush(push: Push, onItem: ItemListener): void {
     if ('nodeStatus' in push) {
       for (const entry of push.nodeStatus.data) {
         if (!entry.key.startsWith(STATUS_KEY_PREFIX)) continue;
@@ -63,28 +43,21 @@ class RawNode implements BenchNode {
     }
   }
 
-  request(action: string, args: Record<string, unknown>): Promise<unknown> {
-    const requestId = String(++this.requests);
-    return new Promise((resolve, reject) => {
-      this.pending.set(requestId, { resolve, reject });
-      this.socket.send(JSON.stringify({ action, requestId, ...args }));
-    });
-  }
-
-  /** Fire-and-forget send: the reply is read and dropped, like the load it models. */
-  private send(action: string, args: Record<string, unknown>): void {
-    this.sent += 1;
-    this.socket.send(JSON.stringify({ action, groupId: this.groupId, domain: this.domain, nodeId: this.nodeId, ...args }));
+  private get key() {
+    return { groupId: this.groupId, domain: this.domain, nodeId: this.nodeId };
   }
 
   report(key: string, tag: string): void {
-    this.send('reportDataByNode', { data: [{ key, value: tag }] });
+    this.sent += 1;
+    // Fire-and-forget: the reply is read and dropped, like the load it models.
+    this.socket.send('reportDataByNode', { ...this.key, data: [{ key, value: tag }] });
     this.onWire(this.nodeId, 's', tag);
   }
 
   fire(tags: string[]): void {
     const firedAt = new Date().toISOString();
-    this.send('fireEventsByNode', { events: tags.map((payload) => ({ eventName: EVENT_NAME, payload, firedAt })) });
+    this.sent += 1;
+    this.socket.send('fireEventsByNode', { ...this.key, events: tags.map((payload) => ({ eventName: EVENT_NAME, payload, firedAt })) });
     for (const tag of tags) this.onWire(this.nodeId, 'e', tag);
   }
 
@@ -92,12 +65,8 @@ class RawNode implements BenchNode {
     return this.sent;
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.socket.readyState === WebSocket.CLOSED) return resolve();
-      this.socket.once('close', () => resolve());
-      this.socket.close();
-    });
+  async close(): Promise<void> {
+    await this.socket.close();
   }
 }
 
@@ -106,14 +75,12 @@ export function rawDriver(url: string): Driver {
     async openGroup(plan: GroupPlan, listeners: Listeners): Promise<BenchNode[]> {
       const [hostId, ...memberIds] = plan.nodeIds;
       const host = await RawNode.open(url, hostId, plan.domain, listeners);
-      const group = (await host.request('createGroup', { name: plan.name, hostId, domain: plan.domain })) as {
-        id: string;
-      };
+      const group = await host.socket.call('createGroup', { name: plan.name, hostId, domain: plan.domain });
       host.groupId = group.id;
       const members = await Promise.all(
         memberIds.map(async (nodeId) => {
           const node = await RawNode.open(url, nodeId, plan.domain, listeners);
-          await node.request('joinGroup', { groupId: group.id, domain: plan.domain, nodeId });
+          await node.socket.call('joinGroup', { groupId: group.id, domain: plan.domain, nodeId });
           node.groupId = group.id;
           return node;
         }),

@@ -16,6 +16,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BenchResult } from '../../bench/bench';
+import { TEST_ENV, testEnv } from './test-env';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -40,9 +41,8 @@ describe('npm run bench, short mode', () => {
   let stdout: string;
 
   beforeAll(async () => {
-    const wsUrl = process.env.MESH_TEST_WS_URL;
-    const statsUrl = process.env.MESH_TEST_STATS_URL;
-    if (!wsUrl || !statsUrl) throw new Error('MESH_TEST_WS_URL / MESH_TEST_STATS_URL are not set: run through the integration project');
+    const wsUrl = testEnv(TEST_ENV.main.wsUrl);
+    const statsUrl = testEnv(TEST_ENV.main.statsUrl);
     outDir = mkdtempSync(path.join(os.tmpdir(), 'mesh-bench-'));
     const run = await runBenchCli([
       '--url', wsUrl,

@@ -6,7 +6,7 @@
  * would), on free ports, with an engine of its own.
  */
 import { type StackProcess, startStackProcess } from '#local/stack-process';
-import { MeshTestClient } from './ws-client';
+import { ProtocolSocket } from '#tools/protocol-socket';
 
 jest.setTimeout(90_000);
 
@@ -21,7 +21,7 @@ test('kill -9 of the engine: the stack logs why and exits with status 1 within s
   const { dynamodbPid } = stack.ready;
   expect(dynamodbPid).toEqual(expect.any(Number));
   // Under traffic: a client is connected and has been answered.
-  const client = await MeshTestClient.connect(stack.ready.wsUrl);
+  const client = await ProtocolSocket.connect(stack.ready.wsUrl);
   await client.call('createDomain', {});
 
   const killedAt = Date.now();

@@ -1,41 +1,27 @@
 /**
  * Starts the local stacks the integration tests run against, once per jest
- * run, each as its own process (`tsx local/main.ts`: the handlers read
- * their env at module scope, so one stack per process):
+ * run, each as its own process (`tsx local/main.ts` through
+ * local/stack-process.ts: the handlers read their env at module scope, so one
+ * stack per process):
  *   main  — default settings; it spawns DynamoDB Local.
  *   short — heartbeat TTLs of seconds, for expiry tests; it shares the main
  *           stack's DynamoDB Local (MESH_DYNAMODB_ENDPOINT) with table mesh_short.
- * Both take free ports. The test workers read:
- *   MESH_TEST_WS_URL, MESH_TEST_STATS_URL, MESH_TEST_MANAGEMENT_URL,
- *   MESH_TEST_DYNAMODB_URL, MESH_TEST_TABLE_NAME          (main)
- *   MESH_TEST_SHORT_WS_URL, MESH_TEST_SHORT_STATS_URL,
- *   MESH_TEST_SHORT_MANAGEMENT_URL, MESH_TEST_SHORT_TABLE_NAME (short)
- * Each stack's output goes to a log file named in MESH_TEST_STACK_LOGS.
+ * Both take free ports. The test workers read their URLs and tables from the
+ * variables test-env.ts names (TEST_ENV.main, TEST_ENV.short); each stack's
+ * output goes to a log file named in TEST_ENV.stackLogs.
  * global-teardown.ts stops them.
+ *
+ * jest loads this file outside its module map, so it imports by relative path.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-
-const ROOT = path.resolve(__dirname, '../..');
-const READY_TIMEOUT_MS = 90_000;
-
-/** What local/main.ts prints on its MESH_READY line. */
-export interface ReadyLine {
-  wsUrl: string;
-  managementUrl: string;
-  statsUrl: string;
-  snsUrl: string;
-  dynamodbUrl: string;
-  tableName: string;
-  pid: number;
-}
+import { type StackProcess, startStackProcess } from '../../local/stack-process';
+import { TEST_ENV, stackEnv } from './test-env';
 
 export interface StartedStack {
   name: string;
-  child: ChildProcess;
-  ready: ReadyLine;
+  process: StackProcess;
   logFile: string;
 }
 
@@ -44,55 +30,19 @@ declare global {
   var __MESH_STACKS__: StartedStack[] | undefined;
 }
 
-function startStackProcess(name: string, env: Record<string, string>): Promise<StartedStack> {
+async function startNamedStack(name: string, env: Record<string, string>): Promise<StartedStack> {
   const logFile = path.join(os.tmpdir(), `mesh-integration-${name}-${process.pid}.log`);
   const log = fs.createWriteStream(logFile);
-  const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), ['local/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, MESH_WS_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group, so teardown can end the whole tree.
-    detached: true,
+  const stack = await startStackProcess({ name: `${name} local stack`, env, onOutput: (chunk) => log.write(chunk) }).catch(
+    (error: Error) => {
+      throw new Error(`${error.message}\n(all of it in ${logFile})`);
+    },
+  );
+  // From here on the stack should stay up; say so if it does not.
+  void stack.exited.then(({ code, signal }) => {
+    if (!stack.child.killed) process.stderr.write(`\n[integration] the ${name} local stack exited (${signal ?? code}); see ${logFile}\n`);
   });
-  let recent = '';
-  const keep = (chunk: Buffer) => {
-    log.write(chunk);
-    recent = (recent + chunk.toString('utf8')).slice(-6000);
-  };
-  // Always drained: a child writing to a full pipe would block.
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    const fail = (why: string) => {
-      clearTimeout(timer);
-      if (child.exitCode === null && child.pid) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
-      reject(new Error(`The ${name} local stack ${why}. Its output (also in ${logFile}):\n${recent}`));
-    };
-    const timer = setTimeout(() => fail(`was not ready within ${READY_TIMEOUT_MS / 1000} s`), READY_TIMEOUT_MS);
-    child.once('error', (error) => fail(`could not be spawned (${error.message})`));
-    child.once('exit', (code, signal) => fail(`exited before it was ready (${signal ?? `exit ${code}`})`));
-    child.stdout!.on('data', function findReady(chunk: Buffer) {
-      buffered += chunk.toString('utf8');
-      const line = buffered.split('\n').find((l) => l.startsWith('MESH_READY '));
-      if (!line) return;
-      child.stdout!.off('data', findReady);
-      child.removeAllListeners('exit');
-      clearTimeout(timer);
-      // From here on the stack should stay up; say so if it does not.
-      child.once('exit', (code, signal) => {
-        if (!child.killed) process.stderr.write(`\n[integration] the ${name} local stack exited (${signal ?? code}); see ${logFile}\n`);
-      });
-      resolve({ name, child, ready: JSON.parse(line.slice('MESH_READY '.length)) as ReadyLine, logFile });
-    });
-  });
+  return { name, process: stack, logFile };
 }
 
 export default async function globalSetup(): Promise<void> {
@@ -100,11 +50,11 @@ export default async function globalSetup(): Promise<void> {
   globalThis.__MESH_STACKS__ = stacks;
   const started = Date.now();
 
-  const main = await startStackProcess('main', { MESH_TABLE_NAME: 'mesh' });
+  const main = await startNamedStack('main', { MESH_TABLE_NAME: 'mesh' });
   stacks.push(main);
-  const short = await startStackProcess('short', {
+  const short = await startNamedStack('short', {
     MESH_TABLE_NAME: 'mesh_short',
-    MESH_DYNAMODB_ENDPOINT: main.ready.dynamodbUrl,
+    MESH_DYNAMODB_ENDPOINT: main.process.ready.dynamodbUrl,
     MESH_HOST_HEARTBEAT_INTERVAL_SECONDS: '1',
     MESH_HOST_HEARTBEAT_TTL_SECONDS: '3',
     MESH_MEMBER_HEARTBEAT_INTERVAL_SECONDS: '1',
@@ -112,19 +62,13 @@ export default async function globalSetup(): Promise<void> {
   });
   stacks.push(short);
 
+  const logs = stacks.map((s) => s.logFile).join(' ');
   Object.assign(process.env, {
-    MESH_TEST_WS_URL: main.ready.wsUrl,
-    MESH_TEST_STATS_URL: main.ready.statsUrl,
-    MESH_TEST_MANAGEMENT_URL: main.ready.managementUrl,
-    MESH_TEST_DYNAMODB_URL: main.ready.dynamodbUrl,
-    MESH_TEST_TABLE_NAME: main.ready.tableName,
-    MESH_TEST_SHORT_WS_URL: short.ready.wsUrl,
-    MESH_TEST_SHORT_STATS_URL: short.ready.statsUrl,
-    MESH_TEST_SHORT_MANAGEMENT_URL: short.ready.managementUrl,
-    MESH_TEST_SHORT_TABLE_NAME: short.ready.tableName,
-    MESH_TEST_STACK_LOGS: stacks.map((s) => s.logFile).join(' '),
+    ...stackEnv(TEST_ENV.main, main.process.ready),
+    ...stackEnv(TEST_ENV.short, short.process.ready),
+    [TEST_ENV.stackLogs]: logs,
   });
   process.stderr.write(
-    `\n[integration] local stacks ready in ${Date.now() - started} ms: main ${main.ready.wsUrl}, short ${short.ready.wsUrl} (logs: ${process.env.MESH_TEST_STACK_LOGS})\n`,
+    `\n[integration] local stacks ready in ${Date.now() - started} ms: main ${main.process.ready.wsUrl}, short ${short.process.ready.wsUrl} (logs: ${logs})\n`,
   );
 }

@@ -4,13 +4,12 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TEST_ENV, testEnv } from './test-env';
 
 export function localDocumentClient(): DynamoDBDocumentClient {
-  const endpoint = process.env.MESH_TEST_DYNAMODB_URL;
-  if (!endpoint) throw new Error('MESH_TEST_DYNAMODB_URL is not set (the integration globalSetup exports the engine URL)');
   return DynamoDBDocumentClient.from(
     new DynamoDBClient({
-      endpoint,
+      endpoint: testEnv(TEST_ENV.main.dynamodbUrl),
       region: process.env.AWS_REGION ?? 'us-east-1',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     }),
@@ -19,4 +18,4 @@ export function localDocumentClient(): DynamoDBDocumentClient {
 }
 
 /** The table the main stack of the run uses. */
-export const localTableName = (): string => process.env.MESH_TEST_TABLE_NAME ?? 'mesh';
+export const localTableName = (): string => testEnv(TEST_ENV.main.tableName);

@@ -4,13 +4,13 @@
  * can count the DynamoDB, SNS and Management API calls an action makes.
  */
 import type { StatsSnapshot } from '#local/stats';
+import { TEST_ENV, testEnv } from './test-env';
 
 export type { StatsSnapshot };
 
+/** `url`, by default the main stack's. */
 function statsUrl(url: string | undefined): string {
-  const value = url ?? process.env.MESH_TEST_STATS_URL;
-  if (!value) throw new Error('no stats URL: MESH_TEST_STATS_URL is not set (is the integration globalSetup running?)');
-  return value.replace(/\/+$/, '');
+  return (url ?? testEnv(TEST_ENV.main.statsUrl)).replace(/\/+$/, '');
 }
 
 /** The counters now. */

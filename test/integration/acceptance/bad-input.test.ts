@@ -5,7 +5,8 @@
  * connection with 1009 and the stack keeps serving everyone else.
  */
 import { LIMITS, utf8Bytes } from '#shared/protocol/limits';
-import { MeshTestClient, type TestGroup, openGroup, uniqueId, useClients } from '../ws-client';
+import type { ProtocolSocket } from '#tools/protocol-socket';
+import { type TestGroup, connect, openGroup, uniqueId, useClients } from '../ws-client';
 
 jest.setTimeout(30_000);
 
@@ -354,12 +355,12 @@ describe('a bad request', () => {
   // `clients`, so they live across its tests); each case checks it is unchanged.
   let shared: TestGroup;
   let ctx: Context;
-  const sharedClients: MeshTestClient[] = [];
+  const sharedClients: ProtocolSocket[] = [];
 
   beforeAll(async () => {
     shared = await openGroup({
       async open(url?: string) {
-        const client = await MeshTestClient.connect(url);
+        const client = await connect(url);
         sharedClients.push(client);
         return client;
       },
@@ -384,7 +385,7 @@ describe('a bad request', () => {
     '(%s) gets a ValidationError, changes nothing and leaves the connection open',
     async (_name, badCase) => {
       const member = shared.members[0];
-      const sender: MeshTestClient = badCase.from === 'member' ? member.client : await clients.open();
+      const sender: ProtocolSocket = badCase.from === 'member' ? member.client : await clients.open();
       const before = await snapshot(shared);
       const frame = badCase.frame(ctx);
       const text = typeof frame === 'string' ? frame : JSON.stringify(frame);

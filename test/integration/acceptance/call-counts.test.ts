@@ -5,8 +5,9 @@
  * docs. The counters are the stack's own (local/stats.ts), reset before
  * each action and read once the fan-out has settled.
  */
+import type { ProtocolSocket } from '#tools/protocol-socket';
 import { type CallCounts, callCounts, resetStats, settledStats } from '../stats';
-import { type MeshTestClient, openGroup, uniqueDomain, uniqueId, useClients } from '../ws-client';
+import { openGroup, uniqueDomain, uniqueId, useClients } from '../ws-client';
 
 jest.setTimeout(60_000);
 
@@ -62,7 +63,7 @@ describe('calls per action (host + 2 members)', () => {
     const rows: Row[] = [];
     const domain = uniqueDomain();
     const hostId = uniqueId('host');
-    let host!: MeshTestClient;
+    let host!: ProtocolSocket;
     // Let the $disconnects of earlier tests finish before counting.
     await settledStats();
 
@@ -82,7 +83,7 @@ describe('calls per action (host + 2 members)', () => {
     );
     const key = { groupId: group.id, domain };
 
-    const joined: { client: MeshTestClient; nodeId: string }[] = [];
+    const joined: { client: ProtocolSocket; nodeId: string }[] = [];
     for (const n of [1, 2, 3]) {
       const client = await clients.open();
       const nodeId = uniqueId(`member${n}`);

@@ -3,7 +3,8 @@
  * is gone for every later operation.
  */
 import type { Push } from '#shared/protocol/index';
-import { type MeshTestClient, openGroup, uniqueDomain, uniqueId, useClients } from '../ws-client';
+import type { ProtocolSocket } from '#tools/protocol-socket';
+import { openGroup, uniqueDomain, uniqueId, useClients } from '../ws-client';
 
 jest.setTimeout(30_000);
 
@@ -174,7 +175,7 @@ function sortByKey<T extends { key: string }>(entries: T[]): T[] {
  * Queries on a gone group may answer GroupNotFound or an empty list; either
  * way none of its nodes or status may show.
  */
-async function expectNoGroupData(client: MeshTestClient, groupId: string, domain: string): Promise<void> {
+async function expectNoGroupData(client: ProtocolSocket, groupId: string, domain: string): Promise<void> {
   for (const action of ['listNodesInGroup', 'listGroupStatuses']) {
     const reply = await client.reply(action, { groupId, domain });
     if (reply.type === 'error') expect(reply.errorType).toBe('GroupNotFound');

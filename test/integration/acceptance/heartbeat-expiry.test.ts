@@ -1,20 +1,18 @@
 /**
  * renewHeartbeat, sendMemberHeartbeat and expiry. The expiry cases run on the
- * "short" stack (MESH_TEST_SHORT_WS_URL), whose host and member heartbeat TTLs
+ * "short" stack (TEST_ENV.short), whose host and member heartbeat TTLs
  * are 3 s and intervals 1 s, so they wait seconds instead of minutes.
  */
-import { type MeshTestClient, openGroup, sleep, uniqueDomain, uniqueId, useClients } from '../ws-client';
+import type { ProtocolSocket } from '#tools/protocol-socket';
+import { TEST_ENV, testEnv } from '../test-env';
+import { openGroup, sleep, uniqueDomain, uniqueId, useClients } from '../ws-client';
 
 jest.setTimeout(30_000);
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const clients = useClients();
 
-function shortUrl(): string {
-  const url = process.env.MESH_TEST_SHORT_WS_URL;
-  if (!url) throw new Error('MESH_TEST_SHORT_WS_URL is not set (is the integration globalSetup running?)');
-  return url;
-}
+const shortUrl = (): string => testEnv(TEST_ENV.short.wsUrl);
 
 /** Calls `beat` every `everyMs` until stopped, failing the test if a beat fails. */
 function keepBeating(beat: () => Promise<unknown>, everyMs: number): { stop(): Promise<void> } {
@@ -160,7 +158,7 @@ describe('expiry by maxConnectionTimeSeconds', () => {
     const host = await clients.open();
     const group = await host.call('createGroup', { name: 'brief', hostId, domain, maxConnectionTimeSeconds: 2 });
     expect(Date.parse(group.expiresAt) - Date.parse(group.createdAt)).toBe(2_000);
-    const member: MeshTestClient = await clients.open();
+    const member: ProtocolSocket = await clients.open();
     await member.call('joinGroup', { groupId: group.id, domain, nodeId: uniqueId('early') });
 
     await sleep(Math.max(0, Date.parse(group.expiresAt) - Date.now()) + 500);

@@ -11,6 +11,7 @@ import { DynamoMeshStore } from '#shared/adapters/dynamodb/store';
 import { createManagementApiClient } from '#shared/adapters/sdk-clients';
 import { describeNotifierContract } from '../../contract/notifier.contract';
 import { localDocumentClient, localTableName } from '../local-dynamodb';
+import { TEST_ENV, testEnv } from '../test-env';
 import { openGroup, useClients } from '../ws-client';
 
 let db: DynamoDBDocumentClient;
@@ -20,15 +21,13 @@ let notifier: ManagementApiNotifier;
 const clients = useClients();
 
 beforeAll(() => {
-  const endpoint = process.env.MESH_TEST_MANAGEMENT_URL;
-  if (!endpoint) throw new Error('MESH_TEST_MANAGEMENT_URL is not set (the integration globalSetup exports it)');
   // The client reads its region and credentials from the environment, as in a Lambda.
   process.env.AWS_REGION ??= 'us-east-1';
   process.env.AWS_ACCESS_KEY_ID ??= 'local';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
   db = localDocumentClient();
   store = new DynamoMeshStore({ client: db, tableName: localTableName() });
-  management = createManagementApiClient(endpoint);
+  management = createManagementApiClient(testEnv(TEST_ENV.main.managementUrl));
   notifier = new ManagementApiNotifier(management);
 });
 afterAll(() => {

@@ -4,7 +4,8 @@
  * restore each sender's order.
  */
 import type { Push } from '#shared/protocol/index';
-import { type MeshTestClient, openGroup, sleep, useClients } from '../ws-client';
+import type { ProtocolSocket } from '#tools/protocol-socket';
+import { openGroup, sleep, useClients } from '../ws-client';
 
 jest.setTimeout(30_000);
 
@@ -152,7 +153,7 @@ describe('pushes', () => {
 });
 
 /** Takes `count` pushes matching `predicate` (distinct by from/epoch/seq, so a duplicate delivery is not counted twice). */
-async function collect(client: MeshTestClient, predicate: (p: Push) => boolean, count: number): Promise<Push[]> {
+async function collect(client: ProtocolSocket, predicate: (p: Push) => boolean, count: number): Promise<Push[]> {
   const seen = new Map<string, Push>();
   while (seen.size < count) {
     const push = await client.nextPush(predicate);

@@ -9,10 +9,10 @@
  * counters only show what the handlers did).
  */
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { connectionItem, connectionKey, groupPk, subscriptionItem } from '#shared/adapters/dynamodb/keys';
 import type { GroupKey } from '#shared/core/model';
+import { localDocumentClient, localTableName } from '../local-dynamodb';
 import { callCounts, resetStats, settledStats } from '../stats';
 import { openGroup, sleep, useClients } from '../ws-client';
 
@@ -20,22 +20,9 @@ jest.setTimeout(30_000);
 
 const clients = useClients();
 
-function tableClient(): { db: DynamoDBDocumentClient; table: string } {
-  const endpoint = process.env.MESH_TEST_DYNAMODB_URL;
-  if (!endpoint) throw new Error('MESH_TEST_DYNAMODB_URL is not set (the integration globalSetup exports the engine URL)');
-  const db = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint,
-      region: process.env.AWS_REGION ?? 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-  );
-  return { db, table: process.env.MESH_TEST_TABLE_NAME ?? 'mesh' };
-}
-
-let dynamo: ReturnType<typeof tableClient>;
+let dynamo: { db: DynamoDBDocumentClient; table: string };
 beforeAll(() => {
-  dynamo = tableClient();
+  dynamo = { db: localDocumentClient(), table: localTableName() };
 });
 afterAll(() => dynamo?.db.destroy());
 
