@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Push } from '#shared/protocol/messages';
 import { formatMarkedLine } from '#local/ready-line';
+import { stopWhenAsked } from './stop-signals';
 
 /** The relay's ready line: `BASELINE_READY {json}`. */
 export const BASELINE_MARKER = 'BASELINE_READY';
@@ -121,14 +122,7 @@ async function main(): Promise<void> {
   const ready: BaselineReady = { url: relay.url };
   process.stdout.write(formatMarkedLine(BASELINE_MARKER, ready));
   const stop = () => void relay.close().then(() => process.exit(0));
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  process.on('disconnect', stop);
-  // Spawned through the tsx CLI: if the bench dies without stopping us, we are re-parented; go too.
-  const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) stop();
-  }, 1000).unref();
+  stopWhenAsked(stop);
 }
 
 if (process.argv[1] && /baseline\.ts$/.test(process.argv[1])) {

@@ -19,6 +19,7 @@ import { Client } from '@smithy/core/client';
 import { startStack } from '#local/stack';
 import { LOCAL_ENV } from '#local/env';
 import { formatReadyLine, readyPayloadOf } from '#local/ready-line';
+import { stopWhenAsked } from './stop-signals';
 
 export interface CallTiming {
   calls: number;
@@ -84,13 +85,7 @@ async function main(): Promise<void> {
     server.close();
     void stack.stop().then(() => process.exit(0));
   };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  // Spawned through the tsx CLI: if the bench dies without stopping us, we are re-parented; go too.
-  const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) stop();
-  }, 1000).unref();
+  stopWhenAsked(stop);
 }
 
 main().catch((error: unknown) => {
