@@ -13,7 +13,7 @@
  * twice (same sender, same events with the same `firedAt`); MeshClient
  * receivers recognise that and drop the copy (see BatchDeduplicator).
  */
-import { LIMITS, utf8Bytes } from '#shared/protocol/limits';
+import { isWellFormed, LIMITS, utf8Bytes } from '#shared/protocol/limits';
 import { MeshError } from './errors';
 import type { SendOutcome } from './limiter';
 
@@ -151,6 +151,9 @@ export class EventQueue {
         'ValidationError',
         `payload of "${eventName.slice(0, 40)}" is ${payload.length} characters; at most ${LIMITS.maxEventPayloadLength}`,
       );
+    }
+    if (!isWellFormed(eventName) || (payload !== null && !isWellFormed(payload))) {
+      throw new MeshError('ValidationError', `event "${eventName.slice(0, 40)}" is not well-formed Unicode (it holds a lone surrogate)`);
     }
     const event: EventInput = { eventName, payload, firedAt: new Date().toISOString() };
     const bytes = eventBytes(event);

@@ -8,7 +8,7 @@
  * converges. One report is in flight at a time, so reports reach the server,
  * and get their push sequence numbers, in the order they were made.
  */
-import { LIMITS, utf8Bytes } from '#shared/protocol/limits';
+import { isWellFormed, LIMITS, utf8Bytes } from '#shared/protocol/limits';
 import type { StatusEntry } from '#shared/protocol/types';
 import { MeshError } from './errors';
 
@@ -231,5 +231,7 @@ function validateEntry(key: string, value: string): void {
       'ValidationError',
       `status value of "${key}" is ${value.length} characters; at most ${LIMITS.maxStatusValueLength}`,
     );
+  }  if (!isWellFormed(key) || !isWellFormed(value)) {
+    throw new MeshError('ValidationError', `status "${key}" is not well-formed Unicode (it holds a lone surrogate)`);
   }
 }

@@ -37,3 +37,15 @@ const encoder = new TextEncoder();
 export function utf8Bytes(text: string): number {
   return encoder.encode(text).length;
 }
+
+/** Half of a UTF-16 surrogate pair standing alone (the `u` flag reads a whole pair as one code point). */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * Whether a string is well-formed Unicode: no lone surrogate. JSON can carry
+ * one (`"x\ud800"`), but UTF-8 cannot encode it, so the store would keep a
+ * string that no longer reads back; every string the protocol takes must pass.
+ */
+export function isWellFormed(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}

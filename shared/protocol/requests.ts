@@ -4,43 +4,35 @@
  * SDK types its calls with the inferred types, and the docs list them.
  */
 import * as z from 'zod';
-import { LIMITS, utf8Bytes } from './limits';
+import { isWellFormed, LIMITS, utf8Bytes } from './limits';
 
-const text = (field: string, max: number) =>
+/** A string that may hold anything Unicode can, up to `max` characters: no lone surrogate (limits.ts says why). */
+const anyText = (field: string, max: number) =>
   z
     .string({ error: `${field} must be a string` })
-    .min(1, { error: `${field} must not be empty` })
-    .max(max, { error: `${field} must be at most ${max} characters` });
+    .max(max, { error: `${field} must be at most ${max} characters` })
+    .refine(isWellFormed, { error: `${field} must be well-formed Unicode (it holds a lone surrogate)` });
+
+const text = (field: string, max: number) => anyText(field, max).min(1, { error: `${field} must not be empty` });
 
 export const domainField = text('domain', LIMITS.maxDomainLength);
 export const groupIdField = text('groupId', LIMITS.maxGroupIdLength);
 export const nodeIdField = text('nodeId', LIMITS.maxNodeIdLength);
 export const hostIdField = text('hostId', LIMITS.maxNodeIdLength);
-const requestIdField = z
-  .string({ error: 'requestId must be a string' })
-  .max(LIMITS.maxRequestIdLength, { error: `requestId must be at most ${LIMITS.maxRequestIdLength} characters` })
-  .optional();
-const nextTokenField = z
-  .string({ error: 'nextToken must be a string' })
-  .max(LIMITS.maxNextTokenLength)
-  .optional();
+const requestIdField = anyText('requestId', LIMITS.maxRequestIdLength).optional();
+const nextTokenField = anyText('nextToken', LIMITS.maxNextTokenLength).optional();
 /** ISO 8601 date-time, e.g. 2026-01-02T03:04:05.678Z. */
 const isoTimestamp = (field: string) =>
   z.iso.datetime({ offset: true, error: `${field} must be an ISO 8601 date-time` });
 
 const statusEntry = z.strictObject({
   key: text('key', LIMITS.maxStatusKeyLength),
-  value: z
-    .string({ error: 'value must be a string' })
-    .max(LIMITS.maxStatusValueLength, { error: `value must be at most ${LIMITS.maxStatusValueLength} characters` }),
+  value: anyText('value', LIMITS.maxStatusValueLength),
 });
 
 const eventInput = z.strictObject({
   eventName: text('eventName', LIMITS.maxEventNameLength),
-  payload: z
-    .string({ error: 'payload must be a string' })
-    .max(LIMITS.maxEventPayloadLength, { error: `payload must be at most ${LIMITS.maxEventPayloadLength} characters` })
-    .nullish(),
+  payload: anyText('payload', LIMITS.maxEventPayloadLength).nullish(),
   firedAt: isoTimestamp('firedAt'),
 });
 

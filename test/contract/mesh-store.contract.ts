@@ -126,6 +126,24 @@ export function describeMeshStoreContract(name: string, subject: () => MeshStore
       expect(await store.getConnection(id('conn-bob'))).toBeUndefined();
     });
 
+    it("keeps every status key as data, JavaScript's special names and the storage escape among them", async () => {
+      const keys = ['__proto__', 'constructor', 'toString', '~', '~__proto__', '~~x', 'plain'];
+      const data = Object.fromEntries(keys.map((statusKey, i) => [statusKey, String(i)]));
+      const alice = member('alice', { data });
+      await store.putNode(alice, null);
+      const read = async () => (await store.getGroupAndNode(key, alice.nodeId)).node!.data;
+      expect(Object.entries(await read()).sort()).toEqual(Object.entries(data).sort());
+
+      const changed = await store.updateNode(key, alice.nodeId, alice.connectionId!, {
+        seqCount: 1,
+        now: NOW,
+        data: Object.fromEntries([['__proto__', 'new'], ['~~x', 'new'], ['fresh', 'new']]),
+      });
+      const expected = Object.entries({ ...data, '~~x': 'new', fresh: 'new' }).map(([k, v]) => [k, k === '__proto__' ? 'new' : v]);
+      expect(Object.entries(changed.data).sort()).toEqual(expected.sort());
+      expect(Object.entries(await read()).sort()).toEqual(expected.sort());
+    });
+
     it('removes a node with its subscription and connection record', async () => {
       const alice = member('alice');
       await store.putNode(alice, null);

@@ -11,6 +11,7 @@
  */
 import type { ConnectionRecord, GroupKey, GroupRecord, NodeRecord, Subscriber } from '#shared/core/model';
 import { utf8Bytes } from '#shared/protocol/limits';
+import { statusOfStored, storedStatus } from './status-map';
 
 export const SK_META = 'META';
 export const SK_CONNECTION = 'CONN';
@@ -153,7 +154,7 @@ export function nodeItem(node: NodeRecord): NodeItem {
     joinedAt: node.joinedAt,
     expiresAt: node.expiresAt,
     // Always a map, even empty: `SET data.#k = :v` fails on a missing map.
-    data: { ...node.data },
+    data: storedStatus(node.data),
     statusAt: node.statusAt ?? undefined,
     statusBytes: utf8Bytes(JSON.stringify(node.data)),
     ttl: ttlAt(node.expiresAt),
@@ -222,7 +223,7 @@ export function toNode(item: Item | undefined, key: GroupKey, nodeId?: string): 
     connectionId: (item.connectionId as string | undefined) ?? null,
     joinedAt: item.joinedAt as number,
     expiresAt: item.expiresAt as number,
-    data: { ...((item.data as Record<string, string> | undefined) ?? {}) },
+    data: statusOfStored(item.data),
     statusAt: (item.statusAt as number | undefined) ?? null,
   };
 }

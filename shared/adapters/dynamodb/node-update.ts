@@ -8,6 +8,7 @@ import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { GroupKey } from '#shared/core/model';
 import type { NodeChange } from '#shared/core/ports';
 import { nodeKey } from './keys';
+import { storedStatusKey } from './status-map';
 
 export function nodeUpdateInput(
   table: string,
@@ -24,7 +25,7 @@ export function nodeUpdateInput(
   if (entries.length > 0) {
     names['#data'] = 'data';
     entries.forEach(([statusKey, value], i) => {
-      names[`#${i}`] = statusKey;
+      names[`#${i}`] = storedStatusKey(statusKey);
       values[`:${i}`] = value;
       sets.push(`#data.#${i}=:${i}`);
     });

@@ -103,9 +103,10 @@ describe('updateNode (the hot path write)', () => {
       '#seq': 'seq',
       '#exp': 'expiresAt',
       '#data': 'data',
-      '#0': '温度',
-      '#1': '🎉 party',
-      '#2': 'a.b#c',
+      // Stored behind the status map's prefix (shared/adapters/dynamodb/status-map.ts).
+      '#0': '~温度',
+      '#1': '~🎉 party',
+      '#2': '~a.b#c',
       '#statusAt': 'statusAt',
     });
     expect(input.ExpressionAttributeValues).toEqual({

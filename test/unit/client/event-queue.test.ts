@@ -133,6 +133,12 @@ describe('EventQueue', () => {
     expect(() => queue.push('control', '\u0001'.repeat(8192))).toThrow(/at most 32768 bytes/);
   });
 
+  it('refuses a name or payload with a lone surrogate', () => {
+    expect(() => queue.push('x\ud800')).toThrow(/well-formed Unicode/);
+    expect(() => queue.push('ok', 'p\udfff')).toThrow(/well-formed Unicode/);
+    expect(() => queue.push('😀', '\ud83d\ude00')).not.toThrow();
+  });
+
   it('re-sends an unconfirmed batch unchanged before newer events, and never in two batches', async () => {
     queue.push('a');
     queue.push('b');

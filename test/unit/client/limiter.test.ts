@@ -130,6 +130,13 @@ describe('StatusLimiter', () => {
     expect(Object.keys(limiter.data())).toEqual(['k0', 'k1', 'k2', 'k3']);
   });
 
+  it('refuses a key or value with a lone surrogate, which the server would refuse too, changing nothing', () => {
+    expect(() => limiter.set({ 'x\ud800': '1' })).toThrow(/well-formed Unicode/);
+    expect(() => limiter.set({ ok: '\udc00' })).toThrow(/well-formed Unicode/);
+    expect(limiter.data()).toEqual({});
+    expect(() => limiter.set({ '😀': '\ud83d\ude00' })).not.toThrow();
+  });
+
   it('flush() sends every pending key within the cap and resolves', async () => {
     for (let i = 0; i < 300; i += 1) limiter.set({ [`key${i}`]: i });
     const done = limiter.flush();
