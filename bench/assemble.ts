@@ -10,7 +10,16 @@ import type { Histogram } from 'hdr-histogram-js';
 import { fanoutConcurrency } from '#shared/config';
 import { DEFAULT_FANOUT } from '#shared/core/settings';
 import { type ProjectionSettings, projectPush } from './aws-projection';
-import { type Traffic, appsyncCost, designRounds, meshCost, modelledCalls, scaleTraffic, scaleWindow, withRounds } from './cost-model';
+import {
+  type Traffic,
+  appsyncCost,
+  designRounds,
+  meshCost,
+  modelledCalls,
+  scaleTraffic,
+  scaleWindow,
+  withRounds,
+} from './cost-model';
 import { coresNeededOf } from './cores';
 import { type BenchOptions, profileMessagesPerSecond, workerCount } from './options';
 import { DEFAULT_LAMBDA_MEMORY_MB, lambdaMemoryMb } from './prices';
@@ -36,7 +45,9 @@ function scaleCalls(calls: WindowCalls, factor: number, seconds: number): Window
   return {
     ...scaled,
     seconds,
-    dynamodbByOperation: Object.fromEntries(Object.entries(scaled.dynamodbByOperation).map(([op, n]) => [op, whole(n)])),
+    dynamodbByOperation: Object.fromEntries(
+      Object.entries(scaled.dynamodbByOperation).map(([op, n]) => [op, whole(n)]),
+    ),
   };
 }
 
@@ -44,7 +55,10 @@ function scaleCalls(calls: WindowCalls, factor: number, seconds: number): Window
 function withDurationsOf(calls: WindowCalls, durations: WindowCalls | undefined): WindowCalls {
   if (durations === undefined) return calls;
   const lambda = Object.fromEntries(
-    Object.entries(calls.lambda).map(([name, fn]) => [name, { ...fn, meanMs: durations.lambda[name]?.meanMs ?? fn.meanMs }]),
+    Object.entries(calls.lambda).map(([name, fn]) => [
+      name,
+      { ...fn, meanMs: durations.lambda[name]?.meanMs ?? fn.meanMs },
+    ]),
   );
   return { ...calls, lambda };
 }
@@ -80,13 +94,19 @@ export async function assemble(
   const rate = (p: PhaseSummary) => (p.statusReports + p.eventBatches) / p.measuredSeconds;
   const complete = (p: PhaseSummary) => p.lost === 0 && p.duplicates === 0 && p.outOfOrder === 0 && p.delivered > 0;
   const distanceFromBase = (p: PhaseSummary) => Math.abs(Math.log(p.multiplier / base.multiplier));
-  const costPhase = meshRun.phases.filter((p) => complete(p) && p.calls).sort((a, b) => distanceFromBase(a) - distanceFromBase(b))[0];
-  const durationPhase = meshRun.phases.filter((p) => p.clean && p.calls).sort((a, b) => b.multiplier - a.multiplier)[0] ?? costPhase;
+  const costPhase = meshRun.phases
+    .filter((p) => complete(p) && p.calls)
+    .sort((a, b) => distanceFromBase(a) - distanceFromBase(b))[0];
+  const durationPhase =
+    meshRun.phases.filter((p) => p.clean && p.calls).sort((a, b) => b.multiplier - a.multiplier)[0] ?? costPhase;
   // The rounds are those the design makes in AWS at the base rate (one per
   // group per adaptive window), not this machine's: a stack that lags makes
   // fewer, larger rounds, a lighter phase scaled up too many.
   const atDesignRounds = (counted: WindowCalls, messages: number) =>
-    withRounds(counted, designRounds(options.groups, counted.seconds, messages / counted.seconds / options.groups, DEFAULT_FANOUT));
+    withRounds(
+      counted,
+      designRounds(options.groups, counted.seconds, messages / counted.seconds / options.groups, DEFAULT_FANOUT),
+    );
   const calls = costPhase?.calls
     ? atDesignRounds(
         withDurationsOf(
@@ -102,7 +122,9 @@ export async function assemble(
   // rescaled) and its CPU; without such a phase, the modelled calls.
   const work = pushWorkOf(
     durationPhase?.calls ?? calls,
-    durationPhase?.stackCpu ? handlerCpuOf(durationPhase.stackCpu, durationPhase.stackCpu.handlersInThreads) : undefined,
+    durationPhase?.stackCpu
+      ? handlerCpuOf(durationPhase.stackCpu, durationPhase.stackCpu.handlersInThreads)
+      : undefined,
     durationPhase !== undefined,
   );
   const projectionSettings: ProjectionSettings = {
@@ -185,7 +207,12 @@ export async function assemble(
     awsLatency: { ...projectPush(work, projectionSettings), work, settings: projectionSettings },
     coresNeeded:
       base.processCpu && base.statusReports + base.eventBatches > 0
-        ? coresNeededOf(base.processCpu, base.statusReports + base.eventBatches, profileMessagesPerSecond(options), options.multiplier)
+        ? coresNeededOf(
+            base.processCpu,
+            base.statusReports + base.eventBatches,
+            profileMessagesPerSecond(options),
+            options.multiplier,
+          )
         : null,
   };
 }

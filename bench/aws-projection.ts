@@ -83,9 +83,17 @@ export function projectPush(work: PushWork, settings: ProjectionSettings): AwsPr
 
   const hops: Hop[] = [
     fromTable('client → API Gateway → request Lambda', AWS_LATENCIES.apiGatewayToLambda),
-    cpuHop(`request Lambda: handler CPU (${round1(requestCalls)} SDK calls)`, { p50: requestCalls, p99: requestCalls }, memoryMb.request),
+    cpuHop(
+      `request Lambda: handler CPU (${round1(requestCalls)} SDK calls)`,
+      { p50: requestCalls, p99: requestCalls },
+      memoryMb.request,
+    ),
     {
-      ...fromTable(`request Lambda: DynamoDB, ${round1(work.requestDynamoDbCalls)} calls in sequence`, dynamodbCall, work.requestDynamoDbCalls),
+      ...fromTable(
+        `request Lambda: DynamoDB, ${round1(work.requestDynamoDbCalls)} calls in sequence`,
+        dynamodbCall,
+        work.requestDynamoDbCalls,
+      ),
       source: `${work.callsSource}; ${dynamodbCall.source}`,
     },
     fromTable('request Lambda: SNS Publish → fan-out Lambda', AWS_LATENCIES.snsToLambda),
@@ -102,7 +110,11 @@ export function projectPush(work: PushWork, settings: ProjectionSettings): AwsPr
       ...fromTable(`fan-out Lambda: DynamoDB claim + read, ${round1(before)} calls`, dynamodbCall, before),
       source: `${work.callsSource}; ${dynamodbCall.source}`,
     },
-    cpuHop('fan-out Lambda: handler CPU (claim, read, posts up to the receiver)', { p50: before + p50Receiver, p99: before + p99Receiver }, memoryMb.fanout),
+    cpuHop(
+      'fan-out Lambda: handler CPU (claim, read, posts up to the receiver)',
+      { p50: before + p50Receiver, p99: before + p99Receiver },
+      memoryMb.fanout,
+    ),
     {
       hop: `PostToConnection → client (${round1(work.postsPerRound)} posts a round, ${postConcurrency} in flight)`,
       p50Ms: round1(turns(p50Receiver) * AWS_LATENCIES.postToConnection.p50Ms),
@@ -115,7 +127,8 @@ export function projectPush(work: PushWork, settings: ProjectionSettings): AwsPr
   return {
     hops,
     total: { p50Ms: sum((hop) => hop.p50Ms), p99Ms: p99 },
-    p99Combination: 'sum of the hops\' p99s: conservative, as if every hop were at its p99 at once (the p99 of the sum is lower)',
+    p99Combination:
+      "sum of the hops' p99s: conservative, as if every hop were at its p99 at once (the p99 of the sum is lower)",
     notes: [
       `Under load the window grows with a group's push rate up to windowMaxMs ${fanout.windowMaxMs} ms: a busy group's push waits up to ${round1(fanout.windowMaxMs - fanout.windowMinMs)} ms more (p99 up to ${round1(p99 - fanout.windowMinMs + fanout.windowMaxMs)} ms).`,
       "Not included: the client's own network time to the Region (add its round trip) and cold starts.",

@@ -52,11 +52,15 @@ export async function runBench(options: BenchOptions, io: BenchIo = consoleIo): 
     let stackPids: { stack: number; dynamodbLocal?: number } | undefined;
     if (!wsUrl) {
       const started = Date.now();
-      const stack = await startStack(options.profile ? 'bench/profile-stack.ts' : 'local/main.ts', path.join(outDir, 'stack.log'), {
-        [ENV.tableName]: `bench-${runId}`,
-        ...(options.window === undefined ? {} : { [ENV.fanoutWindowMaxMs]: String(options.window) }),
-        ...(options.handlerThreads === undefined ? {} : { [LOCAL_ENV.localWorkers]: options.handlerThreads }),
-      });
+      const stack = await startStack(
+        options.profile ? 'bench/profile-stack.ts' : 'local/main.ts',
+        path.join(outDir, 'stack.log'),
+        {
+          [ENV.tableName]: `bench-${runId}`,
+          ...(options.window === undefined ? {} : { [ENV.fanoutWindowMaxMs]: String(options.window) }),
+          ...(options.handlerThreads === undefined ? {} : { [LOCAL_ENV.localWorkers]: options.handlerThreads }),
+        },
+      );
       children.push(stack);
       stackChild = stack;
       if (stack.ready.pid) stackPids = { stack: stack.ready.pid, dynamodbLocal: stack.ready.dynamodbPid ?? undefined };
@@ -86,7 +90,12 @@ export async function runBench(options: BenchOptions, io: BenchIo = consoleIo): 
       runs.push(baseline);
       await baseline.open(runId);
       // The baseline runs the multipliers the mesh ran, for the picture.
-      baselineRun = await drive(baseline, options, profile, meshRun.phases.slice(1).map((p) => p.multiplier));
+      baselineRun = await drive(
+        baseline,
+        options,
+        profile,
+        meshRun.phases.slice(1).map((p) => p.multiplier),
+      );
       await baseline.close();
     }
 

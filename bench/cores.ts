@@ -41,7 +41,12 @@ export interface CoresNeeded {
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
 /** CPU per message, and the cores that CPU keeps busy at the profile's rate and at the multiplier's. */
-export function coresAtRate(cpuMs: number, messages: number, profileMessagesPerSec: number, multiplier: number): CoresAtRate {
+export function coresAtRate(
+  cpuMs: number,
+  messages: number,
+  profileMessagesPerSec: number,
+  multiplier: number,
+): CoresAtRate {
   // JSON has no Infinity; the bench leaves out a window without messages anyway.
   const cpuMsPerMessage = cpuMs / Math.max(messages, 1);
   // ms of CPU per second of wall time, ÷ 1000 ms: cores.
@@ -55,7 +60,12 @@ export function coresAtRate(cpuMs: number, messages: number, profileMessagesPerS
 }
 
 /** The cores-needed figures of a window's process CPU. */
-export function coresNeededOf(cpu: ProcessCpu, messages: number, profileMessagesPerSec: number, multiplier: number): CoresNeeded {
+export function coresNeededOf(
+  cpu: ProcessCpu,
+  messages: number,
+  profileMessagesPerSec: number,
+  multiplier: number,
+): CoresNeeded {
   const at = (ms: number) => coresAtRate(ms, messages, profileMessagesPerSec, multiplier);
   return {
     multiplier,

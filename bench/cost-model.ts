@@ -83,7 +83,13 @@ export function meshCost(
     const gb = (memoryMb[name] ?? 256) / 1024;
     // Lambda bills each invocation's duration rounded up to the millisecond.
     const gbSeconds = fn.invocations * (Math.ceil(fn.meanMs) / 1000) * gb * hour;
-    lines.push(line(`Lambda ${name} GB-s (${memoryMb[name] ?? 256} MB × ${fn.meanMs.toFixed(1)} ms)`, 'lambdaGbSecondArm64', gbSeconds));
+    lines.push(
+      line(
+        `Lambda ${name} GB-s (${memoryMb[name] ?? 256} MB × ${fn.meanMs.toFixed(1)} ms)`,
+        'lambdaGbSecondArm64',
+        gbSeconds,
+      ),
+    );
   }
   lines.push(line('SNS publish requests', 'snsPublish', calls.snsPublishRequests * hour));
   let readUnits = 0;
@@ -116,7 +122,8 @@ export function appsyncCost(traffic: Traffic): CostSheet {
     line(
       'DynamoDB read units',
       'dynamodbReadUnit',
-      (traffic.statusReports * perMessage.status.readUnits + traffic.eventBatches * perMessage.eventBatch.readUnits) * hour,
+      (traffic.statusReports * perMessage.status.readUnits + traffic.eventBatches * perMessage.eventBatch.readUnits) *
+        hour,
     ),
     line(
       'DynamoDB write units',
@@ -130,9 +137,12 @@ export function appsyncCost(traffic: Traffic): CostSheet {
 /** Both sheets as a plain-text table, with the prices and their sources. */
 export function formatCost(mesh: CostSheet, appsync: CostSheet): string {
   const usd = (n: number) => `$${n.toFixed(n < 0.01 ? 5 : 3)}`;
-  const qty = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(1));
+  const qty = (n: number) =>
+    n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(1);
   const rows = (s: CostSheet) =>
-    s.lines.map((l) => `  ${l.item.padEnd(58)} ${qty(l.quantityPerHour).padStart(10)}/h  ${usd(l.usdPerHour).padStart(10)}/h`);
+    s.lines.map(
+      (l) => `  ${l.item.padEnd(58)} ${qty(l.quantityPerHour).padStart(10)}/h  ${usd(l.usdPerHour).padStart(10)}/h`,
+    );
   const used = new Set([...mesh.lines, ...appsync.lines].map((l) => l.price));
   const ratio = appsync.usdPerHour / Math.max(mesh.usdPerHour, Number.EPSILON);
   return [
@@ -171,7 +181,12 @@ export function capToWindow(calls: WindowCalls, groups: number, windowMs: number
  * push while pushes are rarer than windows. A machine that cannot keep up
  * makes fewer, larger rounds than this, which would understate the price.
  */
-export function designRounds(groups: number, seconds: number, pushesPerSecondPerGroup: number, settings: FanoutSettings): number {
+export function designRounds(
+  groups: number,
+  seconds: number,
+  pushesPerSecondPerGroup: number,
+  settings: FanoutSettings,
+): number {
   if (pushesPerSecondPerGroup <= 0) return 0;
   const windowMs = windowFor(pushesPerSecondPerGroup, settings);
   return groups * seconds * Math.min(pushesPerSecondPerGroup, 1000 / windowMs);
@@ -235,9 +250,17 @@ export function scaleWindow(calls: WindowCalls, factor: number): WindowCalls {
     snsDeliveries: x(calls.snsDeliveries),
     postToConnection: x(calls.postToConnection),
     postToConnectionGone: x(calls.postToConnectionGone),
-    lambda: Object.fromEntries(Object.entries(calls.lambda).map(([name, fn]) => [name, { ...fn, invocations: x(fn.invocations) }])),
+    lambda: Object.fromEntries(
+      Object.entries(calls.lambda).map(([name, fn]) => [name, { ...fn, invocations: x(fn.invocations) }]),
+    ),
     lambdaInvocations: x(calls.lambdaInvocations),
-    ws: { ...calls.ws, framesIn: x(calls.ws.framesIn), bytesIn: x(calls.ws.bytesIn), framesOut: x(calls.ws.framesOut), bytesOut: x(calls.ws.bytesOut) },
+    ws: {
+      ...calls.ws,
+      framesIn: x(calls.ws.framesIn),
+      bytesIn: x(calls.ws.bytesIn),
+      framesOut: x(calls.ws.framesOut),
+      bytesOut: x(calls.ws.bytesOut),
+    },
   };
 }
 

@@ -13,7 +13,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_FANOUT } from '#shared/core/settings';
 import type { BenchResult } from './bench';
-import { type Traffic, appsyncCost, capToWindow, formatCost, meshCost, modelledCalls, scaleTraffic, scaleWindow } from './cost-model';
+import {
+  type Traffic,
+  appsyncCost,
+  capToWindow,
+  formatCost,
+  meshCost,
+  modelledCalls,
+  scaleTraffic,
+  scaleWindow,
+} from './cost-model';
 import { lambdaMemoryMb } from './prices';
 import { REPO_ROOT } from './processes';
 
@@ -48,15 +57,19 @@ async function main(): Promise<void> {
         formatCost(
           meshCost(capToWindow(scaleWindow(calls, toProfile), result.profile.groups, windowMs), traffic, memory),
           appsyncCost(scaleTraffic(traffic, toProfile)),
-        )
-          .split('\nPrices')[0],
+        ).split('\nPrices')[0],
       );
     }
     return;
   }
   const traffic: Traffic = { seconds: 1, connections: 400, membersPerGroup: 40, statusReports: 150, eventBatches: 20 };
   console.log('Mesh v2 profile, modelled (no bench result; run `npm run bench` to count the calls):');
-  console.log(formatCost(meshCost(modelledCalls(traffic, undefined, windowArg ?? DEFAULT_FANOUT.windowMinMs), traffic, memory), appsyncCost(traffic)));
+  console.log(
+    formatCost(
+      meshCost(modelledCalls(traffic, undefined, windowArg ?? DEFAULT_FANOUT.windowMinMs), traffic, memory),
+      appsyncCost(traffic),
+    ),
+  );
 }
 
 main().catch((error: unknown) => {

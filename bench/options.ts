@@ -122,7 +122,8 @@ export function parseArgs(argv: string[]): BenchOptions {
 function checkHandlerThreads(options: BenchOptions): void {
   if (options.url) throw new Error('--handler-threads sets up the stack the bench starts; with --url there is none');
   // profile-stack.ts times only the SDK calls of handlers in its own thread.
-  if (options.profile) throw new Error('--handler-threads cannot go with --profile (the timing sees only handlers in the stack thread)');
+  if (options.profile)
+    throw new Error('--handler-threads cannot go with --profile (the timing sees only handlers in the stack thread)');
   // An empty MESH_LOCAL_WORKERS means the default, which the flag's absence already says.
   if (!options.handlerThreads?.trim()) throw new Error('--handler-threads needs a spec, e.g. request:2,fanout:2');
   try {

@@ -11,7 +11,12 @@ export function pictureOf(result: BenchResult): string {
     label,
     color,
     points: phases
-      .map((s) => ({ multiplier: s.multiplier, delivered: s.deliveredPerSec, expected: s.expectedPerSec, clean: s.clean }))
+      .map((s) => ({
+        multiplier: s.multiplier,
+        delivered: s.deliveredPerSec,
+        expected: s.expectedPerSec,
+        clean: s.clean,
+      }))
       .sort((a, b) => a.multiplier - b.multiplier),
   });
   return renderSvg({
@@ -19,14 +24,26 @@ export function pictureOf(result: BenchResult): string {
     subtitle: `${result.machine.cpus} CPUs (${result.machine.cpuModel}), Node ${result.machine.node}, ${result.target.local ? 'local stack' : result.target.url}, ${result.finishedAt.slice(0, 16).replace('T', ' ')} UTC — highest clean multiplier ×${result.maxCleanMultiplier}`,
     p99BoundMs: p.p99BoundMs,
     cdf: [
-      { label: `mesh ×${p.multiplier} (p50 ${result.mesh.latencyMs.p50} ms, p99 ${result.mesh.latencyMs.p99} ms)`, color: '#1f77b4', points: result.cdf.mesh },
+      {
+        label: `mesh ×${p.multiplier} (p50 ${result.mesh.latencyMs.p50} ms, p99 ${result.mesh.latencyMs.p99} ms)`,
+        color: '#1f77b4',
+        points: result.cdf.mesh,
+      },
       ...(result.baseline
-        ? [{ label: `baseline ws relay (p50 ${result.baseline.latencyMs.p50} ms, p99 ${result.baseline.latencyMs.p99} ms)`, color: '#ff7f0e', points: result.cdf.baseline }]
+        ? [
+            {
+              label: `baseline ws relay (p50 ${result.baseline.latencyMs.p50} ms, p99 ${result.baseline.latencyMs.p99} ms)`,
+              color: '#ff7f0e',
+              points: result.cdf.baseline,
+            },
+          ]
         : []),
     ],
     rates: [
       rateSeries(result.steps, 'mesh delivered / s', '#1f77b4'),
-      ...(result.baselineSteps.length > 0 ? [rateSeries(result.baselineSteps, 'baseline delivered / s', '#ff7f0e')] : []),
+      ...(result.baselineSteps.length > 0
+        ? [rateSeries(result.baselineSteps, 'baseline delivered / s', '#ff7f0e')]
+        : []),
     ],
   });
 }

@@ -74,7 +74,10 @@ export function startStack(script: string, logFile: string, env: Record<string, 
 
 /** Starts the baseline relay (`bench/baseline.ts`) and resolves at its BASELINE_READY line. */
 export function startBaseline(logFile: string): Promise<ReadyProcess<BaselineReady>> {
-  return startReadyProcess<BaselineReady>('bench/baseline.ts', BASELINE_MARKER, { name: 'baseline relay', ...launchOptions(logFile) });
+  return startReadyProcess<BaselineReady>('bench/baseline.ts', BASELINE_MARKER, {
+    name: 'baseline relay',
+    ...launchOptions(logFile),
+  });
 }
 
 /** A forked load worker and a typed request/response channel to it. */

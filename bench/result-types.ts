@@ -83,13 +83,23 @@ export interface BenchResult {
     fanoutWindowMs: number;
   };
   mesh: Omit<PhaseSummary, 'target' | 'calls'>;
-  baseline: { delivered: number; lost: number; duplicates: number; outOfOrder: number; latencyMs: LatencySummary } | null;
+  baseline: {
+    delivered: number;
+    lost: number;
+    duplicates: number;
+    outOfOrder: number;
+    latencyMs: LatencySummary;
+  } | null;
   ratio: { p50: number; p99: number } | null;
   maxCleanMultiplier: number;
   steps: Omit<PhaseSummary, 'calls'>[];
   baselineSteps: Omit<PhaseSummary, 'calls'>[];
   /** Counted in the highest clean phase (else one that lost nothing: `fromMultiplier`), scaled to the base load with rounds capped by the window; modelled when none. */
-  callsPerInboundMessage: ReturnType<typeof perInboundMessage> & { counted: boolean; fromMultiplier: number | null; durationsFromMultiplier: number | null };
+  callsPerInboundMessage: ReturnType<typeof perInboundMessage> & {
+    counted: boolean;
+    fromMultiplier: number | null;
+    durationsFromMultiplier: number | null;
+  };
   /** The calls the cost is computed from (see callsPerInboundMessage). */
   calls: WindowCalls;
   /** What the stack actually did during the base window (diagnosis when it was not clean). */

@@ -8,13 +8,7 @@ import type { StatsSnapshot } from '#local/stats';
 
 /** DynamoDB operations that read; every other operation counted is a write. */
 export const DYNAMODB_READS = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'TransactGetItems']);
-export const DYNAMODB_WRITES = new Set([
-  'PutItem',
-  'UpdateItem',
-  'DeleteItem',
-  'BatchWriteItem',
-  'TransactWriteItems',
-]);
+export const DYNAMODB_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
 
 /** The calls of one measured window, as counts (not rates). */
 export interface WindowCalls {
@@ -98,8 +92,6 @@ export function perInboundMessage(calls: WindowCalls) {
     lambdaInvocations: per(calls.lambdaInvocations),
     bytesIn: per(calls.ws.bytesIn),
     bytesOut: per(calls.ws.bytesOut),
-    dynamodbByOperation: Object.fromEntries(
-      Object.entries(calls.dynamodbByOperation).map(([op, n]) => [op, per(n)]),
-    ),
+    dynamodbByOperation: Object.fromEntries(Object.entries(calls.dynamodbByOperation).map(([op, n]) => [op, per(n)])),
   };
 }

@@ -44,7 +44,9 @@ export function summaryText(result: BenchResult, outDir: string): string {
     ),
     `highest clean multiplier: ×${result.maxCleanMultiplier}`,
     `machine CPU busy during the base window: ${m.machineCpuBusyPct}% of ${result.machine.cpus} cores (all processes)`,
-    result.coresNeeded ? formatCoresNeeded(result.coresNeeded) : 'cores needed: not measured (no local stack started, or no /proc)',
+    result.coresNeeded
+      ? formatCoresNeeded(result.coresNeeded)
+      : 'cores needed: not measured (no local stack started, or no /proc)',
     ...(m.timings
       ? [
           `where the stack's time goes (mean per SDK call over the base window; stack process CPU ${m.timings.stackCpuPct}% of a core, event loop delay mean ${m.timings.eventLoop.meanMs.toFixed(1)} ms, p99 ${m.timings.eventLoop.p99Ms.toFixed(1)} ms):`,
@@ -55,7 +57,9 @@ export function summaryText(result: BenchResult, outDir: string): string {
       : []),
     `calls per inbound message (${c.counted ? `counted in the ×${c.fromMultiplier} phase, scaled to ×${result.profile.multiplier}, Lambda durations of the ×${c.durationsFromMultiplier} phase, fan-out rounds as the design makes them in AWS: one per group per adaptive window` : 'modelled: no phase without loss had stats'}): ` +
       `DynamoDB read ${c.dynamodbRead}, write ${c.dynamodbWrite}, SNS publish ${c.snsPublish}, PostToConnection ${c.postToConnection}, Lambda ${c.lambdaInvocations}, bytes in ${c.bytesIn} / out ${c.bytesOut}`,
-    `  DynamoDB by operation: ${Object.entries(c.dynamodbByOperation).map(([op, n]) => `${op} ${n}`).join(', ')}`,
+    `  DynamoDB by operation: ${Object.entries(c.dynamodbByOperation)
+      .map(([op, n]) => `${op} ${n}`)
+      .join(', ')}`,
     formatProjection(result.awsLatency),
     '',
     `Cost per hour at this load (${result.cost.traffic.statusReports + result.cost.traffic.eventBatches} messages in ${result.cost.traffic.seconds} s):`,

@@ -65,10 +65,13 @@ function cdfPanel(picture: Picture): string[] {
   const all = picture.cdf.flatMap((s) => s.points.map(([x]) => x)).filter((x) => x > 0);
   const min = Math.max(0.05, 10 ** Math.floor(Math.log10(Math.min(...all, 1))));
   const max = 10 ** Math.ceil(Math.log10(Math.max(...all, picture.p99BoundMs ?? 1, 1) * 1.01));
-  const x = (ms: number) => left + ((Math.log10(Math.max(ms, min)) - Math.log10(min)) / (Math.log10(max) - Math.log10(min))) * width;
+  const x = (ms: number) =>
+    left + ((Math.log10(Math.max(ms, min)) - Math.log10(min)) / (Math.log10(max) - Math.log10(min))) * width;
   const y = (fraction: number) => top + height - fraction * height;
   const out: string[] = [];
-  out.push(`<text x="${left + width / 2}" y="${top - 12}" class="h">Latency CDF (send → receive, every delivery)</text>`);
+  out.push(
+    `<text x="${left + width / 2}" y="${top - 12}" class="h">Latency CDF (send → receive, every delivery)</text>`,
+  );
   for (const t of niceLogTicks(min, max)) {
     out.push(`<line x1="${num(x(t))}" y1="${top}" x2="${num(x(t))}" y2="${top + height}" class="grid"/>`);
     out.push(`<text x="${num(x(t))}" y="${top + height + 16}" class="tick" text-anchor="middle">${label(t)}</text>`);
@@ -81,7 +84,9 @@ function cdfPanel(picture: Picture): string[] {
   if (picture.p99BoundMs) {
     const bx = num(x(picture.p99BoundMs));
     out.push(`<line x1="${bx}" y1="${top}" x2="${bx}" y2="${top + height}" class="bound"/>`);
-    out.push(`<text x="${bx}" y="${top + height / 2}" class="tick" text-anchor="end" transform="rotate(-90 ${bx} ${top + height / 2})" dy="-4">p99 bound ${picture.p99BoundMs} ms</text>`);
+    out.push(
+      `<text x="${bx}" y="${top + height / 2}" class="tick" text-anchor="end" transform="rotate(-90 ${bx} ${top + height / 2})" dy="-4">p99 bound ${picture.p99BoundMs} ms</text>`,
+    );
   }
   picture.cdf.forEach((series) => {
     if (series.points.length === 0) return;
@@ -90,10 +95,16 @@ function cdfPanel(picture: Picture): string[] {
   });
   // Legend bottom right, where a CDF has no line.
   const legendTop = top + height - 14 - picture.cdf.length * 18;
-  out.push(`<rect x="${left + width - 318}" y="${legendTop - 6}" width="312" height="${picture.cdf.length * 18 + 10}" fill="#fff" fill-opacity="0.85"/>`);
+  out.push(
+    `<rect x="${left + width - 318}" y="${legendTop - 6}" width="312" height="${picture.cdf.length * 18 + 10}" fill="#fff" fill-opacity="0.85"/>`,
+  );
   picture.cdf.forEach((series, i) => {
-    out.push(`<rect x="${left + width - 310}" y="${legendTop + i * 18 + 2}" width="14" height="4" fill="${series.color}"/>`);
-    out.push(`<text x="${left + width - 290}" y="${legendTop + i * 18 + 8}" class="legend">${esc(series.label)}</text>`);
+    out.push(
+      `<rect x="${left + width - 310}" y="${legendTop + i * 18 + 2}" width="14" height="4" fill="${series.color}"/>`,
+    );
+    out.push(
+      `<text x="${left + width - 290}" y="${legendTop + i * 18 + 8}" class="legend">${esc(series.label)}</text>`,
+    );
   });
   out.push(`<rect x="${left}" y="${top}" width="${width}" height="${height}" class="frame"/>`);
   return out;
@@ -113,7 +124,8 @@ function ratePanel(picture: Picture): string[] {
   const minM = multipliers[0];
   const maxM = multipliers[multipliers.length - 1];
   const span = Math.log2(maxM / minM) || 1;
-  const x = (m: number) => left + 30 + (multipliers.length === 1 ? (width - 60) / 2 : (Math.log2(m / minM) / span) * (width - 60));
+  const x = (m: number) =>
+    left + 30 + (multipliers.length === 1 ? (width - 60) / 2 : (Math.log2(m / minM) / span) * (width - 60));
   const maxRate = Math.max(...points.map((p) => Math.max(p.delivered, p.expected))) * 1.1;
   const y = (rate: number) => top + height - (rate / maxRate) * height;
   for (const t of niceLinearTicks(maxRate)) {
@@ -124,8 +136,12 @@ function ratePanel(picture: Picture): string[] {
   for (const m of multipliers) {
     out.push(`<text x="${num(x(m))}" y="${top + height + 16}" class="tick" text-anchor="middle">×${m}</text>`);
   }
-  out.push(`<text x="${left + width / 2}" y="${top + height + 36}" class="axis">load multiplier (× Mesh v2 profile)</text>`);
-  out.push(`<text x="${left - 50}" y="${top + height / 2}" class="axis" transform="rotate(-90 ${left - 50} ${top + height / 2})">deliveries / s</text>`);
+  out.push(
+    `<text x="${left + width / 2}" y="${top + height + 36}" class="axis">load multiplier (× Mesh v2 profile)</text>`,
+  );
+  out.push(
+    `<text x="${left - 50}" y="${top + height / 2}" class="axis" transform="rotate(-90 ${left - 50} ${top + height / 2})">deliveries / s</text>`,
+  );
   const expected = picture.rates[0]?.points ?? [];
   if (expected.length > 0) {
     const d = expected.map((p, j) => `${j === 0 ? 'M' : 'L'}${num(x(p.multiplier))},${num(y(p.expected))}`).join(' ');
@@ -133,11 +149,15 @@ function ratePanel(picture: Picture): string[] {
   }
   // Drawn last-first, so the first series (the mesh) is on top.
   [...picture.rates].reverse().forEach((series) => {
-    const d = series.points.map((p, j) => `${j === 0 ? 'M' : 'L'}${num(x(p.multiplier))},${num(y(p.delivered))}`).join(' ');
+    const d = series.points
+      .map((p, j) => `${j === 0 ? 'M' : 'L'}${num(x(p.multiplier))},${num(y(p.delivered))}`)
+      .join(' ');
     out.push(`<path d="${d}" fill="none" stroke="${series.color}" stroke-width="2"/>`);
     for (const p of series.points) {
       const fill = p.clean ? series.color : '#fff';
-      out.push(`<circle cx="${num(x(p.multiplier))}" cy="${num(y(p.delivered))}" r="${p.clean ? 4.5 : 6}" fill="${fill}" stroke="${p.clean ? series.color : '#d62728'}" stroke-width="2"/>`);
+      out.push(
+        `<circle cx="${num(x(p.multiplier))}" cy="${num(y(p.delivered))}" r="${p.clean ? 4.5 : 6}" fill="${fill}" stroke="${p.clean ? series.color : '#d62728'}" stroke-width="2"/>`,
+      );
     }
   });
   picture.rates.forEach((series, i) => {
@@ -145,10 +165,18 @@ function ratePanel(picture: Picture): string[] {
     out.push(`<text x="${left + 30}" y="${top + 16 + i * 18}" class="legend">${esc(series.label)}</text>`);
   });
   const n = picture.rates.length;
-  out.push(`<line x1="${left + 10}" y1="${top + 12 + n * 18}" x2="${left + 24}" y2="${top + 12 + n * 18}" stroke="#999" stroke-dasharray="4 3"/>`);
-  out.push(`<text x="${left + 30}" y="${top + 16 + n * 18}" class="legend">expected (every push to every other member)</text>`);
-  out.push(`<circle cx="${left + 17}" cy="${top + 12 + (n + 1) * 18}" r="4" fill="#fff" stroke="#d62728" stroke-width="2"/>`);
-  out.push(`<text x="${left + 30}" y="${top + 16 + (n + 1) * 18}" class="legend">step not clean (loss, dupes, reorder or p99 over bound)</text>`);
+  out.push(
+    `<line x1="${left + 10}" y1="${top + 12 + n * 18}" x2="${left + 24}" y2="${top + 12 + n * 18}" stroke="#999" stroke-dasharray="4 3"/>`,
+  );
+  out.push(
+    `<text x="${left + 30}" y="${top + 16 + n * 18}" class="legend">expected (every push to every other member)</text>`,
+  );
+  out.push(
+    `<circle cx="${left + 17}" cy="${top + 12 + (n + 1) * 18}" r="4" fill="#fff" stroke="#d62728" stroke-width="2"/>`,
+  );
+  out.push(
+    `<text x="${left + 30}" y="${top + 16 + (n + 1) * 18}" class="legend">step not clean (loss, dupes, reorder or p99 over bound)</text>`,
+  );
   out.push(`<rect x="${left}" y="${top}" width="${width}" height="${height}" class="frame"/>`);
   return out;
 }

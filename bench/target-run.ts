@@ -54,7 +54,9 @@ export class TargetRun {
   /** The processes whose CPU the window reads: the stack's and these workers'. */
   private benchPids() {
     if (!this.stackPids) return undefined;
-    const loadWorkers = this.workers.map((worker) => worker.child.pid).filter((pid): pid is number => pid !== undefined);
+    const loadWorkers = this.workers
+      .map((worker) => worker.child.pid)
+      .filter((pid): pid is number => pid !== undefined);
     return { ...this.stackPids, loadWorkers };
   }
 
@@ -65,14 +67,23 @@ export class TargetRun {
     const started = Date.now();
     const opened = await Promise.all(
       this.workers.map((worker, workerIndex) =>
-        worker.request({ type: 'open', target: this.kind, url: this.url, groups: plans[workerIndex], workerIndex }, 'opened'),
+        worker.request(
+          { type: 'open', target: this.kind, url: this.url, groups: plans[workerIndex], workerIndex },
+          'opened',
+        ),
       ),
     );
     const nodes = opened.reduce((total, o) => total + o.nodes, 0);
-    this.io.print(`${this.kind}: ${nodes} nodes in ${this.options.groups} groups joined in ${Date.now() - started} ms (${count} load worker${count > 1 ? 's' : ''})`);
+    this.io.print(
+      `${this.kind}: ${nodes} nodes in ${this.options.groups} groups joined in ${Date.now() - started} ms (${count} load worker${count > 1 ? 's' : ''})`,
+    );
   }
 
-  async phase(multiplier: number, measuredSeconds: number, profile: LoadProfile): Promise<{ summary: PhaseSummary; histogram: Histogram }> {
+  async phase(
+    multiplier: number,
+    measuredSeconds: number,
+    profile: LoadProfile,
+  ): Promise<{ summary: PhaseSummary; histogram: Histogram }> {
     const phase = ++this.phaseNo;
     if (this.statsUrl) await this.settle(`[${this.kind} ×${multiplier}]`);
     const warmupMs = this.options.warmup * 1000;
@@ -87,13 +98,16 @@ export class TargetRun {
     let stackCpuBefore: ThreadCpu | undefined;
     let processCpuBefore: ProcessCpu | undefined;
     const pids = this.benchPids();
-    const statsTimer = setTimeout(() => {
-      cpuBefore = os.cpus();
-      if (this.stackPids) stackCpuBefore = readThreadCpu(this.stackPids.stack);
-      if (pids) processCpuBefore = readProcessesCpu(pids);
-      if (this.statsUrl) before = readStats(this.statsUrl).catch(() => undefined);
-      if (this.timingsUrl) timingsBefore = readTimings(`${this.timingsUrl}?reset`);
-    }, startAt + warmupMs - Date.now());
+    const statsTimer = setTimeout(
+      () => {
+        cpuBefore = os.cpus();
+        if (this.stackPids) stackCpuBefore = readThreadCpu(this.stackPids.stack);
+        if (pids) processCpuBefore = readProcessesCpu(pids);
+        if (this.statsUrl) before = readStats(this.statsUrl).catch(() => undefined);
+        if (this.timingsUrl) timingsBefore = readTimings(`${this.timingsUrl}?reset`);
+      },
+      startAt + warmupMs - Date.now(),
+    );
 
     const latest = new Map<number, { sent: number; expected: number; delivered: number; histogram: string }>();
     const offs = this.workers.map((worker, i) =>
@@ -108,7 +122,8 @@ export class TargetRun {
       recent.destroy();
       const sum = (f: (p: (typeof parts)[number]) => number) => parts.reduce((t, p) => t + f(p), 0);
       const elapsed = Math.max(0, (Date.now() - startAt) / 1000);
-      const phaseName = elapsed * 1000 < warmupMs ? 'warm-up' : elapsed * 1000 < warmupMs + measureMs ? 'measuring' : 'draining';
+      const phaseName =
+        elapsed * 1000 < warmupMs ? 'warm-up' : elapsed * 1000 < warmupMs + measureMs ? 'measuring' : 'draining';
       this.io.progress(
         `${label} ${elapsed.toFixed(0)}/${(warmupMs + measureMs) / 1000}s ${phaseName}  sent ${sum((p) => p.sent)}  delivered ${sum((p) => p.delivered)}/${sum((p) => p.expected)}  last 1 s: p50 ${s.p50.toFixed(1)} ms p99 ${s.p99.toFixed(1)} ms`,
         false,
@@ -121,7 +136,16 @@ export class TargetRun {
         await Promise.all(
           this.workers.map((worker) =>
             worker.request(
-              { type: 'phase', phase, multiplier, profile, startAt, warmupMs, measureMs, drainMs: this.options.drain * 1000 },
+              {
+                type: 'phase',
+                phase,
+                multiplier,
+                profile,
+                startAt,
+                warmupMs,
+                measureMs,
+                drainMs: this.options.drain * 1000,
+              },
               'phaseDone',
             ),
           ),
@@ -135,7 +159,8 @@ export class TargetRun {
 
     const machineCpuBusyPct = cpuBusyPct(cpuBefore, os.cpus());
     const processCpuAfter = pids ? readProcessesCpu(pids) : undefined;
-    const processCpu = processCpuBefore && processCpuAfter ? diffProcessCpu(processCpuBefore, processCpuAfter) : undefined;
+    const processCpu =
+      processCpuBefore && processCpuAfter ? diffProcessCpu(processCpuBefore, processCpuAfter) : undefined;
     let calls: WindowCalls | undefined;
     let stackCpu: PhaseSummary['stackCpu'];
     const first = await before;
@@ -227,7 +252,11 @@ export class TargetRun {
       // Heartbeats of 400 idle nodes make a few calls a second; more is a backlog.
       quiet = now - last <= 5 ? quiet + 1 : 0;
       last = now;
-      if (quiet === 0 && Date.now() - started > 3000) this.io.progress(`${what} waiting for the stack to drain its backlog (${((Date.now() - started) / 1000).toFixed(0)} s)`, false);
+      if (quiet === 0 && Date.now() - started > 3000)
+        this.io.progress(
+          `${what} waiting for the stack to drain its backlog (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+          false,
+        );
     }
   }
 

@@ -20,7 +20,6 @@ function send(message: FromWorker): void {
   process.send?.(message);
 }
 
-
 async function driverFor(target: TargetKind, url: string): Promise<Driver> {
   if (target === 'baseline') return (await import('./drivers/raw')).rawDriver(url);
   return (await import('./drivers/mesh')).meshDriver(url);
@@ -212,10 +211,9 @@ process.on('message', (message: ToWorker) => {
     send({ type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   switch (message.type) {
     case 'open':
-      worker.open(message.target, message.url, message.groups, message.workerIndex).then(
-        (nodes) => send({ type: 'opened', nodes }),
-        fail,
-      );
+      worker
+        .open(message.target, message.url, message.groups, message.workerIndex)
+        .then((nodes) => send({ type: 'opened', nodes }), fail);
       break;
     case 'phase':
       worker.runPhase(message).then((result) => send({ type: 'phaseDone', result }), fail);

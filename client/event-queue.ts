@@ -94,7 +94,8 @@ function takeCount(queued: readonly QueuedEvent[], limits: BatchLimits): number 
     bytes = next;
     count += 1;
   }
-  if (count === 0 && queued.length > 0) throw tooLarge(queued[0].event, limits.envelopeBytes + queued[0].bytes, maxBytes);
+  if (count === 0 && queued.length > 0)
+    throw tooLarge(queued[0].event, limits.envelopeBytes + queued[0].bytes, maxBytes);
   return count;
 }
 
@@ -153,7 +154,10 @@ export class EventQueue {
       );
     }
     if (!isWellFormed(eventName) || (payload !== null && !isWellFormed(payload))) {
-      throw new MeshError('ValidationError', `event "${eventName.slice(0, 40)}" is not well-formed Unicode (it holds a lone surrogate)`);
+      throw new MeshError(
+        'ValidationError',
+        `event "${eventName.slice(0, 40)}" is not well-formed Unicode (it holds a lone surrogate)`,
+      );
     }
     const event: EventInput = { eventName, payload, firedAt: new Date().toISOString() };
     const bytes = eventBytes(event);

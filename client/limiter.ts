@@ -231,7 +231,8 @@ function validateEntry(key: string, value: string): void {
       'ValidationError',
       `status value of "${key}" is ${value.length} characters; at most ${LIMITS.maxStatusValueLength}`,
     );
-  }  if (!isWellFormed(key) || !isWellFormed(value)) {
+  }
+  if (!isWellFormed(key) || !isWellFormed(value)) {
     throw new MeshError('ValidationError', `status "${key}" is not well-formed Unicode (it holds a lone surrogate)`);
   }
 }

@@ -27,7 +27,9 @@ function participant(name: string, url: string, domain?: string): MeshClient {
   const client = new MeshClient({ url, nodeId: name, domain });
   const say = (text: string) => console.log(`  ${name.padEnd(5)} ← ${text}`);
   client.on('status', (nodeId, changes) => say(`status of ${nodeId}: ${JSON.stringify(changes)}`));
-  client.on('event', (event) => say(`event "${event.name}" from ${event.firedByNodeId}${event.payload ? ` (${event.payload})` : ''}`));
+  client.on('event', (event) =>
+    say(`event "${event.name}" from ${event.firedByNodeId}${event.payload ? ` (${event.payload})` : ''}`),
+  );
   client.on('dissolve', () => say('the group was dissolved'));
   return client;
 }
@@ -61,7 +63,9 @@ async function demo(url: string): Promise<void> {
   console.log(`host  → listGroupStatuses: ${statuses.map((s) => `${s.nodeId} ${JSON.stringify(s.data)}`).join('; ')}`);
 
   console.log('host  → dissolveGroup');
-  const dissolved = Promise.all([alice, bob].map((client) => new Promise((resolve) => client.once('dissolve', resolve))));
+  const dissolved = Promise.all(
+    [alice, bob].map((client) => new Promise((resolve) => client.once('dissolve', resolve))),
+  );
   await host.dissolveGroup();
   await dissolved;
 

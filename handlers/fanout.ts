@@ -15,7 +15,14 @@ import { DynamoMeshStore } from '#shared/adapters/dynamodb/store';
 import { createDocumentClient, createManagementApiClient, createSnsClient } from '#shared/adapters/sdk-clients';
 import { SnsFlushTrigger } from '#shared/adapters/sns/flush-trigger';
 import { randomIds, systemClock } from '#shared/adapters/system';
-import { fanoutConcurrency, fanoutSettings, managementEndpoint, meshSettings, tableName, topicArn } from '#shared/config';
+import {
+  fanoutConcurrency,
+  fanoutSettings,
+  managementEndpoint,
+  meshSettings,
+  tableName,
+  topicArn,
+} from '#shared/config';
 import { flushGroup, type FlushOutcome } from '#shared/core/fanout/flush';
 import type { FlushDeps } from '#shared/core/ports';
 import { flushRequestOf, type SNSEvent, type SNSEventRecord } from '#shared/lambda/flush-event';
@@ -29,7 +36,11 @@ const metrics = createMetrics();
 const concurrency = fanoutConcurrency();
 const documentClient = createDocumentClient();
 const deps: Omit<FlushDeps, 'owner'> = {
-  log: new DynamoGroupLog({ client: documentClient, tableName: tableName(), retentionSeconds: meshSettings().eventTtlSeconds }),
+  log: new DynamoGroupLog({
+    client: documentClient,
+    tableName: tableName(),
+    retentionSeconds: meshSettings().eventTtlSeconds,
+  }),
   store: new DynamoMeshStore({ client: documentClient, tableName: tableName(), clock: systemClock }),
   trigger: new SnsFlushTrigger({ client: createSnsClient(), topicArn: topicArn() }),
   notifier: new ManagementApiNotifier(createManagementApiClient(managementEndpoint(), concurrency)),

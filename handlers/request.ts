@@ -34,13 +34,18 @@ const deps: MeshDeps = {
   store: new DynamoMeshStore({ client: documentClient, tableName: tableName(), clock: systemClock }),
   // Pushes are appended to their group's log; the fan-out posts them one frame per member per round.
   publisher: new LogPublisher({
-    log: new DynamoGroupLog({ client: documentClient, tableName: tableName(), retentionSeconds: settings.eventTtlSeconds }),
+    log: new DynamoGroupLog({
+      client: documentClient,
+      tableName: tableName(),
+      retentionSeconds: settings.eventTtlSeconds,
+    }),
     trigger: new SnsFlushTrigger({ client: createSnsClient(), topicArn: topicArn() }),
     clock: systemClock,
     ids: randomIds,
     fanout: fanoutSettings(),
     // The pushes are in the log: the sweeper restarts their flush. Worth a line, not an error reply.
-    onFlushRequestFailed: (key, error) => logger.warn('flush request failed; the sweeper will restart it', { ...key, error }),
+    onFlushRequestFailed: (key, error) =>
+      logger.warn('flush request failed; the sweeper will restart it', { ...key, error }),
   }),
   // Lives as long as the container: the hot path reads a group once, not per request.
   knownGroups: new KnownGroups(),

@@ -19,7 +19,11 @@ const logger = createLogger({ function: 'sweep' });
 const metrics = createMetrics();
 
 const deps: SweepDeps = {
-  log: new DynamoGroupLog({ client: createDocumentClient(), tableName: tableName(), retentionSeconds: meshSettings().eventTtlSeconds }),
+  log: new DynamoGroupLog({
+    client: createDocumentClient(),
+    tableName: tableName(),
+    retentionSeconds: meshSettings().eventTtlSeconds,
+  }),
   trigger: new SnsFlushTrigger({ client: createSnsClient(), topicArn: topicArn() }),
   clock: systemClock,
   ids: randomIds,

@@ -112,14 +112,17 @@ export const FANOUT_KEYS = FANOUT_ENV;
 const MIN_EVENT_TTL_SECONDS = 60;
 
 /** Retention values CloudWatch Logs accepts. */
-const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 
 export class MeshConfigError extends Error {
   override name = 'MeshConfigError';
 }
 
 function positiveInteger(key: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) throw new MeshConfigError(`mesh:${key} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new MeshConfigError(`mesh:${key} must be a positive integer, got ${value}`);
   return value;
 }
 
@@ -132,7 +135,9 @@ export function validateConfig(config: MeshConfig): MeshConfig {
     throw new MeshConfigError(`mesh:stageName must be 1-128 letters, digits, - or _, got "${config.stageName}"`);
   }
   if (!RETENTION_DAYS.includes(config.logRetentionDays)) {
-    throw new MeshConfigError(`mesh:logRetentionDays must be one of ${RETENTION_DAYS.join(', ')}, got ${config.logRetentionDays}`);
+    throw new MeshConfigError(
+      `mesh:logRetentionDays must be one of ${RETENTION_DAYS.join(', ')}, got ${config.logRetentionDays}`,
+    );
   }
   for (const fn of FUNCTION_NAMES) {
     const { memoryMb, timeoutSeconds } = config[fn];
@@ -183,7 +188,8 @@ export function validateConfig(config: MeshConfig): MeshConfig {
  * may retry for seconds), so the flush may use at most half of the timeout.
  */
 function validateFanout(fanout: FanoutSettings, fanoutTimeoutSeconds: number): void {
-  for (const key of Object.keys(FANOUT_KEYS) as (keyof FanoutSettings)[]) positiveInteger(FANOUT_KEYS[key], fanout[key]);
+  for (const key of Object.keys(FANOUT_KEYS) as (keyof FanoutSettings)[])
+    positiveInteger(FANOUT_KEYS[key], fanout[key]);
   const [problem] = fanoutSettingsProblems(fanout, (key) => `mesh:${FANOUT_KEYS[key]}`);
   if (problem !== undefined) throw new MeshConfigError(problem);
   const { maxFlushMs } = fanout;
@@ -196,7 +202,9 @@ function validateFanout(fanout: FanoutSettings, fanoutTimeoutSeconds: number): v
 }
 
 /** The MESH_* variables of the time settings and the fan-out's settings, as the handlers read them. */
-export function settingsEnvironment(config: Pick<MeshConfig, 'settings' | 'fanoutConcurrency' | 'fanoutSettings'>): Record<string, string> {
+export function settingsEnvironment(
+  config: Pick<MeshConfig, 'settings' | 'fanoutConcurrency' | 'fanoutSettings'>,
+): Record<string, string> {
   const env: Record<string, string> = { [ENV.fanoutConcurrency]: String(config.fanoutConcurrency) };
   for (const key of Object.keys(FANOUT_KEYS) as (keyof FanoutSettings)[]) {
     env[ENV[FANOUT_KEYS[key]]] = String(config.fanoutSettings[key]);
@@ -229,7 +237,10 @@ export function readConfig(config: pulumi.Config = new pulumi.Config('mesh')): M
     stageName: str('stageName'),
     logRetentionDays: num('logRetentionDays'),
     throttle: { rateLimit: num('throttlingRateLimit'), burstLimit: num('throttlingBurstLimit') },
-    hotRouteThrottle: { rateLimit: num('hotRouteThrottlingRateLimit'), burstLimit: num('hotRouteThrottlingBurstLimit') },
+    hotRouteThrottle: {
+      rateLimit: num('hotRouteThrottlingRateLimit'),
+      burstLimit: num('hotRouteThrottlingBurstLimit'),
+    },
     connect: size('connect'),
     disconnect: size('disconnect'),
     request: size('request'),
@@ -263,7 +274,8 @@ export function configKeyDefaults(): Record<string, string | number | boolean> {
     keys[`${fn}TimeoutSeconds`] = d[fn].timeoutSeconds;
   }
   keys.fanoutConcurrency = d.fanoutConcurrency;
-  for (const key of Object.keys(FANOUT_KEYS) as (keyof FanoutSettings)[]) keys[FANOUT_KEYS[key]] = d.fanoutSettings[key];
+  for (const key of Object.keys(FANOUT_KEYS) as (keyof FanoutSettings)[])
+    keys[FANOUT_KEYS[key]] = d.fanoutSettings[key];
   for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof MeshSettings)[]) keys[key] = d.settings[key];
   keys.sweepIntervalMinutes = d.sweepIntervalMinutes;
   keys.pointInTimeRecovery = d.pointInTimeRecovery;

@@ -70,7 +70,16 @@ export const CONTRACT: Record<FunctionName, FunctionContract> = {
     postsToConnections: false,
   },
   request: {
-    table: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'ConditionCheckItem'],
+    table: [
+      'GetItem',
+      'BatchGetItem',
+      'Query',
+      'PutItem',
+      'UpdateItem',
+      'DeleteItem',
+      'BatchWriteItem',
+      'ConditionCheckItem',
+    ],
     queriesIndexes: [BY_DOMAIN_INDEX],
     publishes: true,
     postsToConnections: false,

@@ -83,7 +83,10 @@ export function declareMesh(config: MeshConfig, code: CodeSource): MeshOutputs {
   ) as Record<FunctionName, MeshFunction>;
 
   new FanoutSubscription('mesh-pushes', { topic: fanoutTopic, subscriber: functions[TRIGGERS.topic.fn] });
-  new SweepSchedule('mesh-sweep', { sweeper: functions[TRIGGERS.schedule.fn], intervalMinutes: config.sweepIntervalMinutes });
+  new SweepSchedule('mesh-sweep', {
+    sweeper: functions[TRIGGERS.schedule.fn],
+    intervalMinutes: config.sweepIntervalMinutes,
+  });
 
   const routes = new WebSocketRoutes('mesh', {
     api,
@@ -112,7 +115,10 @@ export function declareMesh(config: MeshConfig, code: CodeSource): MeshOutputs {
     topicName: fanoutTopic.topic.name,
     deadLetterQueueUrl: fanoutTopic.deadLetterQueue.url,
     functionNames: pulumi.output(
-      Object.fromEntries(FUNCTION_NAMES.map((fn) => [fn, functions[fn].function.name])) as Record<FunctionName, pulumi.Output<string>>,
+      Object.fromEntries(FUNCTION_NAMES.map((fn) => [fn, functions[fn].function.name])) as Record<
+        FunctionName,
+        pulumi.Output<string>
+      >,
     ),
   };
 }

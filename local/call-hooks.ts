@@ -20,7 +20,8 @@ const THROTTLE_MESSAGES = {
  * JSON body), so the SDK raises it by name and retries it as throttling.
  */
 export function dynamodbThrottle(type: keyof typeof THROTTLE_MESSAGES): InjectedResponse {
-  const namespace = type === 'ThrottlingException' ? 'com.amazon.coral.availability' : 'com.amazonaws.dynamodb.v20120810';
+  const namespace =
+    type === 'ThrottlingException' ? 'com.amazon.coral.availability' : 'com.amazonaws.dynamodb.v20120810';
   return {
     statusCode: 400,
     headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId() },

@@ -21,7 +21,11 @@ export interface ControlAnswer {
   errorType?: string;
 }
 
-const error = (status: number, errorType: string, message: string): ControlAnswer => ({ status, errorType, body: { message } });
+const error = (status: number, errorType: string, message: string): ControlAnswer => ({
+  status,
+  errorType,
+  body: { message },
+});
 
 /** The answer to a control request, or undefined when `path` is not one. */
 export function controlRequest(
@@ -46,7 +50,8 @@ export function controlRequest(
       try {
         faults.set(parseFaults(JSON.parse(body.toString('utf8') || '{}')));
       } catch (caught) {
-        const message = caught instanceof FaultConfigError ? caught.message : `the body is not JSON: ${(caught as Error).message}`;
+        const message =
+          caught instanceof FaultConfigError ? caught.message : `the body is not JSON: ${(caught as Error).message}`;
         return error(400, 'BadRequestException', message);
       }
       return { status: 200, body: faults.config };

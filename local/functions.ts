@@ -33,12 +33,16 @@ const DEFAULT_THREADS = 1;
 
 /** Threads per function from MESH_LOCAL_WORKERS (see the module comment). */
 export function workerCountsFromEnv(env: NodeJS.ProcessEnv = process.env): Record<FunctionName, number> {
-  const counts = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, DEFAULT_THREADS])) as Record<FunctionName, number>;
+  const counts = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, DEFAULT_THREADS])) as Record<
+    FunctionName,
+    number
+  >;
   const raw = env[LOCAL_ENV.localWorkers]?.trim();
   if (!raw) return counts;
   const count = (text: string) => {
     const n = Number(text);
-    if (!Number.isInteger(n) || n < 0 || n > 16) throw new Error(`${LOCAL_ENV.localWorkers}: "${text}" is not a thread count from 0 to 16`);
+    if (!Number.isInteger(n) || n < 0 || n > 16)
+      throw new Error(`${LOCAL_ENV.localWorkers}: "${text}" is not a thread count from 0 to 16`);
     return n;
   };
   if (/^\d+$/.test(raw)) {
@@ -48,7 +52,8 @@ export function workerCountsFromEnv(env: NodeJS.ProcessEnv = process.env): Recor
   }
   for (const entry of raw.split(',')) {
     const match = /^\s*(\w+)\s*:\s*(\d+)\s*$/.exec(entry);
-    if (!match) throw new Error(`${LOCAL_ENV.localWorkers}: "${entry.trim()}" is not function:threads (e.g. request:1,fanout:1)`);
+    if (!match)
+      throw new Error(`${LOCAL_ENV.localWorkers}: "${entry.trim()}" is not function:threads (e.g. request:1,fanout:1)`);
     const [, name, value] = match;
     if (!FUNCTION_NAMES.includes(name as FunctionName)) {
       throw new Error(`${LOCAL_ENV.localWorkers}: unknown function "${name}" (one of ${FUNCTION_NAMES.join(', ')})`);
@@ -109,7 +114,16 @@ export async function startFunctions(options: FunctionsOptions): Promise<Functio
         stats.counters.workers[name] = { threads: 0, restarts: 0 };
         continue;
       }
-      const pool = new WorkerPool({ functionName: name, module: functionModule(name), size: threads[name], env, faults, stats, log, onFatal });
+      const pool = new WorkerPool({
+        functionName: name,
+        module: functionModule(name),
+        size: threads[name],
+        env,
+        faults,
+        stats,
+        log,
+        onFatal,
+      });
       pools[name] = pool;
       resolved[name] = pool.handler;
     }
@@ -118,10 +132,19 @@ export async function startFunctions(options: FunctionsOptions): Promise<Functio
     const lambdas = Object.fromEntries(
       FUNCTION_NAMES.map((name) => [
         name,
-        new LocalLambda({ name, handler: resolved[name], timeoutSeconds: functionTimeoutSeconds(name), region, stats, log }),
+        new LocalLambda({
+          name,
+          handler: resolved[name],
+          timeoutSeconds: functionTimeoutSeconds(name),
+          region,
+          stats,
+          log,
+        }),
       ]),
     ) as Record<FunctionName, LocalLambda>;
-    const where = FUNCTION_NAMES.map((name) => `${name}: ${pools[name] ? `${threads[name]} thread(s)` : 'in-process'}`).join(', ');
+    const where = FUNCTION_NAMES.map(
+      (name) => `${name}: ${pools[name] ? `${threads[name]} thread(s)` : 'in-process'}`,
+    ).join(', ');
     return { lambdas, pools, where, stop };
   } catch (error) {
     await stop();

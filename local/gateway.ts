@@ -219,8 +219,7 @@ export class Gateway implements Connections {
       let status: number;
       try {
         const result = (await route.fn.invoke(this.connectEvent(req, connectionId, connectedAt))) as
-          | { statusCode?: number; headers?: Record<string, string> }
-          | undefined;
+          { statusCode?: number; headers?: Record<string, string> } | undefined;
         status = typeof result?.statusCode === 'number' ? result.statusCode : 200;
         const protocol = Object.entries(result?.headers ?? {}).find(
           ([name]) => name.toLowerCase() === 'sec-websocket-protocol',
@@ -277,7 +276,10 @@ export class Gateway implements Connections {
     const route = this.options.routes[routeKey];
     if (!route) {
       // API Gateway's answer when neither the action nor $default has a route.
-      this.sendText(connection, JSON.stringify({ message: 'Forbidden', connectionId: connection.id, requestId: reqId }));
+      this.sendText(
+        connection,
+        JSON.stringify({ message: 'Forbidden', connectionId: connection.id, requestId: reqId }),
+      );
       return;
     }
     const event = {
@@ -300,7 +302,10 @@ export class Gateway implements Connections {
     if (replyBody === undefined || replyBody === null) return;
     const text = typeof replyBody === 'string' ? replyBody : JSON.stringify(replyBody);
     if (utf8Bytes(text) > MESSAGE_LIMIT_BYTES) {
-      this.options.log('gateway', `route ${routeKey} answered ${utf8Bytes(text)} bytes (limit ${MESSAGE_LIMIT_BYTES}); sent the error frame`);
+      this.options.log(
+        'gateway',
+        `route ${routeKey} answered ${utf8Bytes(text)} bytes (limit ${MESSAGE_LIMIT_BYTES}); sent the error frame`,
+      );
       this.sendInternalError(connection, reqId);
       return;
     }

@@ -38,7 +38,13 @@ export class LocalLambda {
 
   constructor(options: LambdaOptions) {
     this.name = options.name;
-    this.options = { timeoutSeconds: 30, memoryLimitInMB: 1024, region: 'us-east-1', accountId: '000000000000', ...options };
+    this.options = {
+      timeoutSeconds: 30,
+      memoryLimitInMB: 1024,
+      region: 'us-east-1',
+      accountId: '000000000000',
+      ...options,
+    };
   }
 
   get timeoutSeconds(): number {

@@ -17,7 +17,9 @@ import { type Stack, startStack } from './stack';
 function summary(stack: Stack): string {
   const lines = ['', 'Mesh local stack is up:'];
   for (const part of stack.parts) {
-    lines.push(`  ${part.name.padEnd(15)} ${part.url.padEnd(32)} ${String(part.ms).padStart(5)} ms${part.note ? `  (${part.note})` : ''}`);
+    lines.push(
+      `  ${part.name.padEnd(15)} ${part.url.padEnd(32)} ${String(part.ms).padStart(5)} ms${part.note ? `  (${part.note})` : ''}`,
+    );
   }
   lines.push(`  Ready in ${stack.startupMs} ms. Counters: ${stack.statsUrl}`);
   lines.push('', `  Connect WebSocket clients to  ${stack.wsUrl}`, '', '  Ctrl-C stops everything.', '');
@@ -37,7 +39,9 @@ async function main(): Promise<void> {
         `\nPort ${port} is already in use (another \`npm start\`?). Stop it, or choose another port, e.g. MESH_WS_PORT=3002 npm start (0 = any free port).\n\n`,
       );
     } else {
-      process.stderr.write(`\nThe local stack did not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n\n`);
+      process.stderr.write(
+        `\nThe local stack did not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n\n`,
+      );
     }
     process.exit(1);
   }

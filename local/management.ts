@@ -49,7 +49,9 @@ function sendError(res: http.ServerResponse, status: number, type: string, messa
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-RequestId': requestId() }).end(JSON.stringify(body));
+  res
+    .writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-RequestId': requestId() })
+    .end(JSON.stringify(body));
 }
 
 /** The running Management API. */
@@ -94,7 +96,8 @@ export class ManagementApi {
 
     const control = controlRequest(req, path, body, { stats, faults: this.faults });
     if (control) {
-      if (control.errorType) return sendError(res, control.status, control.errorType, (control.body as { message: string }).message);
+      if (control.errorType)
+        return sendError(res, control.status, control.errorType, (control.body as { message: string }).message);
       return sendJson(res, control.status, control.body);
     }
 

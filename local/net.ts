@@ -58,7 +58,8 @@ export function portFromEnv(name: string, env: NodeJS.ProcessEnv = process.env):
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return undefined;
   const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name} must be a port number, got "${raw}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`${name} must be a port number, got "${raw}"`);
   return port;
 }
 

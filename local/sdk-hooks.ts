@@ -112,7 +112,10 @@ function addMiddlewares(client: HookedClient): void {
   const stack = client.middlewareStack;
   if (hooked.has(stack) || skipped.has(stack)) return;
   hooked.add(stack);
-  stack.add((next: Next, context: HandlerContext) => callMiddleware(next, context), { step: 'build', name: 'meshLocalCall' });
+  stack.add((next: Next, context: HandlerContext) => callMiddleware(next, context), {
+    step: 'build',
+    name: 'meshLocalCall',
+  });
   stack.add((next: Next, context: HandlerContext) => attemptMiddleware(next, context), {
     step: 'deserialize',
     priority: 'low',

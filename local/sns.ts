@@ -75,7 +75,10 @@ class QueryError extends Error {
 }
 
 function escapeXml(text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+  return text.replace(
+    /[<>&'"]/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!,
+  );
 }
 
 /** `MessageAttributes.entry.N.{Name,Value.DataType,Value.StringValue,Value.BinaryValue}` under `prefix`. */
@@ -85,7 +88,12 @@ function readAttributes(form: URLSearchParams, prefix: string): Record<string, M
     const entry = `${prefix}MessageAttributes.entry.${n}`;
     const name = form.get(`${entry}.Name`)!;
     const dataType = form.get(`${entry}.Value.DataType`);
-    if (!dataType) throw new QueryError(400, 'InvalidParameterValue', `The message attribute '${name}' must contain a non-empty message attribute type.`);
+    if (!dataType)
+      throw new QueryError(
+        400,
+        'InvalidParameterValue',
+        `The message attribute '${name}' must contain a non-empty message attribute type.`,
+      );
     attributes[name] = {
       DataType: dataType,
       StringValue: form.get(`${entry}.Value.StringValue`) ?? undefined,
@@ -162,7 +170,8 @@ export class LocalSns {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const reqId = requestId();
     try {
-      if (req.method !== 'POST') throw new QueryError(400, 'InvalidAction', 'Only POST with a form-encoded body is supported.');
+      if (req.method !== 'POST')
+        throw new QueryError(400, 'InvalidAction', 'Only POST with a form-encoded body is supported.');
       const form = new URLSearchParams((await readBody(req)).toString('utf8'));
       const action = form.get('Action') ?? '';
       let result: string;
@@ -205,7 +214,13 @@ export class LocalSns {
       throw new QueryError(400, 'InvalidParameter', 'Invalid parameter: Message too long');
     }
     counters.publish.entries += 1;
-    const message: Message = { id: crypto.randomUUID(), topicArn, subject: form.get('Subject') ?? undefined, body, attributes };
+    const message: Message = {
+      id: crypto.randomUUID(),
+      topicArn,
+      subject: form.get('Subject') ?? undefined,
+      body,
+      attributes,
+    };
     this.fanOut(message, subscriptions);
     return `<MessageId>${message.id}</MessageId>`;
   }
@@ -219,12 +234,21 @@ export class LocalSns {
       const prefix = `PublishBatchRequestEntries.member.${n}.`;
       entries.push({ id: form.get(`${prefix}Id`)!, prefix });
     }
-    if (entries.length === 0) throw new QueryError(400, 'EmptyBatchRequest', 'The batch request does not contain any entries.');
+    if (entries.length === 0)
+      throw new QueryError(400, 'EmptyBatchRequest', 'The batch request does not contain any entries.');
     if (entries.length > MAX_BATCH_ENTRIES) {
-      throw new QueryError(400, 'TooManyEntriesInBatchRequest', `The batch request contains more entries than permissible (${MAX_BATCH_ENTRIES}).`);
+      throw new QueryError(
+        400,
+        'TooManyEntriesInBatchRequest',
+        `The batch request contains more entries than permissible (${MAX_BATCH_ENTRIES}).`,
+      );
     }
     if (new Set(entries.map((e) => e.id)).size !== entries.length) {
-      throw new QueryError(400, 'BatchEntryIdsNotDistinct', 'Two or more batch entries in the request have the same Id.');
+      throw new QueryError(
+        400,
+        'BatchEntryIdsNotDistinct',
+        'Two or more batch entries in the request have the same Id.',
+      );
     }
     const parsed = entries.map(({ id, prefix }) => ({
       id,
@@ -234,7 +258,11 @@ export class LocalSns {
     }));
     const total = parsed.reduce((sum, entry) => sum + messageBytes(entry.body, entry.attributes), 0);
     if (total > MAX_MESSAGE_BYTES) {
-      throw new QueryError(400, 'BatchRequestTooLong', 'The length of all the batch messages put together is more than the limit.');
+      throw new QueryError(
+        400,
+        'BatchRequestTooLong',
+        'The length of all the batch messages put together is more than the limit.',
+      );
     }
     let successful = '';
     let failed = '';
@@ -247,7 +275,13 @@ export class LocalSns {
         continue;
       }
       counters.publishBatch.entries += 1;
-      const message: Message = { id: crypto.randomUUID(), topicArn, subject: entry.subject, body: entry.body, attributes: entry.attributes };
+      const message: Message = {
+        id: crypto.randomUUID(),
+        topicArn,
+        subject: entry.subject,
+        body: entry.body,
+        attributes: entry.attributes,
+      };
       this.fanOut(message, subscriptions);
       successful += `<member><Id>${escapeXml(entry.id)}</Id><MessageId>${message.id}</MessageId></member>`;
     }

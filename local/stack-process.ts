@@ -75,7 +75,11 @@ export function startStackProcess(options: StackProcessOptions = {}): Promise<St
  * own) and resolves at its first stdout line `<marker> {json}`; rejects with
  * the end of its output if it exits, fails to spawn or stays silent first.
  */
-export function startReadyProcess<T>(script: string, marker: string, options: ReadyProcessOptions = {}): Promise<ReadyProcess<T>> {
+export function startReadyProcess<T>(
+  script: string,
+  marker: string,
+  options: ReadyProcessOptions = {},
+): Promise<ReadyProcess<T>> {
   const name = options.name ?? script;
   const child = spawn(TSX, [script], {
     cwd: ROOT,

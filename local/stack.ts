@@ -32,7 +32,13 @@ import { startSchedule } from './schedule';
 import { type LocalSns, startSns } from './sns';
 import { LocalStats } from './stats';
 import { LOCAL_ENV } from './env';
-import { DEFAULT_SCHEDULE_SECONDS, resourceEnvironment, routeBindings, SCHEDULED_FUNCTION, TOPIC_SUBSCRIBER } from './wiring';
+import {
+  DEFAULT_SCHEDULE_SECONDS,
+  resourceEnvironment,
+  routeBindings,
+  SCHEDULED_FUNCTION,
+  TOPIC_SUBSCRIBER,
+} from './wiring';
 
 export type { StackHandlers } from './functions';
 
@@ -189,7 +195,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       deleteConnection: (id) => gateway?.deleteConnection(id) ?? false,
     };
     const [management, managementMs] = await timed(() =>
-      startManagementApi({ port: options.managementPort ?? portFromEnv(LOCAL_ENV.managementPort, env) ?? 0, stage, connections, stats, faults, log }),
+      startManagementApi({
+        port: options.managementPort ?? portFromEnv(LOCAL_ENV.managementPort, env) ?? 0,
+        stage,
+        connections,
+        stats,
+        faults,
+        log,
+      }),
     );
     stoppers.push(() => management.stop());
     // The handler threads stop after SNS (which drains its deliveries into them) and before the Management API.
@@ -248,12 +261,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }),
     );
     functions = started;
-    parts.push({ name: 'Handlers', url: Object.keys(started.pools).length > 0 ? 'worker threads' : 'in-process', ms: handlersMs, note: started.where });
+    parts.push({
+      name: 'Handlers',
+      url: Object.keys(started.pools).length > 0 ? 'worker threads' : 'in-process',
+      ms: handlersMs,
+      note: started.where,
+    });
 
     const { lambdas } = started;
     const routes: RouteTable = routeBindings(lambdas);
     sns.subscribe(topicArn, lambdas[TOPIC_SUBSCRIBER]);
-    const sweepIntervalSeconds = options.sweepIntervalSeconds ?? numberFromEnv(env, LOCAL_ENV.sweepIntervalSeconds) ?? DEFAULT_SCHEDULE_SECONDS;
+    const sweepIntervalSeconds =
+      options.sweepIntervalSeconds ?? numberFromEnv(env, LOCAL_ENV.sweepIntervalSeconds) ?? DEFAULT_SCHEDULE_SECONDS;
     const schedule = startSchedule({ fn: lambdas[SCHEDULED_FUNCTION], intervalSeconds: sweepIntervalSeconds, region });
     // Stopped right after the gateway: no sweep starts while the functions stop.
     stoppers.push(() => schedule.stop());
@@ -274,7 +293,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const [, gatewayMs] = await timed(() => ws.start());
     // Stopped first (pushed last): its $disconnect invocations still reach DynamoDB.
     stoppers.push(() => ws.stop());
-    parts.push({ name: 'WebSocket API', url: ws.url, ms: gatewayMs, note: `stage ${stage}, ${Object.keys(routes).length} routes` });
+    parts.push({
+      name: 'WebSocket API',
+      url: ws.url,
+      ms: gatewayMs,
+      note: `stage ${stage}, ${Object.keys(routes).length} routes`,
+    });
 
     return {
       wsUrl: ws.url,

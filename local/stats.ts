@@ -91,7 +91,9 @@ function emptyStats(connectionsCurrent = 0, workers: StatsSnapshot['workers'] = 
     },
     metrics: Object.fromEntries(KNOWN_METRICS.map((name) => [name, 0])),
     faults: {},
-    workers: Object.fromEntries(Object.entries(workers).map(([name, pool]) => [name, { threads: pool.threads, restarts: 0 }])),
+    workers: Object.fromEntries(
+      Object.entries(workers).map(([name, pool]) => [name, { threads: pool.threads, restarts: 0 }]),
+    ),
   };
 }
 

@@ -8,14 +8,7 @@
  * (test/infra/topology.test.ts compares what each builds).
  */
 import path from 'node:path';
-import {
-  FUNCTION_NAMES,
-  FUNCTIONS,
-  resourceEnvironment,
-  ROUTES,
-  TRIGGERS,
-  type FunctionName,
-} from '#shared/topology';
+import { FUNCTION_NAMES, FUNCTIONS, resourceEnvironment, ROUTES, TRIGGERS, type FunctionName } from '#shared/topology';
 
 /** `resourceEnvironment`: the variables naming the table, the topic and the Management API, as the Pulumi program sets them. */
 export { FUNCTION_NAMES, resourceEnvironment, type FunctionName };

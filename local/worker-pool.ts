@@ -139,7 +139,11 @@ export class WorkerPool {
       eval: true,
       workerData: { functionName, module, index, faults: this.effectiveFaults() },
       // The stack's thread has printed the SDK's Node-version notice once already.
-      env: { ...env, TSX_TSCONFIG_PATH: path.join(ROOT, 'tsconfig.json'), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      env: {
+        ...env,
+        TSX_TSCONFIG_PATH: path.join(ROOT, 'tsconfig.json'),
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
       name: `${functionName}#${index}`,
       // Relayed past the stack's own EMF tap: the thread counts its metric lines itself.
       stdout: true,
@@ -164,7 +168,9 @@ export class WorkerPool {
     });
     // Rejections are handled by whoever awaits `ready`; this keeps an unawaited one quiet.
     slot.ready.catch(() => {});
-    worker.on('error', (error) => this.options.log(`lambda:${functionName}`, `worker ${index} failed: ${describeError(error)}`));
+    worker.on('error', (error) =>
+      this.options.log(`lambda:${functionName}`, `worker ${index} failed: ${describeError(error)}`),
+    );
     return slot;
   }
 
@@ -181,7 +187,11 @@ export class WorkerPool {
     const killed = code === KILLED_EXIT_CODE;
     slot.dead = true;
     for (const call of slot.inFlight.values()) {
-      call.reject(new LambdaCrash(`RequestId: ${call.requestId} Error: Runtime exited with error: ${killed ? 'signal: killed' : `exit status ${code}`}`));
+      call.reject(
+        new LambdaCrash(
+          `RequestId: ${call.requestId} Error: Runtime exited with error: ${killed ? 'signal: killed' : `exit status ${code}`}`,
+        ),
+      );
     }
     const inFlight = slot.inFlight.size;
     slot.inFlight.clear();
@@ -191,12 +201,19 @@ export class WorkerPool {
       this.kills += 1;
     }
     const why = killed ? 'killed by the fan-out kill fault' : `exited (code ${code})`;
-    log(`lambda:${functionName}`, `worker ${slot.index} ${why} with ${inFlight} invocation(s) in flight; restarting it`);
+    log(
+      `lambda:${functionName}`,
+      `worker ${slot.index} ${why} with ${inFlight} invocation(s) in flight; restarting it`,
+    );
     const fresh = this.spawn(slot.index);
     this.slots[this.slots.indexOf(slot)] = fresh;
-    stats.counters.workers[functionName] = { threads: this.options.size, restarts: (stats.counters.workers[functionName]?.restarts ?? 0) + 1 };
+    stats.counters.workers[functionName] = {
+      threads: this.options.size,
+      restarts: (stats.counters.workers[functionName]?.restarts ?? 0) + 1,
+    };
     fresh.ready.catch((error: unknown) => {
-      if (!this.stopped) onFatal(`${functionName} worker ${slot.index} could not be restarted: ${describeError(error)}`);
+      if (!this.stopped)
+        onFatal(`${functionName} worker ${slot.index} could not be restarted: ${describeError(error)}`);
     });
     if (killed) this.broadcastFaults();
   }

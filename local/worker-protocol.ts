@@ -24,7 +24,13 @@ export interface WorkerData {
 /** The serialisable part of a Lambda context. */
 export type ContextFields = Pick<
   Context,
-  'functionName' | 'functionVersion' | 'invokedFunctionArn' | 'memoryLimitInMB' | 'awsRequestId' | 'logGroupName' | 'logStreamName'
+  | 'functionName'
+  | 'functionVersion'
+  | 'invokedFunctionArn'
+  | 'memoryLimitInMB'
+  | 'awsRequestId'
+  | 'logGroupName'
+  | 'logStreamName'
 >;
 
 export interface SerializedError {
@@ -47,7 +53,10 @@ export type ToPool =
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) {
     // An AggregateError's stack names only itself; keep what its parts said.
-    const parts = error instanceof AggregateError ? error.errors.map((part) => `\n  caused by: ${String(part?.stack ?? part)}`).join('') : '';
+    const parts =
+      error instanceof AggregateError
+        ? error.errors.map((part) => `\n  caused by: ${String(part?.stack ?? part)}`).join('')
+        : '';
     return { name: error.name, message: error.message, stack: error.stack ? error.stack + parts : undefined };
   }
   return { name: 'Error', message: String(error) };
@@ -63,6 +72,22 @@ export function deserializeError(serialized: SerializedError): Error {
 
 /** The fields of `context` that can cross to a worker (functions cannot). */
 export function contextFields(context: Context): ContextFields {
-  const { functionName, functionVersion, invokedFunctionArn, memoryLimitInMB, awsRequestId, logGroupName, logStreamName } = context;
-  return { functionName, functionVersion, invokedFunctionArn, memoryLimitInMB, awsRequestId, logGroupName, logStreamName };
+  const {
+    functionName,
+    functionVersion,
+    invokedFunctionArn,
+    memoryLimitInMB,
+    awsRequestId,
+    logGroupName,
+    logStreamName,
+  } = context;
+  return {
+    functionName,
+    functionVersion,
+    invokedFunctionArn,
+    memoryLimitInMB,
+    awsRequestId,
+    logGroupName,
+    logStreamName,
+  };
 }

@@ -102,7 +102,10 @@ export function fanoutConcurrency(env: Env = process.env): number {
 /** How the fan-out gathers a group's pushes into rounds (shared/core/fanout/window.ts). */
 export function fanoutSettings(env: Env = process.env): FanoutSettings {
   const settings = Object.fromEntries(
-    (Object.keys(FANOUT_ENV) as (keyof FanoutSettings)[]).map((key) => [key, positiveNumber(env, ENV[FANOUT_ENV[key]], DEFAULT_FANOUT[key])]),
+    (Object.keys(FANOUT_ENV) as (keyof FanoutSettings)[]).map((key) => [
+      key,
+      positiveNumber(env, ENV[FANOUT_ENV[key]], DEFAULT_FANOUT[key]),
+    ]),
   ) as unknown as FanoutSettings;
   const [problem] = fanoutSettingsProblems(settings, (key) => ENV[FANOUT_ENV[key]]);
   if (problem !== undefined) throw new ConfigError(problem);

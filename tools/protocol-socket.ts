@@ -184,7 +184,10 @@ export class ProtocolSocket {
     return new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(requestId);
-        const unclaimed = this.unclaimedReplies.peek(() => true).map((r) => JSON.stringify(r).slice(0, 200)).join(' | ');
+        const unclaimed = this.unclaimedReplies
+          .peek(() => true)
+          .map((r) => JSON.stringify(r).slice(0, 200))
+          .join(' | ');
         reject(
           new Error(
             `no reply to ${action} (${requestId}) within ${timeoutMs} ms` +

@@ -18,7 +18,16 @@ import WebSocket from 'ws';
 import { MeshClient } from '#client/mesh-client';
 import type { WebSocketConstructor } from '#client/transport';
 import { type Push, pushesOf, type ServerFrame } from '#shared/protocol/messages';
-import { EVENT_NAME, STATUS_KEY_PREFIX, type BenchNode, type Driver, type GroupPlan, type ItemListener, type Listeners, type WireListener } from './types';
+import {
+  EVENT_NAME,
+  STATUS_KEY_PREFIX,
+  type BenchNode,
+  type Driver,
+  type GroupPlan,
+  type ItemListener,
+  type Listeners,
+  type WireListener,
+} from './types';
 
 /**
  * A `ws` WebSocket that shows every incoming frame to `tapIn` first (its
@@ -101,7 +110,8 @@ class MeshNode implements BenchNode {
       }
     });
     this.client.on('event', (event) => {
-      if (event.name === EVENT_NAME && event.payload != null) onItem('app', nodeId, event.firedByNodeId, 'e', event.payload);
+      if (event.name === EVENT_NAME && event.payload != null)
+        onItem('app', nodeId, event.firedByNodeId, 'e', event.payload);
     });
     this.client.on('error', (error) => process.stderr.write(`[${nodeId}] ${error.errorType}: ${error.message}\n`));
     this.client.on('disconnect', (reason) => process.stderr.write(`[${nodeId}] disconnected: ${reason.message}\n`));

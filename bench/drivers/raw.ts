@@ -6,7 +6,16 @@
  */
 import type { Push } from '#shared/protocol/messages';
 import { ProtocolSocket } from '#tools/protocol-socket';
-import { EVENT_NAME, STATUS_KEY_PREFIX, type BenchNode, type Driver, type GroupPlan, type ItemListener, type Listeners, type WireListener } from './types';
+import {
+  EVENT_NAME,
+  STATUS_KEY_PREFIX,
+  type BenchNode,
+  type Driver,
+  type GroupPlan,
+  type ItemListener,
+  type Listeners,
+  type WireListener,
+} from './types';
 
 class RawNode implements BenchNode {
   private sent = 0;
@@ -57,7 +66,10 @@ class RawNode implements BenchNode {
   fire(tags: string[]): void {
     const firedAt = new Date().toISOString();
     this.sent += 1;
-    this.socket.send('fireEventsByNode', { ...this.key, events: tags.map((payload) => ({ eventName: EVENT_NAME, payload, firedAt })) });
+    this.socket.send('fireEventsByNode', {
+      ...this.key,
+      events: tags.map((payload) => ({ eventName: EVENT_NAME, payload, firedAt })),
+    });
     for (const tag of tags) this.onWire(this.nodeId, 'e', tag);
   }
 

@@ -96,12 +96,16 @@ export class MeshAlarms extends pulumi.ComponentResource {
       });
     }
 
-    alarm('dlq-depth', 'Flush requests that could not be delivered wait in the dead-letter queue (the sweeper restarts those flushes).', {
-      namespace: 'AWS/SQS',
-      metricName: 'ApproximateNumberOfMessagesVisible',
-      dimensions: { QueueName: args.deadLetterQueue.name },
-      statistic: 'Maximum',
-    });
+    alarm(
+      'dlq-depth',
+      'Flush requests that could not be delivered wait in the dead-letter queue (the sweeper restarts those flushes).',
+      {
+        namespace: 'AWS/SQS',
+        metricName: 'ApproximateNumberOfMessagesVisible',
+        dimensions: { QueueName: args.deadLetterQueue.name },
+        statistic: 'Maximum',
+      },
+    );
 
     // WebSocket APIs publish no 5XXError metric: IntegrationError counts
     // failed Lambda invocations, ExecutionError failures inside API Gateway.
@@ -125,14 +129,28 @@ export class MeshAlarms extends pulumi.ComponentResource {
     alarm(
       'abandoned-posts',
       'The fan-out gave up posting to a connection after its retries: a member missed pushes (throttling or API Gateway errors). See the fanout log.',
-      { namespace: METRICS_NAMESPACE, metricName: ALARMED_METRICS.abandonedPosts, dimensions: meshDimensions, statistic: 'Sum' },
+      {
+        namespace: METRICS_NAMESPACE,
+        metricName: ALARMED_METRICS.abandonedPosts,
+        dimensions: meshDimensions,
+        statistic: 'Sum',
+      },
       { periodSeconds: period, comparisonOperator: 'GreaterThanOrEqualToThreshold', threshold: 1 },
     );
     alarm(
       'flushes-restarted',
       "The sweeper restarted a group's flush: a flush died or its flush request was lost. The pushes went out late; see the fanout and sweep logs.",
-      { namespace: METRICS_NAMESPACE, metricName: ALARMED_METRICS.flushesRestarted, dimensions: meshDimensions, statistic: 'Sum' },
-      { periodSeconds: RESTARTED_FLUSH_PERIOD_SECONDS, comparisonOperator: 'GreaterThanOrEqualToThreshold', threshold: 1 },
+      {
+        namespace: METRICS_NAMESPACE,
+        metricName: ALARMED_METRICS.flushesRestarted,
+        dimensions: meshDimensions,
+        statistic: 'Sum',
+      },
+      {
+        periodSeconds: RESTARTED_FLUSH_PERIOD_SECONDS,
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        threshold: 1,
+      },
     );
 
     this.registerOutputs({ alarmTopicArn: this.alarmTopic?.arn });

@@ -108,7 +108,9 @@ export class FanoutSubscription extends pulumi.ComponentResource {
         role: args.subscriber.role.id,
         policy: pulumi.jsonStringify({
           Version: '2012-10-17',
-          Statement: [{ Sid: 'FailedPushes', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [deadLetterQueue.arn] }],
+          Statement: [
+            { Sid: 'FailedPushes', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [deadLetterQueue.arn] },
+          ],
         }),
       },
       { parent: this },

@@ -49,19 +49,32 @@ export class SweepSchedule extends pulumi.ComponentResource {
 
     const permission = new aws.lambda.Permission(
       name,
-      { action: 'lambda:InvokeFunction', function: fn.name, principal: 'events.amazonaws.com', sourceArn: this.rule.arn },
+      {
+        action: 'lambda:InvokeFunction',
+        function: fn.name,
+        principal: 'events.amazonaws.com',
+        sourceArn: this.rule.arn,
+      },
       { parent: this },
     );
 
     // The permission first: a run the rule cannot deliver is only retried by EventBridge.
-    new aws.cloudwatch.EventTarget(name, { rule: this.rule.name, arn: fn.arn }, { parent: this, dependsOn: [permission] });
+    new aws.cloudwatch.EventTarget(
+      name,
+      { rule: this.rule.name, arn: fn.arn },
+      { parent: this, dependsOn: [permission] },
+    );
 
     // Lambda would retry a failed run twice and keep a throttled one for up to
     // six hours; the next run, minutes later, sweeps the same groups anyway.
     // A failed run still counts in the function's Errors alarm.
     new aws.lambda.FunctionEventInvokeConfig(
       name,
-      { functionName: fn.name, maximumRetryAttempts: 0, maximumEventAgeInSeconds: eventAgeSeconds(args.intervalMinutes) },
+      {
+        functionName: fn.name,
+        maximumRetryAttempts: 0,
+        maximumEventAgeInSeconds: eventAgeSeconds(args.intervalMinutes),
+      },
       { parent: this },
     );
 

@@ -49,7 +49,9 @@ export class WebSocketApi extends pulumi.ComponentResource {
 
     // apiEndpoint is wss://{apiId}.execute-api.{region}.amazonaws.com (the partition's DNS suffix included).
     this.url = pulumi.interpolate`${this.api.apiEndpoint}/${args.stageName}`;
-    this.managementEndpoint = this.api.apiEndpoint.apply((endpoint) => `${endpoint.replace(/^wss:/, 'https:')}/${args.stageName}`);
+    this.managementEndpoint = this.api.apiEndpoint.apply(
+      (endpoint) => `${endpoint.replace(/^wss:/, 'https:')}/${args.stageName}`,
+    );
     // executionArn is arn:{partition}:execute-api:{region}:{account}:{apiId}.
     this.manageConnectionsArn = pulumi.interpolate`${this.api.executionArn}/${args.stageName}/POST/@connections/*`;
     this.registerOutputs({ url: this.url, managementEndpoint: this.managementEndpoint });
@@ -149,7 +151,11 @@ export class WebSocketRoutes extends pulumi.ComponentResource {
       dependencies.push(route);
       if (twoWay) {
         dependencies.push(
-          new aws.apigatewayv2.RouteResponse(id, { apiId, routeId: route.id, routeResponseKey: '$default' }, { parent: this }),
+          new aws.apigatewayv2.RouteResponse(
+            id,
+            { apiId, routeId: route.id, routeResponseKey: '$default' },
+            { parent: this },
+          ),
         );
       }
       // API Gateway may invoke the function for this stage and route only.
@@ -224,7 +230,9 @@ class ApiGatewayLogsRole extends pulumi.ComponentResource {
       {
         assumeRolePolicy: JSON.stringify({
           Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Principal: { Service: 'apigateway.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: 'apigateway.amazonaws.com' }, Action: 'sts:AssumeRole' },
+          ],
         }),
       },
       { parent: this },

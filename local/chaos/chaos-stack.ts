@@ -18,7 +18,10 @@ export const CHAOS_STACK_ENV: Record<string, string> = {
   [LOCAL_ENV.snsRetryBaseMs]: '100',
 };
 
-export function startChaosStack(env: Record<string, string> = {}, onOutput?: (chunk: string) => void): Promise<StackProcess> {
+export function startChaosStack(
+  env: Record<string, string> = {},
+  onOutput?: (chunk: string) => void,
+): Promise<StackProcess> {
   return startStackProcess({ env: { ...CHAOS_STACK_ENV, [ENV.tableName]: 'mesh_chaos', ...env }, onOutput });
 }
 

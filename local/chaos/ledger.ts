@@ -172,7 +172,15 @@ export class DeliveryLedger {
     const key = `${receiver}\n${sender}`;
     let stream = this.streams.get(key);
     if (!stream) {
-      stream = { raw: new Map(), rawHighest: -1, rawOutOfOrder: 0, emitted: new Map(), emittedHighest: -1, emittedOutOfOrder: 0, latencies: [] };
+      stream = {
+        raw: new Map(),
+        rawHighest: -1,
+        rawOutOfOrder: 0,
+        emitted: new Map(),
+        emittedHighest: -1,
+        emittedOutOfOrder: 0,
+        latencies: [],
+      };
       this.streams.set(key, stream);
     }
     return stream;

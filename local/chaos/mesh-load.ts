@@ -68,7 +68,10 @@ export class ChaosMesh {
     await Promise.all(
       Array.from({ length: options.groups }, async (_, g) => {
         const domain = `${label}-${randomUUID().slice(0, 8)}`;
-        const ids = Array.from({ length: options.nodesPerGroup }, (_, n) => `${label}-g${g}-n${n}-${randomUUID().slice(0, 6)}`);
+        const ids = Array.from(
+          { length: options.nodesPerGroup },
+          (_, n) => `${label}-g${g}-n${n}-${randomUUID().slice(0, 6)}`,
+        );
         const [host, ...members] = ids.map((nodeId) => mesh.client(nodeId, domain));
         const group = await host.createGroup(`${label} ${g}`);
         mesh.ledger.addGroup(group.id, ids);

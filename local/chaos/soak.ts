@@ -21,8 +21,17 @@ import { ChaosMesh } from './mesh-load';
 /** The phases a soak cycles through; each gets an equal share of the time. */
 export function phases(seed: number): { name: string; faults: FaultConfig }[] {
   return [
-    { name: 'sns', faults: { seed, sns: { drop: 0.2, duplicate: 0.2, delay: { p: 0.3, minMs: 50, maxMs: 500 }, reorder: 0.2 } } },
-    { name: 'posts', faults: { seed, postToConnection: { error500: 0.1, throttle429: 0.1, latency: { p: 0.3, minMs: 10, maxMs: 200 } } } },
+    {
+      name: 'sns',
+      faults: { seed, sns: { drop: 0.2, duplicate: 0.2, delay: { p: 0.3, minMs: 50, maxMs: 500 }, reorder: 0.2 } },
+    },
+    {
+      name: 'posts',
+      faults: {
+        seed,
+        postToConnection: { error500: 0.1, throttle429: 0.1, latency: { p: 0.3, minMs: 10, maxMs: 200 } },
+      },
+    },
     { name: 'dynamodb', faults: { seed, dynamodb: { throttle: 0.1, stall: { p: 0.05, minMs: 200, maxMs: 1500 } } } },
     // A kill after so many posts of one invocation, so the phase kills whatever the dice say.
     { name: 'fanout kills', faults: { seed, fanout: { killAfterPosts: 40, killPerPost: 0.02, maxKills: 3 } } },
@@ -78,12 +87,20 @@ function injectedSince(after: StatsSnapshot, before: StatsSnapshot): string {
 
 async function main(): Promise<void> {
   const opts = options();
-  say(`chaos soak: ${opts.seconds} s, ${opts.groups} groups × ${opts.nodes} nodes, ${opts.rate} events/s per node, seed ${opts.seed}`);
+  say(
+    `chaos soak: ${opts.seconds} s, ${opts.groups} groups × ${opts.nodes} nodes, ${opts.rate} events/s per node, seed ${opts.seed}`,
+  );
   const stack = await startChaosStack({ [ENV.tableName]: 'mesh_soak' });
   const { wsUrl, statsUrl, faultsUrl } = stack.ready;
   let mesh: ChaosMesh | undefined;
   try {
-    mesh = await ChaosMesh.open({ url: wsUrl, groups: opts.groups, nodesPerGroup: opts.nodes, rate: opts.rate, label: 'soak' });
+    mesh = await ChaosMesh.open({
+      url: wsUrl,
+      groups: opts.groups,
+      nodesPerGroup: opts.nodes,
+      rate: opts.rate,
+      label: 'soak',
+    });
     const before = await readStats(statsUrl);
     const plan = phases(opts.seed);
     const phaseMs = (opts.seconds * 1000) / plan.length;
@@ -100,22 +117,36 @@ async function main(): Promise<void> {
     const after = await readStats(statsUrl);
     const figures = mesh.figures();
     const clean =
-      settle.settled && figures.lost === 0 && figures.duplicatedEmitted === 0 && figures.outOfOrderEmitted === 0 && figures.unexpected === 0;
+      settle.settled &&
+      figures.lost === 0 &&
+      figures.duplicatedEmitted === 0 &&
+      figures.outOfOrderEmitted === 0 &&
+      figures.unexpected === 0;
 
     say('');
     say(`pushes accepted          ${figures.accepted} of ${figures.fired} fired`);
     say(`deliveries expected      ${figures.expected}`);
     say(`deliveries received      ${figures.received} (MeshClient emitted)`);
     say(`lost                     ${figures.lost}`);
-    say(`duplicated               raw at the socket ${figures.duplicatedRaw}, after MeshClient ${figures.duplicatedEmitted}`);
-    say(`out of order             raw at the socket ${figures.outOfOrderRaw}, after MeshClient ${figures.outOfOrderEmitted}`);
+    say(
+      `duplicated               raw at the socket ${figures.duplicatedRaw}, after MeshClient ${figures.duplicatedEmitted}`,
+    );
+    say(
+      `out of order             raw at the socket ${figures.outOfOrderRaw}, after MeshClient ${figures.outOfOrderEmitted}`,
+    );
     say(`not accepted yet arrived ${figures.unexpected}`);
-    say(`latency fire → emit      p50 ${figures.latencyMs.p50} ms, p99 ${figures.latencyMs.p99} ms, max ${figures.latencyMs.max} ms`);
+    say(
+      `latency fire → emit      p50 ${figures.latencyMs.p50} ms, p99 ${figures.latencyMs.p99} ms, max ${figures.latencyMs.max} ms`,
+    );
     say(`fault clear → delivered  ${settle.settled ? `${settle.ms} ms` : `not within ${opts.settleSeconds} s`}`);
     say(`faults injected          ${injectedSince(after, before)}`);
     say(`fan-out restarts         ${after.workers.fanout?.restarts ?? 0}; metrics ${JSON.stringify(after.metrics)}`);
-    say(`client errors            ${mesh.clientErrors.length}${mesh.clientErrors.length ? ` (first: ${mesh.clientErrors[0]})` : ''}`);
-    say(`CHAOS_RESULT ${JSON.stringify({ ...figures, settled: settle.settled, clearToDeliveredMs: settle.ms, faults: after.faults, metrics: after.metrics })}`);
+    say(
+      `client errors            ${mesh.clientErrors.length}${mesh.clientErrors.length ? ` (first: ${mesh.clientErrors[0]})` : ''}`,
+    );
+    say(
+      `CHAOS_RESULT ${JSON.stringify({ ...figures, settled: settle.settled, clearToDeliveredMs: settle.ms, faults: after.faults, metrics: after.metrics })}`,
+    );
     process.exitCode = clean ? 0 : 1;
   } finally {
     await mesh?.close().catch(() => undefined);
@@ -124,6 +155,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`chaos soak failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `chaos soak failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

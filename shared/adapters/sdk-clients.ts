@@ -47,7 +47,10 @@ export function createSnsClient(): SNSClient {
  * policy (shared/core/fanout/post.ts) retries, counts and gives up, and the
  * SDK's retry quota would otherwise stop retrying under a burst of failures.
  */
-export function createManagementApiClient(endpoint: string, maxSockets = DEFAULT_FANOUT_CONCURRENCY): ApiGatewayManagementApiClient {
+export function createManagementApiClient(
+  endpoint: string,
+  maxSockets = DEFAULT_FANOUT_CONCURRENCY,
+): ApiGatewayManagementApiClient {
   return new ApiGatewayManagementApiClient({
     endpoint,
     logger: quietLogger,

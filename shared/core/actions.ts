@@ -24,7 +24,9 @@ export interface ActionResult {
 type Run<A extends Action> = (request: RequestOf<A>, caller: Caller, deps: MeshDeps) => Promise<ActionResult>;
 
 /** Wraps a use case whose whole result is the reply's `data`. */
-function data<A extends Action>(useCase: (request: RequestOf<A>, caller: Caller, deps: MeshDeps) => Promise<unknown>): Run<A> {
+function data<A extends Action>(
+  useCase: (request: RequestOf<A>, caller: Caller, deps: MeshDeps) => Promise<unknown>,
+): Run<A> {
   return async function runForData(request, caller, deps) {
     return { data: await useCase(request, caller, deps) };
   };

@@ -156,7 +156,11 @@ export interface GroupLog {
    * and the dissolve mark when `dissolve` is set. GroupDissolved when the
    * group's dissolve push is in the log already.
    */
-  append(key: GroupKey, pushes: string[], options: { now: number; token: string; dissolve?: boolean }): Promise<Appended>;
+  append(
+    key: GroupKey,
+    pushes: string[],
+    options: { now: number; token: string; dissolve?: boolean },
+  ): Promise<Appended>;
   /** One strongly consistent read of the head (undefined when there is none) and the group's subscribers. */
   read(key: GroupKey): Promise<{ head?: LogHead; subscribers: Subscriber[] }>;
   /** The sealed pushes at positions from, from + 1, …, below `to`, in order. */
@@ -189,7 +193,11 @@ export interface GroupLog {
    * `staleBefore`), replacing its token with `token` (and only if the token is
    * still `expected`, when given). True for the one caller that wins.
    */
-  restart(key: GroupKey, token: string, options: { now: number; staleBefore: number; expected?: string }): Promise<boolean>;
+  restart(
+    key: GroupKey,
+    token: string,
+    options: { now: number; staleBefore: number; expected?: string },
+  ): Promise<boolean>;
   /** Groups whose log has held unposted pushes since before `before` (the sweeper's work list). */
   listPending(before: number): Promise<GroupKey[]>;
 }

@@ -42,7 +42,11 @@ export function splitBatchEvent(
   batch: BatchEvent,
   limit: number = LIMITS.maxPushPayloadBytes,
 ): BatchEvent[] {
-  const empty = buildPush(key, { ...envelope, epoch: WIDEST_EPOCH, seq: WIDEST_SEQ }, { batchEvent: { ...batch, events: [] } });
+  const empty = buildPush(
+    key,
+    { ...envelope, epoch: WIDEST_EPOCH, seq: WIDEST_SEQ },
+    { batchEvent: { ...batch, events: [] } },
+  );
   const base = utf8Bytes(JSON.stringify(empty));
   const parts: BatchEvent[] = [];
   let events: BatchEvent['events'] = [];

@@ -39,7 +39,12 @@ export interface FanoutSettings {
 }
 
 /** The fan-out's defaults (docs/performance.md says how the bounds were chosen). */
-export const DEFAULT_FANOUT: FanoutSettings = { windowMinMs: 50, windowMaxMs: 1000, staleFlushMs: 5000, maxFlushMs: 10_000 };
+export const DEFAULT_FANOUT: FanoutSettings = {
+  windowMinMs: 50,
+  windowMaxMs: 1000,
+  staleFlushMs: 5000,
+  maxFlushMs: 10_000,
+};
 
 /** PostToConnection calls one fan-out invocation runs at once. */
 export const DEFAULT_FANOUT_CONCURRENCY = 32;
@@ -54,17 +59,24 @@ export const MAX_FANOUT_WINDOW_MS = 5000;
  * once a round, and rounds are up to a window apart, so a flush is stale only
  * after more than the longest window.
  */
-export function fanoutSettingsProblems(settings: FanoutSettings, nameOf: (key: keyof FanoutSettings) => string): string[] {
+export function fanoutSettingsProblems(
+  settings: FanoutSettings,
+  nameOf: (key: keyof FanoutSettings) => string,
+): string[] {
   const { windowMinMs, windowMaxMs, staleFlushMs } = settings;
   const problems: string[] = [];
   if (windowMaxMs < windowMinMs) {
-    problems.push(`${nameOf('windowMaxMs')} (${windowMaxMs}) must not be below ${nameOf('windowMinMs')} (${windowMinMs})`);
+    problems.push(
+      `${nameOf('windowMaxMs')} (${windowMaxMs}) must not be below ${nameOf('windowMinMs')} (${windowMinMs})`,
+    );
   }
   if (windowMaxMs > MAX_FANOUT_WINDOW_MS) {
     problems.push(`${nameOf('windowMaxMs')} must be at most ${MAX_FANOUT_WINDOW_MS}, got ${windowMaxMs}`);
   }
   if (staleFlushMs <= windowMaxMs) {
-    problems.push(`${nameOf('staleFlushMs')} (${staleFlushMs}) must be above ${nameOf('windowMaxMs')} (${windowMaxMs})`);
+    problems.push(
+      `${nameOf('staleFlushMs')} (${staleFlushMs}) must be above ${nameOf('windowMaxMs')} (${windowMaxMs})`,
+    );
   }
   return problems;
 }

@@ -40,4 +40,3 @@ export function messageBody(event: WebSocketEvent): string | undefined {
   if (typeof body !== 'string') return undefined;
   return event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
 }
-

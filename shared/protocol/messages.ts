@@ -4,11 +4,7 @@
  * members of a group.
  */
 import type { Action } from './requests';
-import type {
-  BatchEvent,
-  GroupDissolvePayload,
-  NodeStatus,
-} from './types';
+import type { BatchEvent, GroupDissolvePayload, NodeStatus } from './types';
 
 /** Error types a client acts on (see docs/protocol.md). */
 export const ERROR_TYPES = [
@@ -61,9 +57,7 @@ export interface PushOrder {
 }
 
 export type PushPayload =
-  | { nodeStatus: NodeStatus }
-  | { batchEvent: BatchEvent }
-  | { groupDissolve: GroupDissolvePayload };
+  { nodeStatus: NodeStatus } | { batchEvent: BatchEvent } | { groupDissolve: GroupDissolvePayload };
 
 export type Push = { type: 'message'; groupId: string; domain: string } & PushOrder & PushPayload;
 

@@ -113,8 +113,7 @@ export function isAction(value: unknown): value is Action {
 
 /** Result of parsing one inbound frame: the request, or why it was refused. */
 export type ParsedRequest =
-  | { ok: true; request: AnyRequest }
-  | { ok: false; action?: string; requestId?: string; message: string };
+  { ok: true; request: AnyRequest } | { ok: false; action?: string; requestId?: string; message: string };
 
 /**
  * Parses and validates one client message (the frame's text). Never throws.

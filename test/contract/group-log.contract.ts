@@ -34,7 +34,13 @@ export function describeGroupLogContract(name: string, subject: () => GroupLogSu
       expect(first).toMatchObject({ first: 0, flushToken: 't1', flushAt: now, roundAt: 0, rate: 0 });
       expect(second).toMatchObject({ first: 1, flushToken: 't1', flushAt: now });
       const { head } = await log.read(key);
-      expect(head).toMatchObject({ pos: 3, pageStart: 0, cursor: 0, page: [push(1), push(2), push(3)], flushToken: 't1' });
+      expect(head).toMatchObject({
+        pos: 3,
+        pageStart: 0,
+        cursor: 0,
+        page: [push(1), push(2), push(3)],
+        flushToken: 't1',
+      });
     });
 
     it('lets one invocation claim the flush; another is refused until the first goes stale', async () => {
@@ -52,9 +58,13 @@ export function describeGroupLogContract(name: string, subject: () => GroupLogSu
       await log.claim(key, 't1', 'o1', now, now - 1000);
 
       expect(await log.advance(key, { owner: 'o2', from: 0, to: 2, now, rate: 1 })).toBe('lost');
-      expect(await log.advance(key, { owner: 'o1', from: 0, to: 1, now: now + 10, rate: 3, release: true })).toBe('advanced');
+      expect(await log.advance(key, { owner: 'o1', from: 0, to: 1, now: now + 10, rate: 3, release: true })).toBe(
+        'advanced',
+      );
       expect(await log.advance(key, { owner: 'o1', from: 0, to: 2, now, rate: 1 })).toBe('lost');
-      expect(await log.advance(key, { owner: 'o1', from: 1, to: 2, now: now + 20, rate: 4, release: true })).toBe('released');
+      expect(await log.advance(key, { owner: 'o1', from: 1, to: 2, now: now + 20, rate: 4, release: true })).toBe(
+        'released',
+      );
 
       const { head } = await log.read(key);
       expect(head).toMatchObject({ cursor: 2, roundAt: now + 20, rate: 4 });
@@ -67,7 +77,9 @@ export function describeGroupLogContract(name: string, subject: () => GroupLogSu
     it('hands over: a disowned flush is claimed by the next invocation of the same token', async () => {
       await log.append(key, [push(1), push(2)], { now, token: 't1' });
       await log.claim(key, 't1', 'o1', now, now - 1000);
-      expect(await log.advance(key, { owner: 'o1', from: 0, to: 1, now: now + 1, rate: 1, disown: true })).toBe('advanced');
+      expect(await log.advance(key, { owner: 'o1', from: 0, to: 1, now: now + 1, rate: 1, disown: true })).toBe(
+        'advanced',
+      );
       expect(await log.claim(key, 't1', 'o2', now + 2, now - 1000)).toBe(true);
     });
 
@@ -87,7 +99,9 @@ export function describeGroupLogContract(name: string, subject: () => GroupLogSu
       await log.append(key, [push(1)], { now, token: 't1' });
       await log.append(key, [push(2)], { now, token: 't2', dissolve: true });
 
-      await expect(log.append(key, [push(3)], { now, token: 't3', dissolve: true })).rejects.toBeInstanceOf(GroupDissolved);
+      await expect(log.append(key, [push(3)], { now, token: 't3', dissolve: true })).rejects.toBeInstanceOf(
+        GroupDissolved,
+      );
       await expect(log.append(key, [push(4)], { now, token: 't4' })).rejects.toBeInstanceOf(GroupDissolved);
       const { head } = await log.read(key);
       expect(head?.pos).toBe(2);

@@ -20,10 +20,23 @@ const NOW = 1_800_000_000_000;
 const TTL = 60_000;
 
 function groupOf(key: GroupKey, hostId: string, createdAt = NOW): GroupRecord {
-  return { ...key, name: `g-${key.groupId}`, hostId, createdAt, expiresAt: createdAt + TTL, heartbeatAt: createdAt, useWebSocket: true };
+  return {
+    ...key,
+    name: `g-${key.groupId}`,
+    hostId,
+    createdAt,
+    expiresAt: createdAt + TTL,
+    heartbeatAt: createdAt,
+    useWebSocket: true,
+  };
 }
 
-function nodeOf(key: GroupKey, nodeId: string, connectionId: string | null, extra: Partial<NodeRecord> = {}): NodeRecord {
+function nodeOf(
+  key: GroupKey,
+  nodeId: string,
+  connectionId: string | null,
+  extra: Partial<NodeRecord> = {},
+): NodeRecord {
   return {
     ...key,
     nodeId,
@@ -59,14 +72,21 @@ export function describeMeshStoreContract(name: string, subject: () => MeshStore
       await store.createGroup(group, host, undefined);
     });
 
-    const member = (nodeId: string, extra: Partial<NodeRecord> = {}) => nodeOf(key, id(nodeId), id(`conn-${nodeId}`), extra);
+    const member = (nodeId: string, extra: Partial<NodeRecord> = {}) =>
+      nodeOf(key, id(nodeId), id(`conn-${nodeId}`), extra);
 
     it('creates the group, the host record, the host node, its subscription and its connection record at once', async () => {
       expect(await store.getGroup(key)).toEqual(group);
       expect(await store.getGroupAndNode(key, host.nodeId)).toEqual({ group, node: host });
       expect(await store.findHostGroup(key.domain, group.hostId)).toEqual({ groupId: key.groupId, group });
-      expect(await store.getConnection(id('conn-host'))).toEqual({ ...key, connectionId: id('conn-host'), nodeId: host.nodeId });
-      expect(await store.listSubscribers(key)).toEqual([{ connectionId: id('conn-host'), nodeId: host.nodeId, expiresAt: host.expiresAt }]);
+      expect(await store.getConnection(id('conn-host'))).toEqual({
+        ...key,
+        connectionId: id('conn-host'),
+        nodeId: host.nodeId,
+      });
+      expect(await store.listSubscribers(key)).toEqual([
+        { connectionId: id('conn-host'), nodeId: host.nodeId, expiresAt: host.expiresAt },
+      ]);
     });
 
     it('answers undefined for what is not there', async () => {
@@ -92,7 +112,7 @@ export function describeMeshStoreContract(name: string, subject: () => MeshStore
       expect(await store.findHostGroup(key.domain, group.hostId)).toEqual({ groupId: next.groupId, group: next });
     });
 
-    it('lists a domain\'s groups oldest first, and no other domain\'s', async () => {
+    it("lists a domain's groups oldest first, and no other domain's", async () => {
       const younger = groupOf({ ...key, groupId: id('younger') }, id('host-2'), NOW + 5);
       await store.createGroup(younger, nodeOf(younger, id('host-2'), id('conn-host-2'), { isHost: true }), undefined);
 
@@ -100,7 +120,7 @@ export function describeMeshStoreContract(name: string, subject: () => MeshStore
       expect(await store.listGroups(`${key.domain}-other`)).toEqual([]);
     });
 
-    it('puts a member with its subscription and connection record, and a rebind drops the old connection\'s', async () => {
+    it("puts a member with its subscription and connection record, and a rebind drops the old connection's", async () => {
       const alice = member('alice');
       await store.putNode(alice, null);
       const rebound = { ...alice, connectionId: id('conn-alice-2') };
@@ -108,7 +128,10 @@ export function describeMeshStoreContract(name: string, subject: () => MeshStore
 
       expect((await store.getGroupAndNode(key, alice.nodeId)).node).toEqual(rebound);
       expect(await store.getConnection(id('conn-alice'))).toBeUndefined();
-      expect(await store.getConnection(id('conn-alice-2'))).toMatchObject({ nodeId: alice.nodeId, groupId: key.groupId });
+      expect(await store.getConnection(id('conn-alice-2'))).toMatchObject({
+        nodeId: alice.nodeId,
+        groupId: key.groupId,
+      });
       const subscribers = (await store.listSubscribers(key)).map((s) => s.connectionId).sort();
       expect(subscribers).toEqual([id('conn-alice-2'), id('conn-host')].sort());
     });
@@ -118,11 +141,15 @@ export function describeMeshStoreContract(name: string, subject: () => MeshStore
       await store.putNode(alice, null);
       await store.updateNode(key, alice.nodeId, alice.connectionId!, { seqCount: 1, now: NOW });
 
-      await expect(store.putNode({ ...alice, name: 'stale read' }, alice.connectionId)).rejects.toBeInstanceOf(ConditionFailed);
+      await expect(store.putNode({ ...alice, name: 'stale read' }, alice.connectionId)).rejects.toBeInstanceOf(
+        ConditionFailed,
+      );
       expect((await store.getGroupAndNode(key, alice.nodeId)).node).toMatchObject({ name: alice.name, seq: 1 });
 
       const gone = { ...key, groupId: id('gone') };
-      await expect(store.putNode(nodeOf(gone, id('bob'), id('conn-bob')), null)).rejects.toBeInstanceOf(ConditionFailed);
+      await expect(store.putNode(nodeOf(gone, id('bob'), id('conn-bob')), null)).rejects.toBeInstanceOf(
+        ConditionFailed,
+      );
       expect(await store.getConnection(id('conn-bob'))).toBeUndefined();
     });
 
@@ -137,9 +164,16 @@ export function describeMeshStoreContract(name: string, subject: () => MeshStore
       const changed = await store.updateNode(key, alice.nodeId, alice.connectionId!, {
         seqCount: 1,
         now: NOW,
-        data: Object.fromEntries([['__proto__', 'new'], ['~~x', 'new'], ['fresh', 'new']]),
+        data: Object.fromEntries([
+          ['__proto__', 'new'],
+          ['~~x', 'new'],
+          ['fresh', 'new'],
+        ]),
       });
-      const expected = Object.entries({ ...data, '~~x': 'new', fresh: 'new' }).map(([k, v]) => [k, k === '__proto__' ? 'new' : v]);
+      const expected = Object.entries({ ...data, '~~x': 'new', fresh: 'new' }).map(([k, v]) => [
+        k,
+        k === '__proto__' ? 'new' : v,
+      ]);
       expect(Object.entries(changed.data).sort()).toEqual(expected.sort());
       expect(Object.entries(await read()).sort()).toEqual(expected.sort());
     });
@@ -161,7 +195,9 @@ export function describeMeshStoreContract(name: string, subject: () => MeshStore
       expect(await store.getGroup(key)).toBeUndefined();
       expect((await store.listNodes(key, { limit: 10 })).nodes).toEqual([]);
       expect(await store.findHostGroup(key.domain, group.hostId)).toBeUndefined();
-      expect((await store.listSubscribers(key)).map((s) => s.connectionId).sort()).toEqual([id('conn-alice'), id('conn-host')].sort());
+      expect((await store.listSubscribers(key)).map((s) => s.connectionId).sort()).toEqual(
+        [id('conn-alice'), id('conn-host')].sort(),
+      );
       expect(await store.getConnection(id('conn-alice'))).toMatchObject({ nodeId: id('alice') });
     });
 
@@ -181,13 +217,15 @@ export function describeMeshStoreContract(name: string, subject: () => MeshStore
       await expect(store.setHostHeartbeat(key, NOW + 8)).rejects.toBeInstanceOf(ConditionFailed);
     });
 
-    it('moves a member\'s expiry with its subscription, only while it is bound to that connection', async () => {
+    it("moves a member's expiry with its subscription, only while it is bound to that connection", async () => {
       const alice = member('alice');
       await store.putNode(alice, null);
       await store.setNodeExpiry(alice, NOW + 2 * TTL);
 
       expect((await store.getGroupAndNode(key, alice.nodeId)).node).toMatchObject({ expiresAt: NOW + 2 * TTL });
-      expect((await store.listSubscribers(key)).find((s) => s.nodeId === alice.nodeId)).toMatchObject({ expiresAt: NOW + 2 * TTL });
+      expect((await store.listSubscribers(key)).find((s) => s.nodeId === alice.nodeId)).toMatchObject({
+        expiresAt: NOW + 2 * TTL,
+      });
 
       const rebound = { ...alice, connectionId: id('conn-alice-2'), expiresAt: NOW + 2 * TTL };
       await store.putNode(rebound, alice.connectionId);
@@ -204,7 +242,9 @@ export function describeMeshStoreContract(name: string, subject: () => MeshStore
       const rest = await store.listNodes(key, { after: first.nodes[1].nodeId, limit: 10 });
 
       const ids = [...first.nodes, ...rest.nodes].map((n) => n.nodeId);
-      expect(ids).toEqual([host.nodeId, 'n-Z', 'n-a', 'n-é'].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+      expect(ids).toEqual(
+        [host.nodeId, 'n-Z', 'n-a', 'n-é'].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
+      );
       expect(first.more).toBe(true);
       expect(rest.more).toBe(false);
     });
@@ -223,7 +263,11 @@ export function describeMeshStoreContract(name: string, subject: () => MeshStore
     it('drops a stale subscriber with its connection record, and leaves its node alone', async () => {
       const alice = member('alice');
       await store.putNode(alice, null);
-      await store.dropSubscriber(key, { connectionId: alice.connectionId!, nodeId: alice.nodeId, expiresAt: alice.expiresAt });
+      await store.dropSubscriber(key, {
+        connectionId: alice.connectionId!,
+        nodeId: alice.nodeId,
+        expiresAt: alice.expiresAt,
+      });
 
       expect(await store.getConnection(id('conn-alice'))).toBeUndefined();
       expect((await store.listSubscribers(key)).map((s) => s.connectionId)).toEqual([id('conn-host')]);

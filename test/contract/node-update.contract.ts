@@ -19,7 +19,15 @@ const NOW = 1_800_000_000_000;
 const LIMIT = 100;
 
 function records(key: GroupKey): { group: GroupRecord; host: NodeRecord } {
-  const group = { ...key, name: 'g', hostId: 'host', createdAt: NOW, expiresAt: NOW + 60_000, heartbeatAt: NOW, useWebSocket: true };
+  const group = {
+    ...key,
+    name: 'g',
+    hostId: 'host',
+    createdAt: NOW,
+    expiresAt: NOW + 60_000,
+    heartbeatAt: NOW,
+    useWebSocket: true,
+  };
   const host = {
     ...key,
     nodeId: 'host',
@@ -53,14 +61,22 @@ export function describeNodeUpdateContract(name: string, subject: () => NodeUpda
     it('merges status, allocates seqs and returns the node as written', async () => {
       const node = await update({ data: { b: 'x' }, statusAt: NOW + 1, seqCount: 3 });
 
-      expect(node).toMatchObject({ nodeId: 'host', epoch: 'epoch-1', seq: 3, data: { a: '12345', b: 'x' }, statusAt: NOW + 1 });
+      expect(node).toMatchObject({
+        nodeId: 'host',
+        epoch: 'epoch-1',
+        seq: 3,
+        data: { a: '12345', b: 'x' },
+        statusAt: NOW + 1,
+      });
       expect((await store.getGroupAndNode(key, 'host')).node).toEqual(node);
     });
 
     it('refuses a node bound to another connection, expired or missing, and changes nothing', async () => {
       await expect(update({ data: { a: 'no' } }, 'conn-other')).rejects.toBeInstanceOf(ConditionFailed);
       await expect(update({ data: { a: 'no' }, now: NOW + 60_001 })).rejects.toBeInstanceOf(ConditionFailed);
-      await expect(store.updateNode(key, 'nobody', 'conn-host', { seqCount: 1, now: NOW })).rejects.toBeInstanceOf(ConditionFailed);
+      await expect(store.updateNode(key, 'nobody', 'conn-host', { seqCount: 1, now: NOW })).rejects.toBeInstanceOf(
+        ConditionFailed,
+      );
 
       expect((await store.getGroupAndNode(key, 'host')).node).toMatchObject({ seq: 0, data: { a: '12345' } });
     });
@@ -69,7 +85,9 @@ export function describeNodeUpdateContract(name: string, subject: () => NodeUpda
       await update({ data: { a: '1' }, statusBytes: { grow: LIMIT - 13 - 10, limit: LIMIT } });
       await update({ data: { a: '2' }, statusBytes: { grow: 10, limit: LIMIT } });
 
-      await expect(update({ data: { a: '3' }, statusBytes: { grow: 1, limit: LIMIT } })).rejects.toBeInstanceOf(ConditionFailed);
+      await expect(update({ data: { a: '3' }, statusBytes: { grow: 1, limit: LIMIT } })).rejects.toBeInstanceOf(
+        ConditionFailed,
+      );
       expect((await store.getGroupAndNode(key, 'host')).node).toMatchObject({ seq: 2, data: { a: '2' } });
     });
 
@@ -77,10 +95,14 @@ export function describeNodeUpdateContract(name: string, subject: () => NodeUpda
       await update({ data: { a: '1' }, statusBytes: { grow: LIMIT, limit: LIMIT } }).catch(() => undefined);
       await update({ data: { a: '1' } });
 
-      await expect(update({ data: { a: '2' }, statusBytes: { exact: 9, ifSeq: 0 } })).rejects.toBeInstanceOf(ConditionFailed);
+      await expect(update({ data: { a: '2' }, statusBytes: { exact: 9, ifSeq: 0 } })).rejects.toBeInstanceOf(
+        ConditionFailed,
+      );
       await update({ data: { a: '2' }, statusBytes: { exact: 9, ifSeq: 1 } });
       await update({ data: { a: '3' }, statusBytes: { grow: LIMIT - 9, limit: LIMIT } });
-      await expect(update({ data: { a: '4' }, statusBytes: { grow: 1, limit: LIMIT } })).rejects.toBeInstanceOf(ConditionFailed);
+      await expect(update({ data: { a: '4' }, statusBytes: { grow: 1, limit: LIMIT } })).rejects.toBeInstanceOf(
+        ConditionFailed,
+      );
       expect((await store.getGroupAndNode(key, 'host')).node).toMatchObject({ seq: 3, data: { a: '3' } });
     });
   });

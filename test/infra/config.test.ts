@@ -6,7 +6,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
-import { CONFIG_DEFAULTS, configKeyDefaults, readConfig, settingsEnvironment, validateConfig, type MeshConfig } from '../../infra/config';
+import {
+  CONFIG_DEFAULTS,
+  configKeyDefaults,
+  readConfig,
+  settingsEnvironment,
+  validateConfig,
+  type MeshConfig,
+} from '../../infra/config';
 import { DEFAULT_FANOUT, DEFAULT_SETTINGS } from '#shared/core/settings';
 
 // js-yaml is a dependency of @pulumi/pulumi; only its load() is needed here.
@@ -32,7 +39,11 @@ function configFrom(values: Record<string, unknown>): MeshConfig {
 
 describe('Pulumi.yaml', () => {
   it('runs infra/ with the nodejs runtime and TypeScript', () => {
-    expect(project).toMatchObject({ name: 'mesh', main: 'infra/', runtime: { name: 'nodejs', options: { typescript: true } } });
+    expect(project).toMatchObject({
+      name: 'mesh',
+      main: 'infra/',
+      runtime: { name: 'nodejs', options: { typescript: true } },
+    });
   });
 
   it('documents every key the program reads, with its default and a description, and no other', () => {
@@ -63,7 +74,6 @@ describe('Pulumi.yaml', () => {
   });
 });
 
-
 describe('Pulumi.dev.yaml', () => {
   it('sets only known keys', () => {
     const known = new Set([...Object.keys(configKeyDefaults()).map((k) => `mesh:${k}`), 'aws:region']);
@@ -91,7 +101,11 @@ describe('readConfig', () => {
   });
 
   it('reads numbers and switches', () => {
-    const config = configFrom({ 'mesh:fanoutMemoryMb': 1024, 'mesh:hotRouteThrottlingRateLimit': 50, 'mesh:manageApiGatewayAccount': false });
+    const config = configFrom({
+      'mesh:fanoutMemoryMb': 1024,
+      'mesh:hotRouteThrottlingRateLimit': 50,
+      'mesh:manageApiGatewayAccount': false,
+    });
     expect(config.fanout).toEqual({ memoryMb: 1024, timeoutSeconds: CONFIG_DEFAULTS.fanout.timeoutSeconds });
     expect(config.hotRouteThrottle.rateLimit).toBe(50);
     expect(config.manageApiGatewayAccount).toBe(false);
@@ -106,7 +120,12 @@ describe('readConfig', () => {
       'mesh:sweepIntervalMinutes': 5,
       'mesh:sweepMemoryMb': 512,
     });
-    expect(config.fanoutSettings).toEqual({ windowMinMs: 20, windowMaxMs: 2000, staleFlushMs: 6000, maxFlushMs: 12000 });
+    expect(config.fanoutSettings).toEqual({
+      windowMinMs: 20,
+      windowMaxMs: 2000,
+      staleFlushMs: 6000,
+      maxFlushMs: 12000,
+    });
     expect(config.sweepIntervalMinutes).toBe(5);
     expect(config.sweep).toEqual({ memoryMb: 512, timeoutSeconds: 60 });
     const env = settingsEnvironment(config);
@@ -129,10 +148,16 @@ describe('readConfig', () => {
     [{ 'mesh:hostHeartbeatTtlSeconds': 30 }, /MESH_HOST_HEARTBEAT_TTL_SECONDS must not be below/],
     [{ 'mesh:fanoutConcurrency': 0 }, /fanoutConcurrency must be a positive integer/],
     [{ 'mesh:fanoutWindowMinMs': 0 }, /fanoutWindowMinMs must be a positive integer/],
-    [{ 'mesh:fanoutWindowMinMs': 200, 'mesh:fanoutWindowMaxMs': 100 }, /fanoutWindowMaxMs \(100\) must not be below mesh:fanoutWindowMinMs/],
+    [
+      { 'mesh:fanoutWindowMinMs': 200, 'mesh:fanoutWindowMaxMs': 100 },
+      /fanoutWindowMaxMs \(100\) must not be below mesh:fanoutWindowMinMs/,
+    ],
     [{ 'mesh:fanoutWindowMaxMs': 5001, 'mesh:fanoutStaleFlushMs': 9000 }, /fanoutWindowMaxMs must be at most 5000/],
     [{ 'mesh:fanoutStaleFlushMs': 1000 }, /fanoutStaleFlushMs \(1000\) must be above mesh:fanoutWindowMaxMs \(1000\)/],
-    [{ 'mesh:fanoutMaxFlushMs': 20000 }, /fanoutMaxFlushMs \(20000\) must be at most half of mesh:fanoutTimeoutSeconds/],
+    [
+      { 'mesh:fanoutMaxFlushMs': 20000 },
+      /fanoutMaxFlushMs \(20000\) must be at most half of mesh:fanoutTimeoutSeconds/,
+    ],
     // A shorter fanout timeout without a shorter flush leaves it no room.
     [{ 'mesh:fanoutTimeoutSeconds': 15 }, /fanoutMaxFlushMs \(10000\) must be at most half/],
     [{ 'mesh:eventTtlSeconds': 59 }, /eventTtlSeconds \(the group log's retention\) must be at least 60/],

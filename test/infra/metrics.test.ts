@@ -27,7 +27,8 @@ function emittedLine(counts: Record<string, number>): EmfLine {
   try {
     // A fresh module, as on a cold start: Powertools reads its variables when the Metrics is made.
     jest.isolateModules(() => {
-      const { createMetrics, publishCounts } = require('#shared/lambda/metrics') as typeof import('#shared/lambda/metrics');
+      const { createMetrics, publishCounts } =
+        require('#shared/lambda/metrics') as typeof import('#shared/lambda/metrics');
       publishCounts(createMetrics(), counts);
     });
   } finally {
@@ -44,16 +45,22 @@ it('alarms on metric names the handlers emit', () => {
 });
 
 it('gives every function the Mesh namespace and a service per stage', () => {
-  expect(metricsEnvironment(STAGE)).toEqual({ POWERTOOLS_SERVICE_NAME: 'mesh-dev', POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE });
+  expect(metricsEnvironment(STAGE)).toEqual({
+    POWERTOOLS_SERVICE_NAME: 'mesh-dev',
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+  });
 });
 
-it.each(Object.values(ALARMED_METRICS))('finds %s where the alarm looks: namespace Mesh, dimension service = mesh-{stage} only', (name) => {
-  const line = emittedLine({ [name]: 1 });
-  const [directive] = line._aws.CloudWatchMetrics;
-  expect(directive.Namespace).toBe(METRICS_NAMESPACE);
-  expect(directive.Metrics.map((m) => m.Name)).toContain(name);
-  // CloudWatch finds a metric by its exact set of dimensions: the alarm names { service } alone.
-  expect(directive.Dimensions).toEqual([['service']]);
-  expect(line.service).toBe(metricsServiceName(STAGE));
-  expect(line[name]).toBe(1);
-});
+it.each(Object.values(ALARMED_METRICS))(
+  'finds %s where the alarm looks: namespace Mesh, dimension service = mesh-{stage} only',
+  (name) => {
+    const line = emittedLine({ [name]: 1 });
+    const [directive] = line._aws.CloudWatchMetrics;
+    expect(directive.Namespace).toBe(METRICS_NAMESPACE);
+    expect(directive.Metrics.map((m) => m.Name)).toContain(name);
+    // CloudWatch finds a metric by its exact set of dimensions: the alarm names { service } alone.
+    expect(directive.Dimensions).toEqual([['service']]);
+    expect(line.service).toBe(metricsServiceName(STAGE));
+    expect(line[name]).toBe(1);
+  },
+);

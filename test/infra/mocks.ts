@@ -79,7 +79,8 @@ export async function installMocks(stack = 'dev'): Promise<Declared[]> {
         return { id, state: full };
       },
       call(args) {
-        if (args.token === 'aws:index/getPartition:getPartition') return { partition: 'aws', dnsSuffix: 'amazonaws.com' };
+        if (args.token === 'aws:index/getPartition:getPartition')
+          return { partition: 'aws', dnsSuffix: 'amazonaws.com' };
         throw new Error(`unexpected invoke ${args.token}`);
       },
     },
@@ -98,7 +99,8 @@ export async function installMocks(stack = 'dev'): Promise<Declared[]> {
  */
 export async function settled(): Promise<void> {
   const runtime = pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> };
-  if (typeof runtime.waitForRPCs !== 'function') throw new Error('@pulumi/pulumi no longer exposes runtime.waitForRPCs');
+  if (typeof runtime.waitForRPCs !== 'function')
+    throw new Error('@pulumi/pulumi no longer exposes runtime.waitForRPCs');
   await runtime.waitForRPCs();
 }
 

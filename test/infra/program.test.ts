@@ -42,7 +42,9 @@ const statementsOf = (roleName: string): Statement[] =>
     .flatMap((p) => JSON.parse(p.inputs.policy).Statement as Statement[]);
 /** The distinct actions of one service a function's role grants, on any resource. */
 const actionsOf = (fn: Fn, prefix: string) =>
-  [...new Set(statementsOf(roleOf(fn).state.name).flatMap((s) => list(s.Action)))].filter((a) => a.startsWith(prefix)).sort();
+  [...new Set(statementsOf(roleOf(fn).state.name).flatMap((s) => list(s.Action)))]
+    .filter((a) => a.startsWith(prefix))
+    .sort();
 
 beforeAll(async () => {
   declared = await installMocks(STAGE);
@@ -64,7 +66,10 @@ beforeAll(async () => {
     alarmEmail: 'ops@example.com',
     enableSourceMaps: true,
   };
-  const stub = () => new pulumiSdk.asset.AssetArchive({ 'index.js': new pulumiSdk.asset.StringAsset('exports.handler = async () => ({});') });
+  const stub = () =>
+    new pulumiSdk.asset.AssetArchive({
+      'index.js': new pulumiSdk.asset.StringAsset('exports.handler = async () => ({});'),
+    });
   outputs = declareMesh(config, stub);
   await settled();
 }, 60_000);
@@ -88,7 +93,9 @@ describe('WebSocket API', () => {
   it.each(routeKeys)('routes %s to a Lambda proxy integration of the right function', (routeKey) => {
     const route = ofType('aws:apigatewayv2/route:Route').find((r) => r.inputs.routeKey === routeKey)!;
     expect(route.inputs.apiId).toBe(API_ID);
-    const integration = ofType('aws:apigatewayv2/integration:Integration').find((i) => `integrations/${i.id}` === route.inputs.target);
+    const integration = ofType('aws:apigatewayv2/integration:Integration').find(
+      (i) => `integrations/${i.id}` === route.inputs.target,
+    );
     expect(integration).toBeDefined();
     expect(integration!.inputs.integrationType).toBe('AWS_PROXY');
     expect(integration!.inputs.integrationUri).toBe(functionOf(handlerOf(routeKey)).state.invokeArn);
@@ -134,7 +141,9 @@ describe('WebSocket API', () => {
 
   it('writes access logs to a log group with retention', () => {
     const [stage] = ofType('aws:apigatewayv2/stage:Stage');
-    const group = ofType('aws:cloudwatch/logGroup:LogGroup').find((g) => g.state.arn === stage.inputs.accessLogSettings.destinationArn);
+    const group = ofType('aws:cloudwatch/logGroup:LogGroup').find(
+      (g) => g.state.arn === stage.inputs.accessLogSettings.destinationArn,
+    );
     expect(group?.inputs.retentionInDays).toBe(7);
     expect(JSON.parse(stage.inputs.accessLogSettings.format)).toHaveProperty('connectionId', '$context.connectionId');
   });
@@ -142,8 +151,12 @@ describe('WebSocket API', () => {
   it("sets the account's API Gateway logging role, with AWS's managed push-to-CloudWatch policy", () => {
     const [account] = ofType('aws:apigateway/account:Account');
     const role = ofType('aws:iam/role:Role').find((r) => r.state.arn === account.inputs.cloudwatchRoleArn)!;
-    expect(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal).toEqual({ Service: 'apigateway.amazonaws.com' });
-    const attachments = ofType('aws:iam/rolePolicyAttachment:RolePolicyAttachment').filter((a) => a.inputs.role === role.state.name);
+    expect(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal).toEqual({
+      Service: 'apigateway.amazonaws.com',
+    });
+    const attachments = ofType('aws:iam/rolePolicyAttachment:RolePolicyAttachment').filter(
+      (a) => a.inputs.role === role.state.name,
+    );
     expect(attachments.map((a) => a.inputs.policyArn)).toEqual([
       'arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs',
     ]);
@@ -152,12 +165,19 @@ describe('WebSocket API', () => {
 
 describe('Lambda functions', () => {
   it.each(FUNCTIONS)('%s runs index.handler on nodejs22.x, arm64', (fn) => {
-    expect(functionOf(fn).inputs).toMatchObject({ runtime: 'nodejs22.x', architectures: ['arm64'], handler: 'index.handler' });
+    expect(functionOf(fn).inputs).toMatchObject({
+      runtime: 'nodejs22.x',
+      architectures: ['arm64'],
+      handler: 'index.handler',
+    });
   });
 
   it('take memory and timeout from the config', () => {
     for (const fn of FUNCTIONS) {
-      expect(functionOf(fn).inputs).toMatchObject({ memorySize: config[fn].memoryMb, timeout: config[fn].timeoutSeconds });
+      expect(functionOf(fn).inputs).toMatchObject({
+        memorySize: config[fn].memoryMb,
+        timeout: config[fn].timeoutSeconds,
+      });
     }
     expect(functionOf('request').inputs).toMatchObject({ memorySize: 1024, timeout: 12 });
     // The sweeper keeps its defaults in this config.
@@ -285,7 +305,8 @@ describe('IAM: least privilege per the contract', () => {
     for (const statement of statementsOf(roleOf(fn).state.name)) {
       const actions = list(statement.Action).filter((a) => a.startsWith('dynamodb:'));
       if (actions.length === 0) continue;
-      for (const resource of list(statement.Resource)) grants[resource] = [...(grants[resource] ?? []), ...actions].sort();
+      for (const resource of list(statement.Resource))
+        grants[resource] = [...(grants[resource] ?? []), ...actions].sort();
     }
     return grants;
   };
@@ -311,7 +332,9 @@ describe('IAM: least privilege per the contract', () => {
   });
 
   it('gives the sweeper no grant beyond its log group, the byPending index, the table and the topic', () => {
-    const services = statementsOf(roleOf('sweep').state.name).flatMap((s) => list(s.Action).map((a) => a.split(':')[0]));
+    const services = statementsOf(roleOf('sweep').state.name).flatMap((s) =>
+      list(s.Action).map((a) => a.split(':')[0]),
+    );
     expect([...new Set(services)].sort()).toEqual(['dynamodb', 'logs', 'sns']);
   });
 
@@ -329,7 +352,9 @@ describe('IAM: least privilege per the contract', () => {
 
   it('lets only fanout post to connections, on this API and stage, POST only', () => {
     for (const fn of FUNCTIONS) {
-      const manage = statementsOf(roleOf(fn).state.name).filter((s) => list(s.Action).some((a) => a.startsWith('execute-api:')));
+      const manage = statementsOf(roleOf(fn).state.name).filter((s) =>
+        list(s.Action).some((a) => a.startsWith('execute-api:')),
+      );
       if (fn === 'fanout') {
         expect(manage).toEqual([
           expect.objectContaining({
@@ -345,7 +370,9 @@ describe('IAM: least privilege per the contract', () => {
 
   it('lets each function write only to its own log group', () => {
     for (const fn of FUNCTIONS) {
-      const group = ofType('aws:cloudwatch/logGroup:LogGroup').find((g) => g.inputs.name === functionOf(fn).inputs.loggingConfig.logGroup)!;
+      const group = ofType('aws:cloudwatch/logGroup:LogGroup').find(
+        (g) => g.inputs.name === functionOf(fn).inputs.loggingConfig.logGroup,
+      )!;
       const logs = statementsOf(roleOf(fn).state.name).filter((s) => list(s.Action).some((a) => a.startsWith('logs:')));
       expect(logs).toEqual([
         expect.objectContaining({
@@ -360,7 +387,9 @@ describe('IAM: least privilege per the contract', () => {
     const dlq = one('aws:sqs/queue:Queue', 'mesh-pushes-dlq');
     for (const fn of FUNCTIONS) {
       const sqs = statementsOf(roleOf(fn).state.name).filter((s) => list(s.Action).some((a) => a.startsWith('sqs:')));
-      expect(sqs).toEqual(fn === 'fanout' ? [expect.objectContaining({ Action: ['sqs:SendMessage'], Resource: [dlq.state.arn] })] : []);
+      expect(sqs).toEqual(
+        fn === 'fanout' ? [expect.objectContaining({ Action: ['sqs:SendMessage'], Resource: [dlq.state.arn] })] : [],
+      );
     }
   });
 });
@@ -386,7 +415,7 @@ describe('DynamoDB table', () => {
     );
   });
 
-  it('has the byDomain index (whole groups) and the byPending index (keys only, the sweeper\'s work list)', () => {
+  it("has the byDomain index (whole groups) and the byPending index (keys only, the sweeper's work list)", () => {
     const [table] = ofType('aws:dynamodb/table:Table');
     expect(table.inputs.globalSecondaryIndexes).toEqual([
       { name: 'byDomain', hashKey: 'gsi1pk', rangeKey: 'gsi1sk', projectionType: 'ALL' },
@@ -399,7 +428,10 @@ describe('DynamoDB table', () => {
     const keys = [
       table.inputs.hashKey,
       table.inputs.rangeKey,
-      ...table.inputs.globalSecondaryIndexes.flatMap((index: { hashKey: string; rangeKey: string }) => [index.hashKey, index.rangeKey]),
+      ...table.inputs.globalSecondaryIndexes.flatMap((index: { hashKey: string; rangeKey: string }) => [
+        index.hashKey,
+        index.rangeKey,
+      ]),
     ];
     expect(table.inputs.attributes.map((a: { name: string }) => a.name).sort()).toEqual([...new Set(keys)].sort());
   });
@@ -429,7 +461,11 @@ describe('SNS fan-out', () => {
     const topic = one('aws:sns/topic:Topic', 'mesh-pushes');
     const dlq = one('aws:sqs/queue:Queue', 'mesh-pushes-dlq');
     const subscription = one('aws:sns/topicSubscription:TopicSubscription', 'mesh-pushes');
-    expect(subscription.inputs).toMatchObject({ topic: topic.state.arn, protocol: 'lambda', endpoint: functionOf('fanout').state.arn });
+    expect(subscription.inputs).toMatchObject({
+      topic: topic.state.arn,
+      protocol: 'lambda',
+      endpoint: functionOf('fanout').state.arn,
+    });
     expect(JSON.parse(subscription.inputs.redrivePolicy)).toEqual({ deadLetterTargetArn: dlq.state.arn });
   });
 
@@ -451,9 +487,15 @@ describe('SNS fan-out', () => {
 
   it('lets SNS invoke the fanout function, from this topic only', () => {
     const topic = one('aws:sns/topic:Topic', 'mesh-pushes');
-    const fromSns = ofType('aws:lambda/permission:Permission').filter((p) => p.inputs.principal === 'sns.amazonaws.com');
+    const fromSns = ofType('aws:lambda/permission:Permission').filter(
+      (p) => p.inputs.principal === 'sns.amazonaws.com',
+    );
     expect(fromSns.map((p) => p.inputs)).toEqual([
-      expect.objectContaining({ action: 'lambda:InvokeFunction', function: functionOf('fanout').state.name, sourceArn: topic.state.arn }),
+      expect.objectContaining({
+        action: 'lambda:InvokeFunction',
+        function: functionOf('fanout').state.name,
+        sourceArn: topic.state.arn,
+      }),
     ]);
   });
 
@@ -478,22 +520,36 @@ describe('sweep schedule', () => {
 
   it('targets the sweep function, and only it', () => {
     const targets = ofType('aws:cloudwatch/eventTarget:EventTarget');
-    expect(targets.map((t) => t.inputs)).toEqual([expect.objectContaining({ rule: rule().state.name, arn: functionOf('sweep').state.arn })]);
+    expect(targets.map((t) => t.inputs)).toEqual([
+      expect.objectContaining({ rule: rule().state.name, arn: functionOf('sweep').state.arn }),
+    ]);
   });
 
   it('lets EventBridge invoke the sweep function, from this rule only', () => {
-    const fromEvents = ofType('aws:lambda/permission:Permission').filter((p) => p.inputs.principal === 'events.amazonaws.com');
+    const fromEvents = ofType('aws:lambda/permission:Permission').filter(
+      (p) => p.inputs.principal === 'events.amazonaws.com',
+    );
     expect(fromEvents.map((p) => p.inputs)).toEqual([
-      expect.objectContaining({ action: 'lambda:InvokeFunction', function: functionOf('sweep').state.name, sourceArn: rule().state.arn }),
+      expect.objectContaining({
+        action: 'lambda:InvokeFunction',
+        function: functionOf('sweep').state.name,
+        sourceArn: rule().state.arn,
+      }),
     ]);
     expect(rule().state.arn).toBe(`arn:aws:events:${REGION}:${ACCOUNT}:rule/mesh-sweep`);
   });
 
   it('does not retry a failed or late run (the next run sweeps the same groups)', () => {
     expect(one('aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig', 'mesh-sweep').inputs).toEqual(
-      expect.objectContaining({ functionName: functionOf('sweep').state.name, maximumRetryAttempts: 0, maximumEventAgeInSeconds: 120 }),
+      expect.objectContaining({
+        functionName: functionOf('sweep').state.name,
+        maximumRetryAttempts: 0,
+        maximumEventAgeInSeconds: 120,
+      }),
     );
-    expect(one('aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig', 'mesh-sweep').inputs.destinationConfig).toBeUndefined();
+    expect(
+      one('aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig', 'mesh-sweep').inputs.destinationConfig,
+    ).toBeUndefined();
   });
 
   it('writes one minute in the singular, as EventBridge requires', async () => {
@@ -517,7 +573,10 @@ describe('sweep schedule', () => {
     new SweepSchedule('every-minute', { sweeper, intervalMinutes: 1 });
     await settled();
     expect(one('aws:cloudwatch/eventRule:EventRule', 'every-minute').inputs.scheduleExpression).toBe('rate(1 minute)');
-    expect(one('aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig', 'every-minute').inputs.maximumEventAgeInSeconds).toBe(60);
+    expect(
+      one('aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig', 'every-minute').inputs
+        .maximumEventAgeInSeconds,
+    ).toBe(60);
   });
 });
 
@@ -527,7 +586,9 @@ describe('alarms', () => {
   it('watch errors and throttles of every function', () => {
     for (const fn of FUNCTIONS) {
       const metrics = alarms()
-        .filter((a) => a.inputs.namespace === 'AWS/Lambda' && a.inputs.dimensions.FunctionName === functionOf(fn).state.name)
+        .filter(
+          (a) => a.inputs.namespace === 'AWS/Lambda' && a.inputs.dimensions.FunctionName === functionOf(fn).state.name,
+        )
         .map((a) => a.inputs.metricName)
         .sort();
       expect(metrics).toEqual(['Errors', 'Throttles']);
@@ -538,7 +599,11 @@ describe('alarms', () => {
     const dlq = one('aws:sqs/queue:Queue', 'mesh-pushes-dlq');
     const depth = alarms().filter((a) => a.inputs.dimensions.QueueName === dlq.state.name);
     expect(depth.map((a) => a.inputs)).toEqual([
-      expect.objectContaining({ metricName: 'ApproximateNumberOfMessagesVisible', comparisonOperator: 'GreaterThanThreshold', threshold: 0 }),
+      expect.objectContaining({
+        metricName: 'ApproximateNumberOfMessagesVisible',
+        comparisonOperator: 'GreaterThanThreshold',
+        threshold: 0,
+      }),
     ]);
   });
 
@@ -602,7 +667,9 @@ describe('alarms', () => {
 describe('stack outputs', () => {
   it('give the wss:// URL, the Management API endpoint, the table and the topic', async () => {
     expect(await valueOf(outputs.url)).toBe(`wss://${API_ID}.execute-api.${REGION}.amazonaws.com/${STAGE}`);
-    expect(await valueOf(outputs.managementEndpoint)).toBe(`https://${API_ID}.execute-api.${REGION}.amazonaws.com/${STAGE}`);
+    expect(await valueOf(outputs.managementEndpoint)).toBe(
+      `https://${API_ID}.execute-api.${REGION}.amazonaws.com/${STAGE}`,
+    );
     expect(await valueOf(outputs.tableName)).toBe(ofType('aws:dynamodb/table:Table')[0].state.name);
     expect(await valueOf(outputs.topicArn)).toBe(one('aws:sns/topic:Topic', 'mesh-pushes').state.arn);
     expect(await valueOf(outputs.topicName)).toBe('mesh-pushes');

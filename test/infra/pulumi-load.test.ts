@@ -33,7 +33,7 @@ function runProgram(config: Record<string, string>): string {
   }).toString();
 }
 
-it('runs infra/index.ts under Pulumi\'s loader and exports the stack outputs', () => {
+it("runs infra/index.ts under Pulumi's loader and exports the stack outputs", () => {
   const result = JSON.parse(runProgram({ 'mesh:bundleDir': bundleDir, 'mesh:stageName': 'dev' }));
   expect(result.resources).toBeGreaterThan(50);
   expect(result.outputs).toMatchObject({

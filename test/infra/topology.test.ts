@@ -55,7 +55,13 @@ function deploymentDeclared(): Deployment {
   const routes = Object.fromEntries(
     ofType('aws:apigatewayv2/route:Route').map((route) => {
       const integration = integrations.find((i) => `integrations/${i.id}` === route.inputs.target)!;
-      return [route.inputs.routeKey, { fn: fnWhere('invokeArn', integration.inputs.integrationUri), twoWay: route.inputs.routeResponseSelectionExpression === '$default' }];
+      return [
+        route.inputs.routeKey,
+        {
+          fn: fnWhere('invokeArn', integration.inputs.integrationUri),
+          twoWay: route.inputs.routeResponseSelectionExpression === '$default',
+        },
+      ];
     }),
   );
   const [subscription] = ofType('aws:sns/topicSubscription:TopicSubscription');
@@ -65,7 +71,9 @@ function deploymentDeclared(): Deployment {
   const entries = bundleEntryPoints();
   return {
     routes,
-    timeoutSeconds: byName(FUNCTION_NAMES.map((fn) => [fn, lambdas.find((l) => l.name === `mesh-${fn}`)!.inputs.timeout])),
+    timeoutSeconds: byName(
+      FUNCTION_NAMES.map((fn) => [fn, lambdas.find((l) => l.name === `mesh-${fn}`)!.inputs.timeout]),
+    ),
     modules: byName(FUNCTION_NAMES.map((fn) => [fn, entries[`${fn}/index`]])),
     topicSubscriber: fnWhere('arn', subscription.inputs.endpoint),
     scheduled: { fn: fnWhere('arn', target.inputs.arn), everySeconds: minutes * 60 },
@@ -81,7 +89,10 @@ beforeAll(async () => {
   await settled();
   deployed = deploymentDeclared();
   deployedEnvironment = byName(
-    FUNCTION_NAMES.map((fn) => [fn, ofType('aws:lambda/function:Function').find((l) => l.name === `mesh-${fn}`)!.inputs.environment.variables]),
+    FUNCTION_NAMES.map((fn) => [
+      fn,
+      ofType('aws:lambda/function:Function').find((l) => l.name === `mesh-${fn}`)!.inputs.environment.variables,
+    ]),
   );
 
   // The stack's functions as startFunctions makes them, with stand-in handlers: no threads, no Java.
@@ -100,7 +111,10 @@ beforeAll(async () => {
   const nameOf = new Map(FUNCTION_NAMES.map((fn) => [lambdas[fn], fn]));
   local = {
     routes: Object.fromEntries(
-      Object.entries(routeBindings(lambdas)).map(([routeKey, route]) => [routeKey, { fn: nameOf.get(route.fn)!, twoWay: route.twoWay }]),
+      Object.entries(routeBindings(lambdas)).map(([routeKey, route]) => [
+        routeKey,
+        { fn: nameOf.get(route.fn)!, twoWay: route.twoWay },
+      ]),
     ),
     timeoutSeconds: byName(FUNCTION_NAMES.map((fn) => [fn, lambdas[fn].timeoutSeconds])),
     modules: byName(FUNCTION_NAMES.map((fn) => [fn, functionModule(fn)])),
@@ -131,7 +145,9 @@ describe('the local stack and the Pulumi program', () => {
   });
 
   it('set the same resource variables, and AWS sets every variable a handler reads', () => {
-    const localNames = Object.keys(resourceEnvironment({ tableName: 't', topicArn: 'a', managementEndpoint: 'e' })).sort();
+    const localNames = Object.keys(
+      resourceEnvironment({ tableName: 't', topicArn: 'a', managementEndpoint: 'e' }),
+    ).sort();
     for (const fn of FUNCTION_NAMES) {
       const names = Object.keys(deployedEnvironment[fn]);
       expect(names).toEqual(expect.arrayContaining(localNames));

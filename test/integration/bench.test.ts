@@ -45,17 +45,26 @@ describe('npm run bench, short mode', () => {
     const statsUrl = testEnv(TEST_ENV.main.statsUrl);
     outDir = mkdtempSync(path.join(os.tmpdir(), 'mesh-bench-'));
     const run = await runBenchCli([
-      '--url', wsUrl,
-      '--stats-url', statsUrl,
-      '--groups', '2',
-      '--nodes', '5',
-      '--duration', '5',
-      '--warmup', '1',
-      '--multiplier', '1',
+      '--url',
+      wsUrl,
+      '--stats-url',
+      statsUrl,
+      '--groups',
+      '2',
+      '--nodes',
+      '5',
+      '--duration',
+      '5',
+      '--warmup',
+      '1',
+      '--multiplier',
+      '1',
       '--no-step',
       // Generous: the test proves exact delivery, and this machine also runs the other suites.
-      '--drain', '30',
-      '--out', outDir,
+      '--drain',
+      '30',
+      '--out',
+      outDir,
     ]);
     stdout = run.stdout;
     if (run.code !== 0) throw new Error(`bench exited with ${run.code}:\n${run.stderr.slice(-3000)}`);
@@ -68,9 +77,20 @@ describe('npm run bench, short mode', () => {
 
   it('writes the result in the documented shape', () => {
     expect(result.profile).toEqual(
-      expect.objectContaining({ groups: 2, nodes: 5, statusPerSecPerGroup: 15, batchesPerSecPerGroup: 2, durationS: 5 }),
+      expect.objectContaining({
+        groups: 2,
+        nodes: 5,
+        statusPerSecPerGroup: 15,
+        batchesPerSecPerGroup: 2,
+        durationS: 5,
+      }),
     );
-    const latency = { p50: expect.any(Number), p90: expect.any(Number), p99: expect.any(Number), max: expect.any(Number) };
+    const latency = {
+      p50: expect.any(Number),
+      p90: expect.any(Number),
+      p99: expect.any(Number),
+      max: expect.any(Number),
+    };
     expect(result.mesh).toEqual(
       expect.objectContaining({
         sent: expect.any(Number),
@@ -85,7 +105,11 @@ describe('npm run bench, short mode', () => {
       }),
     );
     expect(result.baseline).toEqual(
-      expect.objectContaining({ delivered: expect.any(Number), lost: expect.any(Number), latencyMs: expect.objectContaining(latency) }),
+      expect.objectContaining({
+        delivered: expect.any(Number),
+        lost: expect.any(Number),
+        latencyMs: expect.objectContaining(latency),
+      }),
     );
     expect(result.ratio).toEqual({ p50: expect.any(Number), p99: expect.any(Number) });
     expect(result.maxCleanMultiplier).toEqual(expect.any(Number));
@@ -99,7 +123,9 @@ describe('npm run bench, short mode', () => {
         counted: true,
       }),
     );
-    expect(result.costPerHourUSD).toEqual(expect.objectContaining({ mesh: expect.any(Number), appsync: expect.any(Number) }));
+    expect(result.costPerHourUSD).toEqual(
+      expect.objectContaining({ mesh: expect.any(Number), appsync: expect.any(Number) }),
+    );
     expect(result.steps).toHaveLength(1);
   });
 

@@ -135,7 +135,10 @@ interface PageRecord {
 }
 
 /** A fresh context and page on the served page, recording what happens in it. */
-async function openPage(browser: Browser, origin: string): Promise<{ context: BrowserContext; page: Page; seen: PageRecord }> {
+async function openPage(
+  browser: Browser,
+  origin: string,
+): Promise<{ context: BrowserContext; page: Page; seen: PageRecord }> {
   const seen: PageRecord = { reports: [], pageErrors: [], consoleErrors: [], failedRequests: [], webSockets: [] };
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -204,7 +207,7 @@ describe('MeshClient in a browser', () => {
     );
   });
 
-  describe('as a member of a Node host\'s group', () => {
+  describe("as a member of a Node host's group", () => {
     let host: MeshClient | undefined;
     let opened: { context: BrowserContext; page: Page; seen: PageRecord } | undefined;
 
@@ -237,10 +240,12 @@ describe('MeshClient in a browser', () => {
       const browserNodeId = uniqueId('browser');
 
       // The page joins as a member.
-      const node = await page.evaluate(
-        (args) => (window as unknown as PageWindow).meshPage.join(args),
-        { url, groupId: group.id, domain, nodeId: browserNodeId },
-      );
+      const node = await page.evaluate((args) => (window as unknown as PageWindow).meshPage.join(args), {
+        url,
+        groupId: group.id,
+        domain,
+        nodeId: browserNodeId,
+      });
       expect(node).toMatchObject({ id: browserNodeId, groupId: group.id, domain });
       expect(await page.evaluate(() => (window as unknown as PageWindow).meshPage.usesNativeWebSocket())).toBe(true);
       expect(await page.evaluate(() => (window as unknown as PageWindow).meshPage.group())).toMatchObject({
@@ -288,7 +293,12 @@ describe('MeshClient in a browser', () => {
 
       const events = reported<[MeshEvent]>(seen, 'event').map(([event]) => event);
       expect(events).toEqual([
-        expect.objectContaining({ name: 'fromHost', payload: 'hello browser', firedByNodeId: hostNodeId, groupId: group.id }),
+        expect.objectContaining({
+          name: 'fromHost',
+          payload: 'hello browser',
+          firedByNodeId: hostNodeId,
+          groupId: group.id,
+        }),
       ]);
       const statusAll = reported<[string, Record<string, string>, Record<string, string>]>(seen, 'status');
       expect(statusAll.every(([nodeId]) => nodeId === hostNodeId)).toBe(true);

@@ -133,12 +133,14 @@ describe('MeshClient against the local stack', () => {
     expect(received.names).toEqual(range(1000, 'big'));
     expect(received.events.map((e) => e.event.payload)).toEqual(range(1000).map((_, i) => payload(i)));
     const stats = host.stats();
-    measured(`1,000 events of ~1 KB each were sent in ${stats.sent.fireEventsByNode} messages, ${stats.bytesSent} bytes in all`);
+    measured(
+      `1,000 events of ~1 KB each were sent in ${stats.sent.fireEventsByNode} messages, ${stats.bytesSent} bytes in all`,
+    );
     expect(stats.sent.fireEventsByNode).toBeGreaterThan(20);
     expect(stats.reconnects).toBe(0);
   });
 
-  it('reconnects after a TCP cut, rejoins, loses nothing it produced and converges on everyone\'s status', async () => {
+  it("reconnects after a TCP cut, rejoins, loses nothing it produced and converges on everyone's status", async () => {
     const { host, members } = await meshOf(2);
     const [cut, observer] = members;
     const atObserver = record(observer);
@@ -165,10 +167,12 @@ describe('MeshClient against the local stack', () => {
     await waitFor('every event at the observer and the host', () =>
       [atObserver, atHost].every((r) => r.names.length >= fired),
     );
-    await waitFor('converged statuses', () =>
-      observer.remoteData()[cut.nodeId]?.phase === 'during' &&
-      host.remoteData()[cut.nodeId]?.phase === 'during' &&
-      cut.remoteData()[host.nodeId]?.hostKey === 'changed while the other was away',
+    await waitFor(
+      'converged statuses',
+      () =>
+        observer.remoteData()[cut.nodeId]?.phase === 'during' &&
+        host.remoteData()[cut.nodeId]?.phase === 'during' &&
+        cut.remoteData()[host.nodeId]?.hostKey === 'changed while the other was away',
     );
     await new Promise((resolve) => setTimeout(resolve, 300));
 

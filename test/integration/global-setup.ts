@@ -33,14 +33,17 @@ declare global {
 async function startNamedStack(name: string, env: Record<string, string>): Promise<StartedStack> {
   const logFile = path.join(os.tmpdir(), `mesh-integration-${name}-${process.pid}.log`);
   const log = fs.createWriteStream(logFile);
-  const stack = await startStackProcess({ name: `${name} local stack`, env, onOutput: (chunk) => log.write(chunk) }).catch(
-    (error: Error) => {
-      throw new Error(`${error.message}\n(all of it in ${logFile})`);
-    },
-  );
+  const stack = await startStackProcess({
+    name: `${name} local stack`,
+    env,
+    onOutput: (chunk) => log.write(chunk),
+  }).catch((error: Error) => {
+    throw new Error(`${error.message}\n(all of it in ${logFile})`);
+  });
   // From here on the stack should stay up; say so if it does not.
   void stack.exited.then(({ code, signal }) => {
-    if (!stack.child.killed) process.stderr.write(`\n[integration] the ${name} local stack exited (${signal ?? code}); see ${logFile}\n`);
+    if (!stack.child.killed)
+      process.stderr.write(`\n[integration] the ${name} local stack exited (${signal ?? code}); see ${logFile}\n`);
   });
   return { name, process: stack, logFile };
 }

@@ -53,7 +53,10 @@ const handlers: StackHandlers = {
       }),
     );
     await sns().send(
-      new PublishCommand({ TopicArn: process.env.MESH_TOPIC_ARN, Message: JSON.stringify({ to: connectionId, body: event.body }) }),
+      new PublishCommand({
+        TopicArn: process.env.MESH_TOPIC_ARN,
+        Message: JSON.stringify({ to: connectionId, body: event.body }),
+      }),
     );
     return { statusCode: 200, body: JSON.stringify({ type: 'result', stored: true }) };
   },
@@ -65,7 +68,12 @@ const handlers: StackHandlers = {
     // What Powertools Metrics prints at the end of an invocation.
     process.stdout.write(
       `${JSON.stringify({
-        _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: 'Mesh', Dimensions: [['service']], Metrics: [{ Name: 'FramesPosted', Unit: 'Count' }] }] },
+        _aws: {
+          Timestamp: Date.now(),
+          CloudWatchMetrics: [
+            { Namespace: 'Mesh', Dimensions: [['service']], Metrics: [{ Name: 'FramesPosted', Unit: 'Count' }] },
+          ],
+        },
         service: 'fanout',
         FramesPosted: event.Records.length,
       })}\n`,
@@ -79,7 +87,13 @@ let stack: Stack;
 const savedEnv = { ...process.env };
 
 beforeAll(async () => {
-  stack = await startStack({ handlers, wsPort: 0, tableName: 'mesh_stack_test', sweepIntervalSeconds: 1, log: silentLog });
+  stack = await startStack({
+    handlers,
+    wsPort: 0,
+    tableName: 'mesh_stack_test',
+    sweepIntervalSeconds: 1,
+    log: silentLog,
+  });
 });
 
 afterAll(async () => {
@@ -126,7 +140,8 @@ test('a message runs request (DynamoDB + SNS), the reply comes back, and fanout 
   while (received.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
   await stack.sns.drain();
   ws.close();
-  while (stack.stats.counters.lambda.disconnect?.invocations !== 1) await new Promise((resolve) => setTimeout(resolve, 10));
+  while (stack.stats.counters.lambda.disconnect?.invocations !== 1)
+    await new Promise((resolve) => setTimeout(resolve, 10));
 
   expect(received.sort()).toEqual(['push:{"action":"createGroup","name":"g"}', '{"type":"result","stored":true}']);
   const counted = await stats();
@@ -136,7 +151,9 @@ test('a message runs request (DynamoDB + SNS), the reply comes back, and fanout 
   expect(counted.sns.publish).toEqual({ calls: 1, entries: 1 });
   expect(counted.sns.deliveries).toBe(1);
   expect(counted.management.postToConnection).toMatchObject({ calls: 1, gone: 0 });
-  expect(Object.fromEntries(Object.entries(counted.lambda).map(([name, fn]) => [name, [fn.invocations, fn.errors]]))).toMatchObject({
+  expect(
+    Object.fromEntries(Object.entries(counted.lambda).map(([name, fn]) => [name, [fn.invocations, fn.errors]])),
+  ).toMatchObject({
     connect: [1, 0],
     request: [1, 0],
     fanout: [1, 0],

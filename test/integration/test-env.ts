@@ -31,10 +31,7 @@ export const TEST_ENV = {
 
 type ValueOf<T> = T[keyof T];
 /** A variable TEST_ENV names. */
-export type TestEnvName =
-  | ValueOf<typeof TEST_ENV.main>
-  | ValueOf<typeof TEST_ENV.short>
-  | typeof TEST_ENV.stackLogs;
+export type TestEnvName = ValueOf<typeof TEST_ENV.main> | ValueOf<typeof TEST_ENV.short> | typeof TEST_ENV.stackLogs;
 
 /** The value of one of TEST_ENV's variables; throws if the integration setup did not set it. */
 export function testEnv(name: TestEnvName): string {

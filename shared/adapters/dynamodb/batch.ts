@@ -13,11 +13,18 @@ type Item = Record<string, unknown>;
 const BATCH_WRITE_LIMIT = 25;
 
 /** The items found for `keys`, strongly consistent, in no particular order. */
-export async function batchGet(client: DynamoDBDocumentClient, table: string, keys: Key[], retry: RetryPolicy): Promise<Item[]> {
+export async function batchGet(
+  client: DynamoDBDocumentClient,
+  table: string,
+  keys: Key[],
+  retry: RetryPolicy,
+): Promise<Item[]> {
   const found: Item[] = [];
   let pending: Item[] = keys;
   for (let attempt = 1; ; attempt++) {
-    const result = await client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }));
+    const result = await client.send(
+      new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
+    );
     found.push(...(result.Responses?.[table] ?? []));
     pending = result.UnprocessedKeys?.[table]?.Keys ?? [];
     if (pending.length === 0) return found;
@@ -27,7 +34,12 @@ export async function batchGet(client: DynamoDBDocumentClient, table: string, ke
 }
 
 /** Deletes `keys`, 25 per call. */
-export async function batchDelete(client: DynamoDBDocumentClient, table: string, keys: Key[], retry: RetryPolicy): Promise<void> {
+export async function batchDelete(
+  client: DynamoDBDocumentClient,
+  table: string,
+  keys: Key[],
+  retry: RetryPolicy,
+): Promise<void> {
   for (let i = 0; i < keys.length; i += BATCH_WRITE_LIMIT) {
     let pending = keys.slice(i, i + BATCH_WRITE_LIMIT).map((key) => ({ DeleteRequest: { Key: key } }));
     for (let attempt = 1; pending.length > 0; attempt++) {

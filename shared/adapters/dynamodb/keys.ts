@@ -161,7 +161,12 @@ export function nodeItem(node: NodeRecord): NodeItem {
   };
 }
 
-export function subscriptionItem(key: GroupKey, connectionId: string, nodeId: string, expiresAt: number): SubscriptionItem {
+export function subscriptionItem(
+  key: GroupKey,
+  connectionId: string,
+  nodeId: string,
+  expiresAt: number,
+): SubscriptionItem {
   return {
     ...subscriptionKey(key, connectionId),
     groupId: key.groupId,

@@ -143,4 +143,3 @@ export function shardOf(key: GroupKey): number {
   for (const char of groupPk(key)) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193) >>> 0;
   return hash % LOG_LIMITS.pendingShards;
 }
-

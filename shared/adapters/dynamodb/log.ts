@@ -24,7 +24,13 @@
  * and the subscriptions; readSealed one Query of pages; listPending one Query
  * of the index per shard.
  */
-import { GetCommand, PutCommand, type DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  type DynamoDBDocumentClient,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import type { GroupKey, Subscriber } from '#shared/core/model';
 import { type Appended, type GroupLog, type LogHead } from '#shared/core/ports';
 import { GroupDissolved } from '#shared/core/store-errors';
@@ -41,10 +47,18 @@ import {
 } from './keys';
 import { queryAll } from './query';
 import { BY_PENDING_INDEX } from './table';
-import { appendInput, groupOfPendingSk, type Item, LOG_LIMITS, pendingPk, pendingSk, toAppended, toHead } from './log-items';
+import {
+  appendInput,
+  groupOfPendingSk,
+  type Item,
+  LOG_LIMITS,
+  pendingPk,
+  pendingSk,
+  toAppended,
+  toHead,
+} from './log-items';
 
 export { LOG_LIMITS };
-
 
 export interface DynamoGroupLogOptions {
   client: DynamoDBDocumentClient;
@@ -64,7 +78,11 @@ export class DynamoGroupLog implements GroupLog {
     this.retentionSeconds = options.retentionSeconds;
   }
 
-  async append(key: GroupKey, pushes: string[], options: { now: number; token: string; dissolve?: boolean }): Promise<Appended> {
+  async append(
+    key: GroupKey,
+    pushes: string[],
+    options: { now: number; token: string; dissolve?: boolean },
+  ): Promise<Appended> {
     const bytes = pushes.reduce((total, text) => total + utf8Bytes(text), 0);
     for (let attempt = 1; ; attempt += 1) {
       const result = await this.update(appendInput(key, pushes, bytes, options));
@@ -73,7 +91,8 @@ export class DynamoGroupLog implements GroupLog {
       const head = await this.getHead(key);
       if (head?.dissolvedAt !== undefined) throw new GroupDissolved('the group was dissolved');
       if (head === undefined) throw new Error(`the log head of ${groupPk(key)} belongs to another group`);
-      if (attempt >= LOG_LIMITS.appendAttempts) throw new Error(`the log head of ${groupPk(key)} has no room for ${bytes} bytes`);
+      if (attempt >= LOG_LIMITS.appendAttempts)
+        throw new Error(`the log head of ${groupPk(key)} has no room for ${bytes} bytes`);
       await this.seal(key, head.pageStart, head.page.slice(0, LOG_LIMITS.maxSealPushes), options.now);
     }
   }
@@ -94,7 +113,8 @@ export class DynamoGroupLog implements GroupLog {
       // Ids are free text: an item of another group sharing the partition key is not ours.
       if (item.groupId !== key.groupId || item.domain !== key.domain) continue;
       if (item.sk === SK_LOG_HEAD) head = toHead(item);
-      else if (typeof item.sk === 'string' && item.sk.startsWith(SUBSCRIPTION_PREFIX)) subscribers.push(toSubscriber(item));
+      else if (typeof item.sk === 'string' && item.sk.startsWith(SUBSCRIPTION_PREFIX))
+        subscribers.push(toSubscriber(item));
     }
     return { head, subscribers };
   }
@@ -148,7 +168,11 @@ export class DynamoGroupLog implements GroupLog {
       UpdateExpression: `SET #pageStart = :end REMOVE ${removes} ADD #pageBytes :minus`,
       ConditionExpression: '#pageStart = :start',
       ExpressionAttributeNames: { '#page': 'page', '#pageStart': 'pageStart', '#pageBytes': 'pageBytes' },
-      ExpressionAttributeValues: { ':start': pageStart, ':end': end, ':minus': -sealed.reduce((t, s) => t + utf8Bytes(s), 0) },
+      ExpressionAttributeValues: {
+        ':start': pageStart,
+        ':end': end,
+        ':minus': -sealed.reduce((t, s) => t + utf8Bytes(s), 0),
+      },
     });
     return moved !== undefined;
   }
@@ -182,7 +206,13 @@ export class DynamoGroupLog implements GroupLog {
         Key: logHeadKey(key),
         UpdateExpression: `SET ${sets.join(', ')} REMOVE #token, #owner, #flushAt, #gsi2pk, #gsi2sk`,
         ConditionExpression: `${condition} AND #pos = :to`,
-        ExpressionAttributeNames: { ...names, '#token': 'flushToken', '#gsi2pk': 'gsi2pk', '#gsi2sk': 'gsi2sk', '#pos': 'pos' },
+        ExpressionAttributeNames: {
+          ...names,
+          '#token': 'flushToken',
+          '#gsi2pk': 'gsi2pk',
+          '#gsi2sk': 'gsi2sk',
+          '#pos': 'pos',
+        },
         ExpressionAttributeValues: values,
       });
       if (released !== undefined) return 'released';
@@ -197,7 +227,11 @@ export class DynamoGroupLog implements GroupLog {
     return advanced === undefined ? 'lost' : 'advanced';
   }
 
-  async restart(key: GroupKey, token: string, options: { now: number; staleBefore: number; expected?: string }): Promise<boolean> {
+  async restart(
+    key: GroupKey,
+    token: string,
+    options: { now: number; staleBefore: number; expected?: string },
+  ): Promise<boolean> {
     const expected = options.expected === undefined ? '' : ' AND #token = :expected';
     const restarted = await this.update({
       Key: logHeadKey(key),
@@ -241,7 +275,9 @@ export class DynamoGroupLog implements GroupLog {
   }
 
   private async getHead(key: GroupKey): Promise<LogHead | undefined> {
-    const result = await this.client.send(new GetCommand({ TableName: this.table, Key: logHeadKey(key), ConsistentRead: true }));
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.table, Key: logHeadKey(key), ConsistentRead: true }),
+    );
     const item = result.Item;
     return item !== undefined && item.groupId === key.groupId && item.domain === key.domain ? toHead(item) : undefined;
   }

@@ -29,5 +29,7 @@ export function storedStatus(data: Record<string, string>): Record<string, strin
 /** The status a stored map holds; Object.fromEntries defines own properties, so "__proto__" comes back as data. */
 export function statusOfStored(map: unknown): Record<string, string> {
   if (typeof map !== 'object' || map === null) return {};
-  return Object.fromEntries(Object.entries(map as Record<string, string>).map(([stored, value]) => [statusKeyOf(stored), value]));
+  return Object.fromEntries(
+    Object.entries(map as Record<string, string>).map(([stored, value]) => [statusKeyOf(stored), value]),
+  );
 }

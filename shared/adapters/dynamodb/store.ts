@@ -139,7 +139,10 @@ export class DynamoMeshStore implements MeshStore {
     return toConnection(await this.get(connectionKey(connectionId)), connectionId);
   }
 
-  async listNodes(key: GroupKey, page: { after?: string; limit: number }): Promise<{ nodes: NodeRecord[]; more: boolean }> {
+  async listNodes(
+    key: GroupKey,
+    page: { after?: string; limit: number },
+  ): Promise<{ nodes: NodeRecord[]; more: boolean }> {
     // One item more than asked tells whether another page exists.
     const want = page.limit + 1;
     const items: Item[] = [];

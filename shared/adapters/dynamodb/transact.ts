@@ -4,7 +4,11 @@
  * transaction on the same items (nothing wrong with this one) retried.
  */
 import { randomUUID } from 'node:crypto';
-import { type DynamoDBDocumentClient, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { ConditionFailed } from '#shared/core/store-errors';
 import { cancellationCodes } from './errors';
 import { backoff, type RetryPolicy } from './retry';
@@ -31,7 +35,8 @@ export async function transactWrite(
       if (reasons.includes('ConditionalCheckFailed')) {
         throw new ConditionFailed('a condition of the transaction failed', { cause: error });
       }
-      const conflictOnly = reasons.length > 0 && reasons.every((code) => code === 'None' || code === 'TransactionConflict');
+      const conflictOnly =
+        reasons.length > 0 && reasons.every((code) => code === 'None' || code === 'TransactionConflict');
       if (!conflictOnly || attempt >= retry.maxAttempts) throw error;
       await backoff(retry, attempt);
     }

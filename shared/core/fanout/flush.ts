@@ -55,7 +55,15 @@ export interface FlushOutcome {
 export async function flushGroup(request: FlushRequest, deps: FlushDeps): Promise<FlushOutcome> {
   const key: GroupKey = { groupId: request.groupId, domain: request.domain };
   const { clock, fanout } = deps;
-  const outcome: FlushOutcome = { rounds: 0, pushes: 0, sent: 0, gone: 0, retries: 0, abandoned: 0, ended: 'caught-up' };
+  const outcome: FlushOutcome = {
+    rounds: 0,
+    pushes: 0,
+    sent: 0,
+    gone: 0,
+    retries: 0,
+    abandoned: 0,
+    ended: 'caught-up',
+  };
   const started = clock.now();
   if (!(await deps.log.claim(key, request.token, deps.owner, started, started - fanout.staleFlushMs))) {
     return { ...outcome, ended: 'not-ours' };
@@ -72,7 +80,14 @@ export async function flushGroup(request: FlushRequest, deps: FlushDeps): Promis
     const to = head.cursor + texts.length;
     const now = clock.now();
     if (texts.length === 0) {
-      const step = await deps.log.advance(key, { owner: deps.owner, from: head.cursor, to, now, rate: head.rate, release: true });
+      const step = await deps.log.advance(key, {
+        owner: deps.owner,
+        from: head.cursor,
+        to,
+        now,
+        rate: head.rate,
+        release: true,
+      });
       if (step === 'released') return outcome;
       if (step === 'lost') return { ...outcome, ended: 'lost' };
       due = now; // pushes came in between the read and the release
@@ -113,7 +128,8 @@ export async function flushGroup(request: FlushRequest, deps: FlushDeps): Promis
 /** The pushes from the cursor on, at most FLUSH_LIMITS.maxPushesPerRound, from sealed pages and the head. */
 async function unposted(key: GroupKey, head: LogHead, deps: FlushDeps): Promise<string[]> {
   const limit = FLUSH_LIMITS.maxPushesPerRound;
-  const fromHead = (from: number, count: number) => head.page.slice(from - head.pageStart, from - head.pageStart + count);
+  const fromHead = (from: number, count: number) =>
+    head.page.slice(from - head.pageStart, from - head.pageStart + count);
   if (head.cursor >= head.pageStart) return fromHead(head.cursor, Math.min(limit, head.pos - head.cursor));
   // The flush fell behind and appends sealed pushes it had not posted yet.
   const sealed = (await deps.log.readSealed(key, head.cursor, head.pageStart)).slice(0, limit);

@@ -43,7 +43,11 @@ export function inSenderOrder(pushes: RoundPush[]): RoundPush[] {
     else bySender.set(push.from, [push]);
   }
   const sorted = new Map<string, RoundPush[]>();
-  for (const [from, list] of bySender) sorted.set(from, [...list].sort((a, b) => a.seq - b.seq));
+  for (const [from, list] of bySender)
+    sorted.set(
+      from,
+      [...list].sort((a, b) => a.seq - b.seq),
+    );
   const next = new Map<string, number>();
   return pushes.map((push) => {
     const index = next.get(push.from) ?? 0;
@@ -88,7 +92,10 @@ export function framesByReceiver(key: GroupKey, pushes: RoundPush[]): (nodeId: s
     const cacheKey = senders.has(nodeId) ? `node:${nodeId}` : '';
     let frames = built.get(cacheKey);
     if (frames === undefined) {
-      frames = buildFrames(key, pushes.filter((push) => push.from !== nodeId));
+      frames = buildFrames(
+        key,
+        pushes.filter((push) => push.from !== nodeId),
+      );
       built.set(cacheKey, frames);
     }
     return frames;

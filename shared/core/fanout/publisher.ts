@@ -41,11 +41,18 @@ export class LogPublisher implements PushPublisher {
     // Accepted from here on: a failure below delays the pushes, it does not lose them.
     try {
       if (appended.flushToken === token) {
-        await this.deps.trigger.requestFlush({ type: 'flush', ...key, token, at: firstRoundAt(now, appended.roundAt, appended.rate, fanout) });
+        await this.deps.trigger.requestFlush({
+          type: 'flush',
+          ...key,
+          token,
+          at: firstRoundAt(now, appended.roundAt, appended.rate, fanout),
+        });
       } else if (now - appended.flushAt > fanout.staleFlushMs) {
         // The flush died or its request was lost: the one append that restarts it asks again.
         const fresh = ids.token();
-        if (await log.restart(key, fresh, { now, staleBefore: now - fanout.staleFlushMs, expected: appended.flushToken })) {
+        if (
+          await log.restart(key, fresh, { now, staleBefore: now - fanout.staleFlushMs, expected: appended.flushToken })
+        ) {
           await this.deps.trigger.requestFlush({ type: 'flush', ...key, token: fresh, at: now });
         }
       }

@@ -32,7 +32,13 @@ export function windowFor(rate: number, settings: FanoutSettings): number {
  * The rate estimate after a round that posted `pushes` at `now`, the previous
  * round having been at `lastRoundAt` with estimate `lastRate`.
  */
-export function nextRate(lastRate: number, lastRoundAt: number, now: number, pushes: number, settings: FanoutSettings): number {
+export function nextRate(
+  lastRate: number,
+  lastRoundAt: number,
+  now: number,
+  pushes: number,
+  settings: FanoutSettings,
+): number {
   const since = now - lastRoundAt;
   if (lastRoundAt <= 0 || since >= RATE_MEMORY_MS) return pushes / (RATE_MEMORY_MS / 1000);
   // A round that follows at once (a backlog) spans at least the shortest window.

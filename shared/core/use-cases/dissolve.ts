@@ -27,7 +27,11 @@ import { keyOf, loadHost, updateOwnNode } from './guards';
 export const DISSOLVE_MESSAGE = 'Group dissolved by host';
 
 /** Host only. Returns the MeshMessage the members receive. */
-export async function dissolveGroup(request: RequestOf<'dissolveGroup'>, caller: Caller, deps: MeshDeps): Promise<MeshMessage> {
+export async function dissolveGroup(
+  request: RequestOf<'dissolveGroup'>,
+  caller: Caller,
+  deps: MeshDeps,
+): Promise<MeshMessage> {
   const key = keyOf(request);
   const host = await loadHost(deps, key, request.hostId, caller);
   // The seq comes from the store, not from host.node.seq + 1: a report racing

@@ -37,7 +37,10 @@ export async function fireEventsByNode(
   const node = await updateOwnNode(deps, key, request.nodeId, caller, { seqCount: parts.length });
   const envelope = { from: node.nodeId, epoch: node.epoch, sentAt: iso(now) };
   const firstSeq = node.seq - parts.length + 1;
-  await publishPushes(deps, parts.map((part, i) => buildPush(key, { ...envelope, seq: firstSeq + i }, { batchEvent: part })));
+  await publishPushes(
+    deps,
+    parts.map((part, i) => buildPush(key, { ...envelope, seq: firstSeq + i }, { batchEvent: part })),
+  );
   return { ...key, batchEvent: parts.length === 1 ? batchEvent : parts[0] };
 }
 

@@ -52,10 +52,16 @@ export async function createGroup(request: RequestOf<'createGroup'>, caller: Cal
 }
 
 /** Live groups of a domain, oldest first. */
-export async function listGroupsByDomain(request: RequestOf<'listGroupsByDomain'>, _caller: Caller, deps: MeshDeps): Promise<Group[]> {
+export async function listGroupsByDomain(
+  request: RequestOf<'listGroupsByDomain'>,
+  _caller: Caller,
+  deps: MeshDeps,
+): Promise<Group[]> {
   const now = deps.clock.now();
   const groups = await deps.store.listGroups(request.domain);
-  return groups.filter((group) => isGroupLive(group, now, deps.settings)).map((group) => presentGroup(group, deps.settings));
+  return groups
+    .filter((group) => isGroupLive(group, now, deps.settings))
+    .map((group) => presentGroup(group, deps.settings));
 }
 
 function lifetimeOf(requested: number | undefined, deps: MeshDeps): number {

@@ -15,7 +15,11 @@ import { explainLostNode, keyOf, loadActor, loadHost } from './guards';
  * Host only. Refreshes the host heartbeat; `expiresAt` does not move (Mesh
  * v2: a group's lifetime is fixed at creation).
  */
-export async function renewHeartbeat(request: RequestOf<'renewHeartbeat'>, caller: Caller, deps: MeshDeps): Promise<HeartbeatPayload> {
+export async function renewHeartbeat(
+  request: RequestOf<'renewHeartbeat'>,
+  caller: Caller,
+  deps: MeshDeps,
+): Promise<HeartbeatPayload> {
   const key = keyOf(request);
   const { group } = await loadHost(deps, key, request.hostId, caller);
   try {

@@ -31,7 +31,8 @@ export async function joinGroup(request: RequestOf<'joinGroup'>, caller: Caller,
     const group = requireLiveGroup(found.group, deps.clock.now(), deps.settings);
     if (request.nodeId === group.hostId) {
       // The host node changes hands only through createGroup (the host's idempotent call).
-      if (found.node?.connectionId !== caller.connectionId) throw new Unauthorized('only the host joins as the host id');
+      if (found.node?.connectionId !== caller.connectionId)
+        throw new Unauthorized('only the host joins as the host id');
       return presentNode(found.node, group, deps.settings);
     }
     await requireFreeConnection(deps, caller, connection, { ...key, nodeId: request.nodeId });
@@ -46,7 +47,11 @@ export async function joinGroup(request: RequestOf<'joinGroup'>, caller: Caller,
  * Removes the caller's own node and its status. The host cannot leave: its
  * group would live on without anyone able to renew or dissolve it.
  */
-export async function leaveGroup(request: RequestOf<'leaveGroup'>, caller: Caller, deps: MeshDeps): Promise<LeaveGroupPayload> {
+export async function leaveGroup(
+  request: RequestOf<'leaveGroup'>,
+  caller: Caller,
+  deps: MeshDeps,
+): Promise<LeaveGroupPayload> {
   const key = keyOf(request);
   const { node } = await loadActor(deps, key, request.nodeId, caller);
   if (node.isHost) throw new ValidationError('the host cannot leave its group: dissolve it instead');

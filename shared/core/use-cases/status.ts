@@ -35,7 +35,10 @@ export async function reportDataByNode(
     caller,
     { ...change, statusBytes: { grow: statusBytes(delta), limit: LIMITS.maxStatusBytesPerNode } },
     // The store's bound says the status might not fit: check its exact size on the node just read.
-    (actor) => ({ ...change, statusBytes: { exact: requireStatusFits({ ...actor.node.data, ...delta }), ifSeq: actor.node.seq } }),
+    (actor) => ({
+      ...change,
+      statusBytes: { exact: requireStatusFits({ ...actor.node.data, ...delta }), ifSeq: actor.node.seq },
+    }),
   );
   const entries: StatusEntry[] = Object.entries(delta).map(([k, value]) => ({ key: k, value }));
   const nodeStatus = presentStatus(key, node.nodeId, entries, now);

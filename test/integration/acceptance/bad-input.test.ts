@@ -228,7 +228,10 @@ const CASES: BadCase[] = [
     from: 'member',
     requestId: 'bad-fired-at',
     action: 'fireEventsByNode',
-    frame: (c) => ({ ...ask('fireEventsByNode', 'bad-fired-at', c), events: [{ eventName: 'e', firedAt: 'yesterday' }] }),
+    frame: (c) => ({
+      ...ask('fireEventsByNode', 'bad-fired-at', c),
+      events: [{ eventName: 'e', firedAt: 'yesterday' }],
+    }),
   },
   {
     name: 'a firedAt without a time',
@@ -270,22 +273,20 @@ const CASES: BadCase[] = [
       ],
     }),
   },
-  ...[0, -5, 1.5].map(
-    (seconds): BadCase => ({
-      name: `maxConnectionTimeSeconds ${seconds}`,
-      from: 'stranger',
-      requestId: `max-time-${seconds}`,
+  ...[0, -5, 1.5].map((seconds): BadCase => ({
+    name: `maxConnectionTimeSeconds ${seconds}`,
+    from: 'stranger',
+    requestId: `max-time-${seconds}`,
+    action: 'createGroup',
+    frame: (c) => ({
       action: 'createGroup',
-      frame: (c) => ({
-        action: 'createGroup',
-        requestId: `max-time-${seconds}`,
-        name: 'g',
-        hostId: uniqueId('host'),
-        domain: c.domain,
-        maxConnectionTimeSeconds: seconds,
-      }),
+      requestId: `max-time-${seconds}`,
+      name: 'g',
+      hostId: uniqueId('host'),
+      domain: c.domain,
+      maxConnectionTimeSeconds: seconds,
     }),
-  ),
+  })),
   {
     name: 'maxConnectionTimeSeconds above the server maximum (1500)',
     from: 'stranger',
@@ -358,13 +359,16 @@ describe('a bad request', () => {
   const sharedClients: ProtocolSocket[] = [];
 
   beforeAll(async () => {
-    shared = await openGroup({
-      async open(url?: string) {
-        const client = await connect(url);
-        sharedClients.push(client);
-        return client;
+    shared = await openGroup(
+      {
+        async open(url?: string) {
+          const client = await connect(url);
+          sharedClients.push(client);
+          return client;
+        },
       },
-    }, { members: 1 });
+      { members: 1 },
+    );
     const member = shared.members[0];
     ctx = { groupId: shared.group.id, domain: shared.domain, nodeId: member.nodeId, hostId: shared.hostId };
     // The member reported once, so a status change would show.
@@ -459,7 +463,10 @@ describe('frame size', () => {
       groupId: group.id,
       domain,
       nodeId: member.nodeId,
-      events: Array.from({ length: LIMITS.maxEventsPerBatch + 1 }, () => ({ eventName: 'e', firedAt: '2026-01-02T03:04:05Z' })),
+      events: Array.from({ length: LIMITS.maxEventsPerBatch + 1 }, () => ({
+        eventName: 'e',
+        firedAt: '2026-01-02T03:04:05Z',
+      })),
     });
     expect(utf8Bytes(text)).toBeGreaterThan(LIMITS.maxClientMessageBytes);
 

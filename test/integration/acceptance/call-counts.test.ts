@@ -100,7 +100,9 @@ describe('calls per action (host + 2 members)', () => {
       m1.client.call('getNodeStatus', { ...key, nodeId: m2.nodeId }),
     );
     await measure(rows, 'renewHeartbeat', '', () => host.call('renewHeartbeat', { ...key, hostId }));
-    await measure(rows, 'sendMemberHeartbeat', '', () => m1.client.call('sendMemberHeartbeat', { ...key, nodeId: m1.nodeId }));
+    await measure(rows, 'sendMemberHeartbeat', '', () =>
+      m1.client.call('sendMemberHeartbeat', { ...key, nodeId: m1.nodeId }),
+    );
     await measure(rows, 'leaveGroup', 'member 3 leaves (host + 2 members stay)', () =>
       m3.client.call('leaveGroup', { ...key, nodeId: m3.nodeId }),
     );
@@ -129,7 +131,9 @@ describe('calls per action (host + 2 members)', () => {
       });
       await Promise.all([host.nextPush(), m2.client.nextPush()]);
     });
-    await measure(rows, 'getNodeStatus', 'with status', () => m2.client.call('getNodeStatus', { ...key, nodeId: m1.nodeId }));
+    await measure(rows, 'getNodeStatus', 'with status', () =>
+      m2.client.call('getNodeStatus', { ...key, nodeId: m1.nodeId }),
+    );
     await measure(rows, 'listGroupStatuses', '3 nodes, 1 with status', () => m2.client.call('listGroupStatuses', key));
     await measure(rows, '(ValidationError)', 'a malformed request', () => m2.client.rawReply('{"action":'));
 
@@ -145,7 +149,9 @@ describe('calls per action (host + 2 members)', () => {
       await Promise.all([m1.client.nextPush(), rejoining.nextPush()]);
     });
 
-    console.log(`Calls per action, measured in the local stack (group of a host and 2 members):\n\n${formatTable(rows)}\n`);
+    console.log(
+      `Calls per action, measured in the local stack (group of a host and 2 members):\n\n${formatTable(rows)}\n`,
+    );
 
     for (const hot of [report, fire]) {
       // Request: node write, log append (and the group's GetItem the first time a
@@ -173,7 +179,11 @@ describe('calls per action (host + 2 members)', () => {
     await Promise.all(
       [a, b].flatMap((member) =>
         [1, 2, 3].map((n) =>
-          member.client.call('reportDataByNode', { ...key, nodeId: member.nodeId, data: [{ key: 'n', value: String(n) }] }),
+          member.client.call('reportDataByNode', {
+            ...key,
+            nodeId: member.nodeId,
+            data: [{ key: 'n', value: String(n) }],
+          }),
         ),
       ),
     );

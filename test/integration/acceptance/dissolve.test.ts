@@ -75,9 +75,9 @@ describe('dissolveGroup', () => {
     await expect(
       member.client.call('dissolveGroup', { groupId: group.id, domain, hostId: member.nodeId }),
     ).rejects.toMatchObject({ errorType: 'Unauthorized' });
-    await expect(
-      member.client.call('dissolveGroup', { groupId: group.id, domain, hostId }),
-    ).rejects.toMatchObject({ errorType: 'Unauthorized' });
+    await expect(member.client.call('dissolveGroup', { groupId: group.id, domain, hostId })).rejects.toMatchObject({
+      errorType: 'Unauthorized',
+    });
 
     expect((await host.call('listGroupsByDomain', { domain })).map((g) => g.id)).toEqual([group.id]);
     await member.client.expectNoPush(500, isDissolve);
@@ -126,7 +126,10 @@ describe('dissolveGroup', () => {
         'reportDataByNode (member)',
         member.client.call('reportDataByNode', { ...key, nodeId: member.nodeId, data: [{ key: 'k', value: 'v' }] }),
       ],
-      ['reportDataByNode (host)', host.call('reportDataByNode', { ...key, nodeId: hostId, data: [{ key: 'k', value: 'v' }] })],
+      [
+        'reportDataByNode (host)',
+        host.call('reportDataByNode', { ...key, nodeId: hostId, data: [{ key: 'k', value: 'v' }] }),
+      ],
       [
         'fireEventsByNode',
         member.client.call('fireEventsByNode', {
@@ -144,7 +147,10 @@ describe('dissolveGroup', () => {
   });
 
   it('works with multibyte status data (Japanese, emoji, Chinese, Korean) and members see it intact first', async () => {
-    const { group, domain, host, hostId, members } = await openGroup(clients, { members: 1, name: '多言語グループ 🌏' });
+    const { group, domain, host, hostId, members } = await openGroup(clients, {
+      members: 1,
+      name: '多言語グループ 🌏',
+    });
     const [member] = members;
     const data = [
       { key: '温度', value: '二十五度' },

@@ -64,7 +64,9 @@ describe('fireEventsByNode', () => {
     });
 
     const push = await host.nextPush(isBatch);
-    expect(isBatch(push) && Date.parse(push.batchEvent.events[0].timestamp)).toBe(Date.parse('2026-01-02T03:04:05.678Z'));
+    expect(isBatch(push) && Date.parse(push.batchEvent.events[0].timestamp)).toBe(
+      Date.parse('2026-01-02T03:04:05.678Z'),
+    );
   });
 
   it('splits a batch whose push would exceed the push limit into several pushes with consecutive seqs, order kept', async () => {
@@ -80,7 +82,8 @@ describe('fireEventsByNode', () => {
     expect(received.length).toBeGreaterThan(1);
     expect(received.map((p) => p.seq)).toEqual(received.map((_, i) => received[0].seq + i));
     expect(new Set(received.map((p) => p.epoch)).size).toBe(1);
-    for (const push of received) expect(utf8Bytes(JSON.stringify(push))).toBeLessThanOrEqual(LIMITS.maxServerMessageBytes);
+    for (const push of received)
+      expect(utf8Bytes(JSON.stringify(push))).toBeLessThanOrEqual(LIMITS.maxServerMessageBytes);
     expect(received.flatMap((p) => p.batchEvent.events.map((e) => e.name))).toEqual(events.map((e) => e.eventName));
   });
 
@@ -123,8 +126,18 @@ async function bigBatch() {
   const longSender = await clients.open();
   await longSender.call('joinGroup', { groupId: group.id, domain, nodeId: longId });
   const t0 = Date.now();
-  const events = Array.from({ length: 400 }, (_, i) => ({ eventName: `e${i}`, firedAt: new Date(t0 + i).toISOString() }));
-  const request = { action: 'fireEventsByNode', requestId: 'big-batch', groupId: group.id, domain, nodeId: longId, events };
+  const events = Array.from({ length: 400 }, (_, i) => ({
+    eventName: `e${i}`,
+    firedAt: new Date(t0 + i).toISOString(),
+  }));
+  const request = {
+    action: 'fireEventsByNode',
+    requestId: 'big-batch',
+    groupId: group.id,
+    domain,
+    nodeId: longId,
+    events,
+  };
   expect(utf8Bytes(JSON.stringify(request))).toBeLessThan(LIMITS.maxClientMessageBytes);
   return { host, longSender, request, events, longId };
 }

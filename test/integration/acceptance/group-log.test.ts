@@ -34,7 +34,9 @@ describe('DynamoGroupLog on DynamoDB Local', () => {
     expect(head?.pos).toBe(count);
     expect(head!.pageStart).toBeGreaterThan(0);
     const sealed = await log.readSealed(key, 0, head!.pageStart);
-    expect([...sealed, ...head!.page].map((text) => JSON.parse(text).seq)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+    expect([...sealed, ...head!.page].map((text) => JSON.parse(text).seq)).toEqual(
+      Array.from({ length: count }, (_, i) => i + 1),
+    );
   });
 
   it('keeps a crafted id from reaching another group sharing its partition key', async () => {

@@ -145,7 +145,12 @@ describe('expiry on the short stack (heartbeat TTLs 3 s, intervals 1 s)', () => 
     const nodes = await host.call('listNodesInGroup', { groupId: group.id, domain });
     expect(nodes.map((n) => n.id).sort()).toEqual([hostId, beating.nodeId].sort());
     expect((await host.call('listGroupsByDomain', { domain })).map((g) => g.id)).toEqual([group.id]);
-    await host.call('reportDataByNode', { groupId: group.id, domain, nodeId: hostId, data: [{ key: 'k', value: 'v' }] });
+    await host.call('reportDataByNode', {
+      groupId: group.id,
+      domain,
+      nodeId: hostId,
+      data: [{ key: 'k', value: 'v' }],
+    });
     await expect(beating.client.nextPush((p) => p.from === hostId)).resolves.toMatchObject({ from: hostId });
     await silent.client.expectNoPush(500);
   });
@@ -165,9 +170,11 @@ describe('expiry by maxConnectionTimeSeconds', () => {
 
     expect(await member.call('listGroupsByDomain', { domain })).toEqual([]);
     const late = await clients.open();
-    await expect(late.call('joinGroup', { groupId: group.id, domain, nodeId: uniqueId('late') })).rejects.toMatchObject({
-      errorType: 'GroupNotFound',
-    });
+    await expect(late.call('joinGroup', { groupId: group.id, domain, nodeId: uniqueId('late') })).rejects.toMatchObject(
+      {
+        errorType: 'GroupNotFound',
+      },
+    );
     await expect(host.call('renewHeartbeat', { groupId: group.id, domain, hostId })).rejects.toMatchObject({
       errorType: 'GroupNotFound',
     });

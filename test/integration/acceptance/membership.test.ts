@@ -89,7 +89,12 @@ describe('leaveGroup', () => {
     const [leaver] = members;
     await leaver.client.call('leaveGroup', { groupId: group.id, domain, nodeId: leaver.nodeId });
 
-    await host.call('reportDataByNode', { groupId: group.id, domain, nodeId: hostId, data: [{ key: 'k', value: 'v' }] });
+    await host.call('reportDataByNode', {
+      groupId: group.id,
+      domain,
+      nodeId: hostId,
+      data: [{ key: 'k', value: 'v' }],
+    });
 
     await leaver.client.expectNoPush(1_000);
   });
@@ -164,7 +169,12 @@ describe('identity of a connection', () => {
     });
     await expect(impostor.client.call('leaveGroup', key)).rejects.toMatchObject({ errorType: 'Unauthorized' });
     await expect(
-      impostor.client.call('reportDataByNode', { groupId: group.id, domain, nodeId: hostId, data: [{ key: 'k', value: 'forged' }] }),
+      impostor.client.call('reportDataByNode', {
+        groupId: group.id,
+        domain,
+        nodeId: hostId,
+        data: [{ key: 'k', value: 'forged' }],
+      }),
     ).rejects.toMatchObject({ errorType: 'Unauthorized' });
 
     // Nothing changed: the victim is still there, nobody got a forged push, no status was written.
@@ -204,7 +214,12 @@ describe('identity of a connection', () => {
         data: [{ key: 'stale', value: 'connection' }],
       }),
     ).rejects.toMatchObject({ errorType: 'Unauthorized' });
-    await host.call('reportDataByNode', { groupId: group.id, domain, nodeId: hostId, data: [{ key: 'k', value: 'v' }] });
+    await host.call('reportDataByNode', {
+      groupId: group.id,
+      domain,
+      nodeId: hostId,
+      data: [{ key: 'k', value: 'v' }],
+    });
     await expect(successor.nextPush((p) => p.from === hostId)).resolves.toMatchObject({ from: hostId });
     await member.client.expectNoPush(500);
   });
@@ -240,7 +255,12 @@ describe('a closed connection ($disconnect)', () => {
     const { group, domain, host, members } = await openGroup(clients, { members: 1 });
     const [member] = members;
     const report = (client: typeof member.client, value: string) =>
-      client.call('reportDataByNode', { groupId: group.id, domain, nodeId: member.nodeId, data: [{ key: 'k', value }] });
+      client.call('reportDataByNode', {
+        groupId: group.id,
+        domain,
+        nodeId: member.nodeId,
+        data: [{ key: 'k', value }],
+      });
     await report(member.client, 'before');
     const beforePush = await host.nextPush((p) => p.from === member.nodeId);
 
@@ -268,7 +288,12 @@ describe('a closed connection ($disconnect)', () => {
     const [gone, stays] = members;
     await gone.client.close();
 
-    await host.call('reportDataByNode', { groupId: group.id, domain, nodeId: hostId, data: [{ key: 'k', value: 'v' }] });
+    await host.call('reportDataByNode', {
+      groupId: group.id,
+      domain,
+      nodeId: hostId,
+      data: [{ key: 'k', value: 'v' }],
+    });
 
     await expect(stays.client.nextPush((p) => p.from === hostId)).resolves.toMatchObject({ from: hostId });
   });

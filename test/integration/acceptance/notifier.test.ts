@@ -43,8 +43,7 @@ describeNotifierContract('Management API adapter on the local stack', () => ({
     const { connectionId } = subscribers.find((s) => s.nodeId === hostId)!;
     return {
       connectionId,
-      nextFrame: () =>
-        new Promise<string>((resolve) => host.socket.once('message', (raw) => resolve(raw.toString()))),
+      nextFrame: () => new Promise<string>((resolve) => host.socket.once('message', (raw) => resolve(raw.toString()))),
       close: async () => {
         await host.close();
         // The close handshake ends before the stack's $disconnect has run: wait for its record to go.

@@ -118,10 +118,7 @@ describe('pushes', () => {
 
   it('keep up with 15 reports/s for a group for 2 s: every report accepted and pushed to every other member', async () => {
     const { group, domain, host, hostId, members } = await openGroup(clients, { members: 2 });
-    const senders = [
-      { client: host, nodeId: hostId },
-      ...members.map((m) => ({ client: m.client, nodeId: m.nodeId })),
-    ];
+    const senders = [{ client: host, nodeId: hostId }, ...members.map((m) => ({ client: m.client, nodeId: m.nodeId }))];
     const perSender = 10; // 3 senders × 5 reports/s × 2 s = 15 reports/s for the group
     const replies: Promise<unknown>[] = [];
 

@@ -23,7 +23,12 @@ describe('reportDataByNode', () => {
       { key: 'y', value: '-3.5' },
     ];
 
-    const message = await member.client.call('reportDataByNode', { groupId: group.id, domain, nodeId: member.nodeId, data });
+    const message = await member.client.call('reportDataByNode', {
+      groupId: group.id,
+      domain,
+      nodeId: member.nodeId,
+      data,
+    });
 
     expect(message).toMatchObject({
       groupId: group.id,
@@ -37,7 +42,12 @@ describe('reportDataByNode', () => {
   it('accepts an empty string as a value', async () => {
     const { group, domain, host, hostId } = await openGroup(clients);
 
-    await host.call('reportDataByNode', { groupId: group.id, domain, nodeId: hostId, data: [{ key: 'blank', value: '' }] });
+    await host.call('reportDataByNode', {
+      groupId: group.id,
+      domain,
+      nodeId: hostId,
+      data: [{ key: 'blank', value: '' }],
+    });
 
     const status = await host.call('getNodeStatus', { nodeId: hostId, groupId: group.id, domain });
     expect(status?.data).toEqual([{ key: 'blank', value: '' }]);
@@ -49,7 +59,14 @@ describe('getNodeStatus and listGroupStatuses', () => {
     const { group, domain, host, hostId, members } = await openGroup(clients, { members: 2 });
     const reports: [typeof host, string, StatusEntry[]][] = [
       [host, hostId, [{ key: 'role', value: 'host' }]],
-      [members[0].client, members[0].nodeId, [{ key: 'score', value: '1' }, { key: 'level', value: '3' }]],
+      [
+        members[0].client,
+        members[0].nodeId,
+        [
+          { key: 'score', value: '1' },
+          { key: 'level', value: '3' },
+        ],
+      ],
       [members[1].client, members[1].nodeId, [{ key: 'score', value: '7' }]],
     ];
     for (const [client, nodeId, data] of reports) {
@@ -95,7 +112,12 @@ describe('getNodeStatus and listGroupStatuses', () => {
 
     const status = await reader.client.call('getNodeStatus', { nodeId: reporter.nodeId });
 
-    expect(status).toMatchObject({ nodeId: reporter.nodeId, groupId: group.id, domain, data: [{ key: 'k', value: 'v' }] });
+    expect(status).toMatchObject({
+      nodeId: reporter.nodeId,
+      groupId: group.id,
+      domain,
+      data: [{ key: 'k', value: 'v' }],
+    });
   });
 });
 
@@ -151,7 +173,11 @@ describe('paging of listNodesInGroup and listGroupStatuses', () => {
     const seen: string[] = [];
     let nextToken: string | undefined;
     do {
-      const reply = await host.reply('listNodesInGroup', { groupId: group.id, domain, ...(nextToken ? { nextToken } : {}) });
+      const reply = await host.reply('listNodesInGroup', {
+        groupId: group.id,
+        domain,
+        ...(nextToken ? { nextToken } : {}),
+      });
       if (reply.type !== 'result') throw new Error(`listNodesInGroup failed: ${JSON.stringify(reply)}`);
       seen.push(...(reply.data as { id: string }[]).map((n) => n.id));
       nextToken = reply.nextToken;

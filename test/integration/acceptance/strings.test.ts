@@ -14,11 +14,21 @@ const LONE_SURROGATE = 'x\ud800';
 
 describe('a string that is not well-formed Unicode', () => {
   it.each([
-    ['a status key', (where: object) => ({ action: 'reportDataByNode', ...where, data: [{ key: LONE_SURROGATE, value: '1' }] })],
-    ['a status value', (where: object) => ({ action: 'reportDataByNode', ...where, data: [{ key: 'k', value: LONE_SURROGATE }] })],
+    [
+      'a status key',
+      (where: object) => ({ action: 'reportDataByNode', ...where, data: [{ key: LONE_SURROGATE, value: '1' }] }),
+    ],
+    [
+      'a status value',
+      (where: object) => ({ action: 'reportDataByNode', ...where, data: [{ key: 'k', value: LONE_SURROGATE }] }),
+    ],
     [
       'an event name',
-      (where: object) => ({ action: 'fireEventsByNode', ...where, events: [{ eventName: LONE_SURROGATE, firedAt: new Date().toISOString() }] }),
+      (where: object) => ({
+        action: 'fireEventsByNode',
+        ...where,
+        events: [{ eventName: LONE_SURROGATE, firedAt: new Date().toISOString() }],
+      }),
     ],
     [
       'an event payload',
@@ -41,8 +51,12 @@ describe('a string that is not well-formed Unicode', () => {
     // The member's node is as it was, and everything the group does still works.
     expect(await member.client.call('getNodeStatus', where)).toBeNull();
     await member.client.call('reportDataByNode', { ...where, data: [{ key: 'k', value: 'fine' }] });
-    expect((await host.call('listGroupStatuses', { groupId: group.id, domain })).map((s) => s.nodeId)).toEqual([member.nodeId]);
-    expect((await host.call('listNodesInGroup', { groupId: group.id, domain })).map((n) => n.id).sort()).toEqual([hostId, member.nodeId].sort());
+    expect((await host.call('listGroupStatuses', { groupId: group.id, domain })).map((s) => s.nodeId)).toEqual([
+      member.nodeId,
+    ]);
+    expect((await host.call('listNodesInGroup', { groupId: group.id, domain })).map((n) => n.id).sort()).toEqual(
+      [hostId, member.nodeId].sort(),
+    );
     await member.client.call('leaveGroup', where);
     await host.call('dissolveGroup', { groupId: group.id, domain, hostId });
   });
@@ -74,7 +88,8 @@ describe("keys that are JavaScript's special names", () => {
     const [member] = members;
     const where = { groupId: group.id, domain, nodeId: member.nodeId };
     const data = specialKeys.map((key, i) => ({ key, value: String(i) }));
-    const byKey = (entries: { key: string; value: string }[] = []) => [...entries].sort((a, b) => a.key.localeCompare(b.key));
+    const byKey = (entries: { key: string; value: string }[] = []) =>
+      [...entries].sort((a, b) => a.key.localeCompare(b.key));
 
     const message = await member.client.call('reportDataByNode', { ...where, data });
     expect(byKey(message.nodeStatus?.data)).toEqual(byKey(data));
@@ -87,6 +102,8 @@ describe("keys that are JavaScript's special names", () => {
     // A second report changes one special key and keeps the others.
     await member.client.call('reportDataByNode', { ...where, data: [{ key: '__proto__', value: 'changed' }] });
     const after = byKey((await member.client.call('getNodeStatus', where))?.data);
-    expect(after).toEqual(byKey(data.map((entry) => (entry.key === '__proto__' ? { key: '__proto__', value: 'changed' } : entry))));
+    expect(after).toEqual(
+      byKey(data.map((entry) => (entry.key === '__proto__' ? { key: '__proto__', value: 'changed' } : entry))),
+    );
   });
 });

@@ -17,7 +17,9 @@ test('throttled calls: every accepted push emitted once, in order', async () => 
 });
 
 test('stalled calls (longer than a flush may go quiet): every accepted push emitted once, in order', async () => {
-  const result = await runScenario(stack(), { faults: { seed: 8, dynamodb: { stall: { p: 0.1, minMs: 200, maxMs: 2_000 } } } });
+  const result = await runScenario(stack(), {
+    faults: { seed: 8, dynamodb: { stall: { p: 0.1, minMs: 200, maxMs: 2_000 } } },
+  });
   expect(result.injected['dynamodb.stall']).toBeGreaterThan(0);
   expectExactlyOnceInOrder(result, { refusals: true });
 });

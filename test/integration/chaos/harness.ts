@@ -43,7 +43,9 @@ export function useChaosStack(name: string, env: Record<string, string> = {}): (
   const logFile = path.join(os.tmpdir(), `mesh-chaos-${name}-${process.pid}.log`);
   beforeAll(async () => {
     const log = fs.createWriteStream(logFile);
-    stack = await startChaosStack({ MESH_TABLE_NAME: `mesh_chaos_${name.replace(/\W/g, '_')}`, ...env }, (chunk) => log.write(chunk));
+    stack = await startChaosStack({ MESH_TABLE_NAME: `mesh_chaos_${name.replace(/\W/g, '_')}`, ...env }, (chunk) =>
+      log.write(chunk),
+    );
   }, 90_000);
   afterAll(async () => {
     await stack?.stop(10_000);
@@ -74,7 +76,14 @@ export async function runScenario(stack: StackProcess, options: ScenarioOptions)
     const { settled, ms } = await mesh.settle(options.settleMs ?? 20_000);
     await clearFaults(faultsUrl);
     const stats = await readStats(statsUrl);
-    return { figures: mesh.figures(), settled, settleMs: ms, injected: diff(stats.faults, before.faults), stats, clientErrors: mesh.clientErrors };
+    return {
+      figures: mesh.figures(),
+      settled,
+      settleMs: ms,
+      injected: diff(stats.faults, before.faults),
+      stats,
+      clientErrors: mesh.clientErrors,
+    };
   } finally {
     await clearFaults(faultsUrl).catch(() => undefined);
     await mesh.close();

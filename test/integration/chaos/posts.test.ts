@@ -25,7 +25,9 @@ test('429 answers: every push emitted once, in order', async () => {
 });
 
 test('slow answers: every push emitted once, in order', async () => {
-  const result = await runScenario(stack(), { faults: { seed: 6, postToConnection: { latency: { p: 0.5, minMs: 20, maxMs: 300 } } } });
+  const result = await runScenario(stack(), {
+    faults: { seed: 6, postToConnection: { latency: { p: 0.5, minMs: 20, maxMs: 300 } } },
+  });
   expect(result.injected['postToConnection.latency']).toBeGreaterThan(0);
   expectExactlyOnceInOrder(result);
 });

@@ -11,7 +11,9 @@ import { createManagementApiClient } from '#shared/adapters/sdk-clients';
 const api = mockClient(ApiGatewayManagementApiClient);
 
 function newNotifier(): ManagementApiNotifier {
-  return new ManagementApiNotifier(createManagementApiClient('https://abcdef1234.execute-api.eu-west-1.amazonaws.com/prod'));
+  return new ManagementApiNotifier(
+    createManagementApiClient('https://abcdef1234.execute-api.eu-west-1.amazonaws.com/prod'),
+  );
 }
 
 afterEach(() => {
@@ -38,7 +40,9 @@ describe('ManagementApiNotifier', () => {
 
   it('recognises a GoneException by name and a bare 410 too', () => {
     expect(isGone(Object.assign(new Error('gone'), { name: 'GoneException' }))).toBe(true);
-    expect(isGone(Object.assign(new Error('Unknown'), { name: 'Unknown', $metadata: { httpStatusCode: 410 } }))).toBe(true);
+    expect(isGone(Object.assign(new Error('Unknown'), { name: 'Unknown', $metadata: { httpStatusCode: 410 } }))).toBe(
+      true,
+    );
     expect(isGone(new Error('GoneException'))).toBe(false);
   });
 

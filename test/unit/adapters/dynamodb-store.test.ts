@@ -177,13 +177,17 @@ describe('updateNode (the hot path write)', () => {
   it('turns a failed condition (node gone or bound to another connection) into ConditionFailed', async () => {
     ddb.on(UpdateCommand).rejects(conditionFailed());
 
-    await expect(newStore().updateNode(key, 'node-1', 'conn-2', { seqCount: 1, now: NOW })).rejects.toBeInstanceOf(ConditionFailed);
+    await expect(newStore().updateNode(key, 'node-1', 'conn-2', { seqCount: 1, now: NOW })).rejects.toBeInstanceOf(
+      ConditionFailed,
+    );
   });
 
   it('lets other errors through unchanged', async () => {
     ddb.on(UpdateCommand).rejects(new Error('throttled'));
 
-    await expect(newStore().updateNode(key, 'node-1', 'conn-1', { seqCount: 1, now: NOW })).rejects.toThrow('throttled');
+    await expect(newStore().updateNode(key, 'node-1', 'conn-1', { seqCount: 1, now: NOW })).rejects.toThrow(
+      'throttled',
+    );
   });
 });
 
@@ -252,7 +256,11 @@ describe('items', () => {
   it('give every item a ttl of its logical expiry plus the documented margin, and nodes an empty data map', async () => {
     ddb.on(TransactWriteCommand).resolves({});
 
-    await newStore().createGroup(group(), node({ nodeId: 'host', isHost: true, expiresAt: group().expiresAt }), undefined);
+    await newStore().createGroup(
+      group(),
+      node({ nodeId: 'host', isHost: true, expiresAt: group().expiresAt }),
+      undefined,
+    );
 
     const items = ddb.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!.map((item) => item.Put!.Item!);
     const expiryTtl = Math.ceil(group().expiresAt / 1000) + TTL_MARGIN_SECONDS;
@@ -293,9 +301,9 @@ describe('createGroup', () => {
   it('requires that no host record exists when it replaces none, and reports a lost race as ConditionFailed', async () => {
     ddb.on(TransactWriteCommand).rejects(cancelled('None', 'ConditionalCheckFailed', 'None', 'None', 'None'));
 
-    await expect(newStore().createGroup(group(), node({ nodeId: 'host', isHost: true }), undefined)).rejects.toBeInstanceOf(
-      ConditionFailed,
-    );
+    await expect(
+      newStore().createGroup(group(), node({ nodeId: 'host', isHost: true }), undefined),
+    ).rejects.toBeInstanceOf(ConditionFailed);
     const items = ddb.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!;
     expect(items[1].Put!.ConditionExpression).toBe('attribute_not_exists(#pk)');
   });
@@ -305,7 +313,9 @@ describe('findHostGroup', () => {
   it('returns the host record with the group it points at', async () => {
     ddb
       .on(GetCommand, { Key: { pk: 'H#example.org#host', sk: 'HOST' } })
-      .resolves({ Item: { pk: 'H#example.org#host', sk: 'HOST', groupId: 'g-1', domain: 'example.org', hostId: 'host' } })
+      .resolves({
+        Item: { pk: 'H#example.org#host', sk: 'HOST', groupId: 'g-1', domain: 'example.org', hostId: 'host' },
+      })
       .on(GetCommand, { Key: { pk: PK, sk: 'META' } })
       .resolves({ Item: groupItem(group()) });
 
@@ -315,7 +325,9 @@ describe('findHostGroup', () => {
   it('returns the record without a group when the group item is gone', async () => {
     ddb
       .on(GetCommand, { Key: { pk: 'H#example.org#host', sk: 'HOST' } })
-      .resolves({ Item: { pk: 'H#example.org#host', sk: 'HOST', groupId: 'g-1', domain: 'example.org', hostId: 'host' } })
+      .resolves({
+        Item: { pk: 'H#example.org#host', sk: 'HOST', groupId: 'g-1', domain: 'example.org', hostId: 'host' },
+      })
       .on(GetCommand, { Key: { pk: PK, sk: 'META' } })
       .resolves({});
 
@@ -347,7 +359,13 @@ describe('putNode', () => {
       ExpressionAttributeValues: { ':epoch': 'ep-1', ':seq': 5 },
     });
     expect(items[2].Put!.Item).toMatchObject({ pk: PK, sk: 'C#conn-2', nodeId: 'node-1' });
-    expect(items[3].Put!.Item).toMatchObject({ pk: 'C#conn-2', sk: 'CONN', groupId: 'g-1', domain: 'example.org', nodeId: 'node-1' });
+    expect(items[3].Put!.Item).toMatchObject({
+      pk: 'C#conn-2',
+      sk: 'CONN',
+      groupId: 'g-1',
+      domain: 'example.org',
+      nodeId: 'node-1',
+    });
     expect(items.slice(4)).toEqual([
       { Delete: { TableName: TABLE, Key: { pk: PK, sk: 'C#conn-1' } } },
       { Delete: { TableName: TABLE, Key: { pk: 'C#conn-1', sk: 'CONN' } } },
@@ -399,7 +417,11 @@ describe('removeNode and setNodeExpiry', () => {
       Key: { pk: PK, sk: 'N#node-1' },
       UpdateExpression: 'SET #expiresAt = :expiresAt, #ttl = :ttl',
       ConditionExpression: 'attribute_exists(#pk) AND #connectionId = :cid',
-      ExpressionAttributeValues: { ':expiresAt': expiresAt, ':ttl': Math.ceil(expiresAt / 1000) + TTL_MARGIN_SECONDS, ':cid': 'conn-1' },
+      ExpressionAttributeValues: {
+        ':expiresAt': expiresAt,
+        ':ttl': Math.ceil(expiresAt / 1000) + TTL_MARGIN_SECONDS,
+        ':cid': 'conn-1',
+      },
     });
     expect(items[1].Put!.Item).toMatchObject({ pk: PK, sk: 'C#conn-1', nodeId: 'node-1', expiresAt });
   });
@@ -603,8 +625,13 @@ describe('IAM contract', () => {
   }
 
   it('dropConnection uses only what the disconnect function is granted', async () => {
-    ddb.on(GetCommand).resolves({ Item: { pk: 'C#c', sk: 'CONN', groupId: 'g-1', domain: 'example.org', nodeId: 'n' } });
-    ddb.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'None', 'ConditionalCheckFailed')).resolves({});
+    ddb
+      .on(GetCommand)
+      .resolves({ Item: { pk: 'C#c', sk: 'CONN', groupId: 'g-1', domain: 'example.org', nodeId: 'n' } });
+    ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled('None', 'None', 'ConditionalCheckFailed'))
+      .resolves({});
 
     await newStore().dropConnection('c');
 

@@ -31,7 +31,11 @@ test('more than one vCPU does not shorten a single-threaded handler', () => {
 });
 
 test('each hop from the given calls, CPU and latencies', () => {
-  const projection = projectPush(work, { memoryMb: { request: 512, fanout: 1769 }, postConcurrency: 32, fanout: DEFAULT_FANOUT });
+  const projection = projectPush(work, {
+    memoryMb: { request: 512, fanout: 1769 },
+    postConcurrency: 32,
+    fanout: DEFAULT_FANOUT,
+  });
   const byHop = projection.hops.map((h) => [h.p50Ms, h.p99Ms]);
 
   expect(byHop).toEqual([
@@ -51,25 +55,44 @@ test('each hop from the given calls, CPU and latencies', () => {
 });
 
 test('the totals are the sums of the hops', () => {
-  const projection = projectPush(work, { memoryMb: { request: 512, fanout: 1769 }, postConcurrency: 32, fanout: DEFAULT_FANOUT });
-  const sum = (pick: (h: (typeof projection.hops)[number]) => number) => projection.hops.reduce((t, h) => t + pick(h), 0);
+  const projection = projectPush(work, {
+    memoryMb: { request: 512, fanout: 1769 },
+    postConcurrency: 32,
+    fanout: DEFAULT_FANOUT,
+  });
+  const sum = (pick: (h: (typeof projection.hops)[number]) => number) =>
+    projection.hops.reduce((t, h) => t + pick(h), 0);
 
-  expect(projection.total.p50Ms).toBeCloseTo(sum((h) => h.p50Ms), 6);
-  expect(projection.total.p99Ms).toBeCloseTo(sum((h) => h.p99Ms), 6);
+  expect(projection.total.p50Ms).toBeCloseTo(
+    sum((h) => h.p50Ms),
+    6,
+  );
+  expect(projection.total.p99Ms).toBeCloseTo(
+    sum((h) => h.p99Ms),
+    6,
+  );
   // With the table's figures as published on 2022's SNS run and the assumptions beside them.
   expect(projection.total).toEqual({ p50Ms: 145.9, p99Ms: 532.4 });
 });
 
 test('less memory makes both functions slower by the same factor', () => {
-  const at = (mb: number) => projectPush(work, { memoryMb: { request: mb, fanout: mb }, postConcurrency: 32, fanout: DEFAULT_FANOUT });
-  const cpuHops = (mb: number) => at(mb).hops.filter((h) => h.hop.includes('CPU')).map((h) => h.p99Ms);
+  const at = (mb: number) =>
+    projectPush(work, { memoryMb: { request: mb, fanout: mb }, postConcurrency: 32, fanout: DEFAULT_FANOUT });
+  const cpuHops = (mb: number) =>
+    at(mb)
+      .hops.filter((h) => h.hop.includes('CPU'))
+      .map((h) => h.p99Ms);
 
   expect(cpuHops(1769)).toEqual([2, 20.5]);
   expect(cpuHops(884.5)).toEqual([4, 41]);
 });
 
 test('the note bounds a busy group by the longest window', () => {
-  const projection = projectPush(work, { memoryMb: { request: 1769, fanout: 1769 }, postConcurrency: 32, fanout: DEFAULT_FANOUT });
+  const projection = projectPush(work, {
+    memoryMb: { request: 1769, fanout: 1769 },
+    postConcurrency: 32,
+    fanout: DEFAULT_FANOUT,
+  });
 
   const busyP99 = projection.total.p99Ms - DEFAULT_FANOUT.windowMinMs + DEFAULT_FANOUT.windowMaxMs;
   expect(projection.notes[0]).toContain(`p99 up to ${Math.round(busyP99 * 10) / 10} ms`);

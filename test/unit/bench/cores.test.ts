@@ -22,7 +22,12 @@ test('turns CPU per message into cores at the profile rate and at the multiplier
 });
 
 test('a window without messages counts its CPU as one message, so the JSON never holds Infinity', () => {
-  expect(coresAtRate(120, 0, 170, 1)).toEqual({ cpuMs: 120, cpuMsPerMessage: 120, atProfile: 20.4, atMultiplier: 20.4 });
+  expect(coresAtRate(120, 0, 170, 1)).toEqual({
+    cpuMs: 120,
+    cpuMsPerMessage: 120,
+    atProfile: 20.4,
+    atMultiplier: 20.4,
+  });
 });
 
 test('the system is the stack and its DynamoDB Local; the load workers are counted apart', () => {
@@ -48,18 +53,28 @@ test('a shared DynamoDB Local is not this stack’s to read, and the line says s
 });
 
 test('process CPU is the difference of two readings; a JVM read only once is left out', () => {
-  expect(diffProcessCpu({ stackMs: 100, dynamodbLocalMs: 50, loadWorkersMs: 10 }, { stackMs: 350, dynamodbLocalMs: 80, loadWorkersMs: 30 })).toEqual({
+  expect(
+    diffProcessCpu(
+      { stackMs: 100, dynamodbLocalMs: 50, loadWorkersMs: 10 },
+      { stackMs: 350, dynamodbLocalMs: 80, loadWorkersMs: 30 },
+    ),
+  ).toEqual({
     stackMs: 250,
     dynamodbLocalMs: 30,
     loadWorkersMs: 20,
   });
-  expect(diffProcessCpu({ stackMs: 100, loadWorkersMs: 0 }, { stackMs: 150, dynamodbLocalMs: 80, loadWorkersMs: 0 })).toEqual({ stackMs: 50, loadWorkersMs: 0 });
+  expect(
+    diffProcessCpu({ stackMs: 100, loadWorkersMs: 0 }, { stackMs: 150, dynamodbLocalMs: 80, loadWorkersMs: 0 }),
+  ).toEqual({ stackMs: 50, loadWorkersMs: 0 });
 });
 
-(process.platform === 'linux' ? test : test.skip)('reads a living process’s CPU from /proc, and nothing for one that is gone', () => {
-  expect(readProcessCpuMs(process.pid)).toBeGreaterThanOrEqual(0);
-  expect(readProcessCpuMs(2 ** 22 + 1)).toBeUndefined();
-});
+(process.platform === 'linux' ? test : test.skip)(
+  'reads a living process’s CPU from /proc, and nothing for one that is gone',
+  () => {
+    expect(readProcessCpuMs(process.pid)).toBeGreaterThanOrEqual(0);
+    expect(readProcessCpuMs(2 ** 22 + 1)).toBeUndefined();
+  },
+);
 
 describe('--handler-threads', () => {
   test('passes a spec the stack accepts', () => {
@@ -69,14 +84,22 @@ describe('--handler-threads', () => {
   });
 
   test('refuses what the stack would refuse, in the flag’s name', () => {
-    expect(() => parseArgs(['--handler-threads', 'requests:2'])).toThrow(/^--handler-threads: unknown function "requests"/);
-    expect(() => parseArgs(['--handler-threads', 'request:17'])).toThrow(/^--handler-threads: "17" is not a thread count/);
-    expect(() => parseArgs(['--handler-threads', 'request'])).toThrow(/^--handler-threads: "request" is not function:threads/);
+    expect(() => parseArgs(['--handler-threads', 'requests:2'])).toThrow(
+      /^--handler-threads: unknown function "requests"/,
+    );
+    expect(() => parseArgs(['--handler-threads', 'request:17'])).toThrow(
+      /^--handler-threads: "17" is not a thread count/,
+    );
+    expect(() => parseArgs(['--handler-threads', 'request'])).toThrow(
+      /^--handler-threads: "request" is not function:threads/,
+    );
     expect(() => parseArgs(['--handler-threads='])).toThrow(/needs a spec/);
   });
 
   test('refuses the runs where it would do nothing', () => {
-    expect(() => parseArgs(['--handler-threads', 'request:2', '--url', 'ws://localhost:3001'])).toThrow(/with --url there is none/);
+    expect(() => parseArgs(['--handler-threads', 'request:2', '--url', 'ws://localhost:3001'])).toThrow(
+      /with --url there is none/,
+    );
     expect(() => parseArgs(['--handler-threads', 'request:2', '--profile'])).toThrow(/--profile/);
   });
 });

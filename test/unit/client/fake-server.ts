@@ -223,6 +223,8 @@ function defaultHandlers(server: FakeServer): Partial<Record<Action, Handler>> {
       },
     }),
     leaveGroup: (r) => ({ data: { peerId: r.nodeId, groupId: 'g1', domain: 'd1', message: 'left' } }),
-    dissolveGroup: () => ({ data: { groupId: 'g1', domain: 'd1', groupDissolve: { groupId: 'g1', domain: 'd1', message: 'bye' } } }),
+    dissolveGroup: () => ({
+      data: { groupId: 'g1', domain: 'd1', groupDissolve: { groupId: 'g1', domain: 'd1', message: 'bye' } },
+    }),
   };
 }

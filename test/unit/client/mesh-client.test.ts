@@ -92,9 +92,11 @@ describe('MeshClient', () => {
   });
 
   describe('receiving', () => {
-    it('loads everyone\'s status on join, merges pushed deltas and ignores its own messages', async () => {
+    it("loads everyone's status on join, merges pushed deltas and ignores its own messages", async () => {
       const server = new FakeServer();
-      server.on('listGroupStatuses', () => ({ data: [status('a', { x: '1', y: '2' }, T0 - 10), status('me', { own: '1' })] }));
+      server.on('listGroupStatuses', () => ({
+        data: [status('a', { x: '1', y: '2' }, T0 - 10), status('me', { own: '1' })],
+      }));
       const changes: unknown[] = [];
       client = newClient(server);
       client.on('status', (nodeId, changed, all) => changes.push([nodeId, changed, all]));
@@ -129,7 +131,14 @@ describe('MeshClient', () => {
             groupId: 'g1',
             domain: 'd1',
             timestamp: firedAt,
-            events: names.map((name) => ({ name, firedByNodeId: 'a', groupId: 'g1', domain: 'd1', payload: null, timestamp: firedAt })),
+            events: names.map((name) => ({
+              name,
+              firedByNodeId: 'a',
+              groupId: 'g1',
+              domain: 'd1',
+              payload: null,
+              timestamp: firedAt,
+            })),
           },
         });
 
@@ -254,7 +263,12 @@ describe('MeshClient lifecycle', () => {
       { eventName: 'e0', payload: 'p', firedAt: expect.any(String) },
       ...[1, 2, 3, 4].map((i) => ({ eventName: `e${i}`, payload: null, firedAt: expect.any(String) })),
     ]);
-    expect(client.stats()).toMatchObject({ eventsFired: 5, eventsConfirmed: 5, eventsPending: 0, sent: { fireEventsByNode: 1 } });
+    expect(client.stats()).toMatchObject({
+      eventsFired: 5,
+      eventsConfirmed: 5,
+      eventsPending: 0,
+      sent: { fireEventsByNode: 1 },
+    });
   });
 
   it('leave() sends what is pending, then leaveGroup as member', async () => {
@@ -308,7 +322,12 @@ describe('MeshClient reconnect', () => {
     expect(server.sockets).toHaveLength(2);
     expect(seen).toEqual(['reconnecting 1 1006', 'reconnected']);
     const after = server.requests.slice(before);
-    expect(after.map((r) => r.action)).toEqual(['joinGroup', 'listGroupStatuses', 'reportDataByNode', 'fireEventsByNode']);
+    expect(after.map((r) => r.action)).toEqual([
+      'joinGroup',
+      'listGroupStatuses',
+      'reportDataByNode',
+      'fireEventsByNode',
+    ]);
     expect(after[0]).toMatchObject({ groupId: 'g1', domain: 'd1', nodeId: 'me' });
     expect(after[2].data).toHaveLength(2);
     expect(after[2].data).toEqual(
@@ -335,7 +354,11 @@ describe('MeshClient reconnect', () => {
     await jest.advanceTimersByTimeAsync(2000);
 
     const batches = server.requestsOf('fireEventsByNode');
-    expect(batches.map((b) => (b.events as { eventName: string }[]).map((e) => e.eventName))).toEqual([['x', 'y'], ['x', 'y'], ['z']]);
+    expect(batches.map((b) => (b.events as { eventName: string }[]).map((e) => e.eventName))).toEqual([
+      ['x', 'y'],
+      ['x', 'y'],
+      ['z'],
+    ]);
     expect(batches[1].events).toEqual(batches[0].events);
     expect(batches[1].requestId).not.toBe(batches[0].requestId);
   });

@@ -11,7 +11,11 @@ describe('runAction', () => {
     // Act: each request is incomplete, so a routed action fails inside its use case, never as "unknown action".
     const messages = await Promise.all(
       ACTIONS.map((action) =>
-        runAction({ action, groupId: 'g', domain: 'd', nodeId: 'n', hostId: 'n' } as unknown as AnyRequest, caller('c'), world.deps)
+        runAction(
+          { action, groupId: 'g', domain: 'd', nodeId: 'n', hostId: 'n' } as unknown as AnyRequest,
+          caller('c'),
+          world.deps,
+        )
           .then(() => 'ok')
           .catch((error: Error) => error.message),
       ),

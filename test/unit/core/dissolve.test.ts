@@ -24,8 +24,13 @@ describe('dissolveGroup', () => {
     const push = world.publisher.calls[1];
     expect(push).toEqual([
       {
-        type: 'message', groupId: group.id, domain: DOMAIN,
-        from: 'host', epoch: world.publisher.calls[0][0].epoch, seq: 2, sentAt: expect.any(String),
+        type: 'message',
+        groupId: group.id,
+        domain: DOMAIN,
+        from: 'host',
+        epoch: world.publisher.calls[0][0].epoch,
+        seq: 2,
+        sentAt: expect.any(String),
         groupDissolve,
       },
     ]);
@@ -120,14 +125,14 @@ describe('dissolveGroup', () => {
 
   it('dissolves a group whose members reported multibyte data (Japanese, emoji, Chinese, Korean)', async () => {
     // Prepare
-    await report(world, 'c-1', group, 'member-1', { 'スコア': '百点', '🎮': '🚀✨' });
-    await report(world, 'c-2', group, 'member-2', { '分数': '一百', '점수': '백' });
+    await report(world, 'c-1', group, 'member-1', { スコア: '百点', '🎮': '🚀✨' });
+    await report(world, 'c-2', group, 'member-2', { 分数: '一百', 점수: '백' });
 
     // Act
     const message = await dissolve();
 
     // Assess
     expect(message.groupDissolve?.groupId).toBe(group.id);
-    await expectErrorType(report(world, 'c-1', group, 'member-1', { 'スコア': '零' }), 'GroupNotFound');
+    await expectErrorType(report(world, 'c-1', group, 'member-1', { スコア: '零' }), 'GroupNotFound');
   });
 });

@@ -66,10 +66,20 @@ export async function expectErrorType(promise: Promise<unknown>, errorType: Erro
 }
 
 /** Lets `seconds` pass while the host renews its heartbeat every 100 s, so only member TTLs run out. */
-export async function passTimeWithHostAlive(world: FakeWorld, group: Group, seconds: number, hostConnectionId = 'c-host'): Promise<void> {
+export async function passTimeWithHostAlive(
+  world: FakeWorld,
+  group: Group,
+  seconds: number,
+  hostConnectionId = 'c-host',
+): Promise<void> {
   for (let left = seconds; left > 0; left -= 100) {
     world.clock.advanceSeconds(Math.min(100, left));
-    await send(world, hostConnectionId, { action: 'renewHeartbeat', groupId: group.id, domain: group.domain, hostId: group.hostId });
+    await send(world, hostConnectionId, {
+      action: 'renewHeartbeat',
+      groupId: group.id,
+      domain: group.domain,
+      hostId: group.hostId,
+    });
   }
 }
 

@@ -11,7 +11,13 @@ describe('fireEventsByNode', () => {
   let group: Group;
   beforeEach(async () => ({ world, group } = await groupWorld()));
   const fire = (events: EventInput[], connectionId = 'c-1', nodeId = 'member-1') =>
-    send<MeshMessage>(world, connectionId, { action: 'fireEventsByNode', groupId: group.id, domain: DOMAIN, nodeId, events });
+    send<MeshMessage>(world, connectionId, {
+      action: 'fireEventsByNode',
+      groupId: group.id,
+      domain: DOMAIN,
+      nodeId,
+      events,
+    });
   const batchOf = (push: Push): BatchEvent => {
     if (!('batchEvent' in push)) throw new Error('not a batchEvent push');
     return push.batchEvent;
@@ -30,8 +36,22 @@ describe('fireEventsByNode', () => {
       domain: DOMAIN,
       batchEvent: {
         events: [
-          { name: 'start', firedByNodeId: 'member-1', groupId: group.id, domain: DOMAIN, payload: null, timestamp: '2026-01-05T09:00:00.000Z' },
-          { name: 'score', firedByNodeId: 'member-1', groupId: group.id, domain: DOMAIN, payload: '10', timestamp: '2026-01-05T09:00:00.250Z' },
+          {
+            name: 'start',
+            firedByNodeId: 'member-1',
+            groupId: group.id,
+            domain: DOMAIN,
+            payload: null,
+            timestamp: '2026-01-05T09:00:00.000Z',
+          },
+          {
+            name: 'score',
+            firedByNodeId: 'member-1',
+            groupId: group.id,
+            domain: DOMAIN,
+            payload: '10',
+            timestamp: '2026-01-05T09:00:00.250Z',
+          },
         ],
         firedByNodeId: 'member-1',
         groupId: group.id,

@@ -48,7 +48,11 @@ export class InMemoryGroupLog implements GroupLog {
     return [...byPos.entries()].sort((a, b) => a[0] - b[0]).map(([, text]) => text);
   }
 
-  async append(key: GroupKey, pushes: string[], options: { now: number; token: string; dissolve?: boolean }): Promise<Appended> {
+  async append(
+    key: GroupKey,
+    pushes: string[],
+    options: { now: number; token: string; dissolve?: boolean },
+  ): Promise<Appended> {
     this.enter('append');
     let entry = this.groups.get(id(key));
     if (entry === undefined) {
@@ -138,7 +142,11 @@ export class InMemoryGroupLog implements GroupLog {
     return 'advanced';
   }
 
-  async restart(key: GroupKey, token: string, options: { now: number; staleBefore: number; expected?: string }): Promise<boolean> {
+  async restart(
+    key: GroupKey,
+    token: string,
+    options: { now: number; staleBefore: number; expected?: string },
+  ): Promise<boolean> {
     this.enter('restart');
     const head = this.groups.get(id(key))?.head;
     if (head?.flushToken === undefined || (head.flushAt ?? 0) >= options.staleBefore) return false;

@@ -7,14 +7,7 @@
  * through the port.
  */
 import type { Push } from '#shared/protocol/messages';
-import type {
-  ConnectionRecord,
-  GroupKey,
-  GroupRecord,
-  HostRecord,
-  NodeRecord,
-  Subscriber,
-} from '#shared/core/model';
+import type { ConnectionRecord, GroupKey, GroupRecord, HostRecord, NodeRecord, Subscriber } from '#shared/core/model';
 import {
   type Clock,
   type ConnectionNotifier,
@@ -132,9 +125,14 @@ export class InMemoryMeshStore implements MeshStore {
     return copy(this.connections.get(connectionId));
   }
 
-  async listNodes(key: GroupKey, page: { after?: string; limit: number }): Promise<{ nodes: NodeRecord[]; more: boolean }> {
+  async listNodes(
+    key: GroupKey,
+    page: { after?: string; limit: number },
+  ): Promise<{ nodes: NodeRecord[]; more: boolean }> {
     await this.enter('listNodes');
-    const all = [...(this.partitions.get(groupPk(key))?.nodes.values() ?? [])].sort((a, b) => byUtf8(a.nodeId, b.nodeId));
+    const all = [...(this.partitions.get(groupPk(key))?.nodes.values() ?? [])].sort((a, b) =>
+      byUtf8(a.nodeId, b.nodeId),
+    );
     const after = page.after;
     const rest = after === undefined ? all : all.filter((node) => byUtf8(node.nodeId, after) > 0);
     return { nodes: copy(rest.slice(0, page.limit)), more: rest.length > page.limit };
@@ -213,7 +211,11 @@ export class InMemoryMeshStore implements MeshStore {
     }
     stored.expiresAt = expiresAt;
     if (node.connectionId !== null) {
-      partition?.subscriptions.set(node.connectionId, { connectionId: node.connectionId, nodeId: node.nodeId, expiresAt });
+      partition?.subscriptions.set(node.connectionId, {
+        connectionId: node.connectionId,
+        nodeId: node.nodeId,
+        expiresAt,
+      });
     }
   }
 
@@ -226,13 +228,17 @@ export class InMemoryMeshStore implements MeshStore {
     }
     const bound = change.statusBytes;
     const statusBytes = partition!.statusBytes.get(nodeId) ?? 0;
-    if (bound !== undefined && ('grow' in bound ? statusBytes > bound.limit - bound.grow : stored.seq !== bound.ifSeq)) {
+    if (
+      bound !== undefined &&
+      ('grow' in bound ? statusBytes > bound.limit - bound.grow : stored.seq !== bound.ifSeq)
+    ) {
       throw new ConditionFailed('the status bound or seq changed');
     }
     // Spread, not Object.assign: a key such as "__proto__" must stay data.
     if (change.data !== undefined) stored.data = { ...stored.data, ...change.data };
     if (change.statusAt !== undefined) stored.statusAt = change.statusAt;
-    if (bound !== undefined) partition!.statusBytes.set(nodeId, 'grow' in bound ? statusBytes + bound.grow : bound.exact);
+    if (bound !== undefined)
+      partition!.statusBytes.set(nodeId, 'grow' in bound ? statusBytes + bound.grow : bound.exact);
     stored.seq += change.seqCount;
     return copy(stored);
   }

@@ -53,7 +53,12 @@ function push(from: string, extra: Record<string, string> = {}): Push {
     epoch: 'e',
     seq: seqs[from],
     sentAt: new Date(world.clock.now()).toISOString(),
-    nodeStatus: { nodeId: from, ...key, data: Object.entries(extra).map(([k, value]) => ({ key: k, value })), timestamp: '' },
+    nodeStatus: {
+      nodeId: from,
+      ...key,
+      data: Object.entries(extra).map(([k, value]) => ({ key: k, value })),
+      timestamp: '',
+    },
   } as Push;
 }
 
@@ -125,7 +130,10 @@ describe('liveness: every accepted push is posted after the fault clears', () =>
     world.clock.advance(world.fanout.staleFlushMs - 1);
     expect(await sweepStalledFlushes({ ...world.flushDeps, ids: world.ids })).toMatchObject({ restarted: 0 });
     world.clock.advance(2);
-    expect(await sweepStalledFlushes({ ...world.flushDeps, ids: world.ids })).toMatchObject({ pending: 1, restarted: 1 });
+    expect(await sweepStalledFlushes({ ...world.flushDeps, ids: world.ids })).toMatchObject({
+      pending: 1,
+      restarted: 1,
+    });
 
     await deliverFlushes();
     expect(received('c-b')).toEqual(['a1']);
@@ -134,7 +142,11 @@ describe('liveness: every accepted push is posted after the fault clears', () =>
 
   it('a dissolve in a group that then goes quiet is delivered by the sweeper', async () => {
     world.trigger.failNext();
-    const dissolve = { ...push('a'), nodeStatus: undefined, groupDissolve: { ...key, message: 'bye' } } as unknown as Push;
+    const dissolve = {
+      ...push('a'),
+      nodeStatus: undefined,
+      groupDissolve: { ...key, message: 'bye' },
+    } as unknown as Push;
 
     await publisher.publish([dissolve], { dissolve: true });
     world.clock.advance(world.fanout.staleFlushMs + 1);
@@ -230,7 +242,7 @@ describe('the posting policy', () => {
 });
 
 describe('rounds', () => {
-  it('puts a sender\'s pushes back in seq order within a round', async () => {
+  it("puts a sender's pushes back in seq order within a round", async () => {
     const first = push('a');
     const second = push('a');
     await publisher.publish([second]);

@@ -114,7 +114,10 @@ describe('createGroup', () => {
     const group = await createGroup(world, 'c-old', 'host-1');
     const key = { groupId: group.id, domain: group.domain };
     await send(world, 'c-old', {
-      action: 'fireEventsByNode', groupId: group.id, domain: DOMAIN, nodeId: 'host-1',
+      action: 'fireEventsByNode',
+      groupId: group.id,
+      domain: DOMAIN,
+      nodeId: 'host-1',
       events: [{ eventName: 'go', firedAt: '2026-01-05T09:00:00.000Z' }],
     });
     const before = world.store.peekNode(key, 'host-1');
@@ -179,7 +182,10 @@ describe('createGroup', () => {
     const attempt = createGroup(world, 'c-member', 'host-2');
 
     // Assess
-    await expect(attempt).rejects.toMatchObject({ errorType: 'ValidationError', message: expect.stringMatching(/leave it first/) });
+    await expect(attempt).rejects.toMatchObject({
+      errorType: 'ValidationError',
+      message: expect.stringMatching(/leave it first/),
+    });
     expect(world.store.count('createGroup')).toBe(1);
   });
 

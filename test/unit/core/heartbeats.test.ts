@@ -17,7 +17,12 @@ describe('renewHeartbeat', () => {
     const payload = await renew();
 
     // Assess
-    expect(payload).toEqual({ groupId: group.id, domain: DOMAIN, expiresAt: group.expiresAt, heartbeatIntervalSeconds: 60 });
+    expect(payload).toEqual({
+      groupId: group.id,
+      domain: DOMAIN,
+      expiresAt: group.expiresAt,
+      heartbeatIntervalSeconds: 60,
+    });
   });
 
   it('keeps the group live past the host TTL as long as the host renews', async () => {
@@ -74,7 +79,12 @@ describe('sendMemberHeartbeat', () => {
   let group: Group;
   beforeEach(async () => ({ world, group } = await groupWorld()));
   const beat = (connectionId = 'c-1', nodeId = 'member-1', groupId = group.id) =>
-    send<MemberHeartbeatPayload>(world, connectionId, { action: 'sendMemberHeartbeat', groupId, domain: DOMAIN, nodeId });
+    send<MemberHeartbeatPayload>(world, connectionId, {
+      action: 'sendMemberHeartbeat',
+      groupId,
+      domain: DOMAIN,
+      nodeId,
+    });
   const key = () => ({ groupId: group.id, domain: DOMAIN });
 
   it("returns the group's expiresAt and the member interval, and extends the node and its subscription by the member TTL", async () => {
@@ -86,7 +96,11 @@ describe('sendMemberHeartbeat', () => {
 
     // Assess
     expect(payload).toEqual({
-      nodeId: 'member-1', groupId: group.id, domain: DOMAIN, expiresAt: group.expiresAt, heartbeatIntervalSeconds: 120,
+      nodeId: 'member-1',
+      groupId: group.id,
+      domain: DOMAIN,
+      expiresAt: group.expiresAt,
+      heartbeatIntervalSeconds: 120,
     });
     const expiresAt = world.clock.now() + 600_000;
     expect(world.store.peekNode(key(), 'member-1')?.expiresAt).toBe(expiresAt);

@@ -59,7 +59,13 @@ describe('the hot path with known groups', () => {
     // Act / Assess
     await expectErrorType(report(world, 'c-1', group, 'member-1', { a: '1' }), 'GroupNotFound');
     await expectErrorType(
-      send(world, 'c-1', { action: 'fireEventsByNode', groupId: group.id, domain: DOMAIN, nodeId: 'member-1', events: [{ eventName: 'e', firedAt: new Date(world.clock.now()).toISOString() }] }),
+      send(world, 'c-1', {
+        action: 'fireEventsByNode',
+        groupId: group.id,
+        domain: DOMAIN,
+        nodeId: 'member-1',
+        events: [{ eventName: 'e', firedAt: new Date(world.clock.now()).toISOString() }],
+      }),
       'GroupNotFound',
     );
     expect(world.publisher.calls).toHaveLength(publishes);
@@ -68,7 +74,14 @@ describe('the hot path with known groups', () => {
 
 describe('KnownGroups', () => {
   const record = (groupId: string) => ({
-    groupId, domain: 'd', name: 'g', hostId: 'h', createdAt: 0, expiresAt: 1, heartbeatAt: 0, useWebSocket: true,
+    groupId,
+    domain: 'd',
+    name: 'g',
+    hostId: 'h',
+    createdAt: 0,
+    expiresAt: 1,
+    heartbeatAt: 0,
+    useWebSocket: true,
   });
 
   it('forgets the group remembered longest ago once full, and keeps ids apart whatever they contain', () => {

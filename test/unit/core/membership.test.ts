@@ -1,6 +1,15 @@
 import type { Group, LeaveGroupPayload, Node } from '#shared/protocol/types';
 import type { FakeWorld } from './fakes';
-import { createGroup, DOMAIN, expectErrorType, groupWorld, joinGroup, passTimeWithHostAlive, report, send } from './driver';
+import {
+  createGroup,
+  DOMAIN,
+  expectErrorType,
+  groupWorld,
+  joinGroup,
+  passTimeWithHostAlive,
+  report,
+  send,
+} from './driver';
 
 describe('joinGroup', () => {
   let world: FakeWorld;
@@ -30,7 +39,12 @@ describe('joinGroup', () => {
     // Assess
     const expiresAt = world.clock.now() + 600_000;
     expect(world.store.peekNode(key(), 'member-1')).toMatchObject({
-      isHost: false, seq: 0, data: {}, statusAt: null, connectionId: 'c-1', expiresAt,
+      isHost: false,
+      seq: 0,
+      data: {},
+      statusAt: null,
+      connectionId: 'c-1',
+      expiresAt,
     });
     expect(world.store.peekSubscribers(key())).toContainEqual({ connectionId: 'c-1', nodeId: 'member-1', expiresAt });
   });
@@ -99,7 +113,10 @@ describe('joinGroup', () => {
 
     // Assess
     expect(world.store.peekNode(key(), 'member-1')).toMatchObject({
-      connectionId: 'c-new', epoch: before?.epoch, seq: 1, data: { score: '10' },
+      connectionId: 'c-new',
+      epoch: before?.epoch,
+      seq: 1,
+      data: { score: '10' },
     });
     const subscribed = world.store.peekSubscribers(key()).map((s) => s.connectionId);
     expect(subscribed).toContain('c-new');
@@ -134,7 +151,11 @@ describe('joinGroup', () => {
     await joinGroup(world, 'c-new', group, 'member-1');
 
     // Assess
-    expect(world.store.peekNode(key(), 'member-1')).toMatchObject({ connectionId: 'c-new', seq: 1, data: { late: 'yes' } });
+    expect(world.store.peekNode(key(), 'member-1')).toMatchObject({
+      connectionId: 'c-new',
+      seq: 1,
+      data: { late: 'yes' },
+    });
   });
 });
 
@@ -147,7 +168,7 @@ describe('leaveGroup', () => {
 
   it('removes the node, its status (Japanese keys too), its subscription and its connection record', async () => {
     // Prepare
-    await report(world, 'c-1', group, 'member-1', { 'スコア': '十', '名前': 'たろう' });
+    await report(world, 'c-1', group, 'member-1', { スコア: '十', 名前: 'たろう' });
 
     // Act
     const result = await leave('c-1', 'member-1');

@@ -60,6 +60,8 @@ describe('splitBatchEvent', () => {
   });
 
   it('refuses an event that cannot fit in any push', () => {
-    expect(() => splitBatchEvent(key, envelope, batch([event('huge', 'x'.repeat(5_000))]), 2_000)).toThrow(ValidationError);
+    expect(() => splitBatchEvent(key, envelope, batch([event('huge', 'x'.repeat(5_000))]), 2_000)).toThrow(
+      ValidationError,
+    );
   });
 });

@@ -28,7 +28,7 @@ describe('listGroupStatuses', () => {
     await joinGroup(world, 'c-2', group, 'member-2');
     await joinGroup(world, 'c-3', group, 'member-3');
     await report(world, 'c-2', group, 'member-2', { y: '1' });
-    await report(world, 'c-1', group, 'member-1', { x: '1', 'スコア': '百' });
+    await report(world, 'c-1', group, 'member-1', { x: '1', スコア: '百' });
     await report(world, 'c-1', group, 'member-1', { x: '2' });
 
     // Act
@@ -37,7 +37,13 @@ describe('listGroupStatuses', () => {
     // Assess
     const statuses = page.data as NodeStatus[];
     expect(statuses.map((s) => [s.nodeId, s.data])).toEqual([
-      ['member-1', [{ key: 'x', value: '2' }, { key: 'スコア', value: '百' }]],
+      [
+        'member-1',
+        [
+          { key: 'x', value: '2' },
+          { key: 'スコア', value: '百' },
+        ],
+      ],
       ['member-2', [{ key: 'y', value: '1' }]],
     ]);
     expect(page.nextToken).toBeUndefined();

@@ -21,8 +21,13 @@ describe('reportDataByNode', () => {
       groupId: group.id,
       domain: DOMAIN,
       nodeStatus: {
-        nodeId: 'member-1', groupId: group.id, domain: DOMAIN,
-        data: [{ key: 'x', value: '1' }, { key: 'y', value: '2' }],
+        nodeId: 'member-1',
+        groupId: group.id,
+        domain: DOMAIN,
+        data: [
+          { key: 'x', value: '1' },
+          { key: 'y', value: '2' },
+        ],
         timestamp: new Date(world.clock.now()).toISOString(),
       },
     });
@@ -106,7 +111,10 @@ describe('reportDataByNode', () => {
     await joinGroup(world, 'c-2', group, 'member-2');
 
     // Act / Assess
-    await expectErrorType(report(world, 'c-1', { ...group, id: 'no-such-group' }, 'member-1', { a: '1' }), 'GroupNotFound');
+    await expectErrorType(
+      report(world, 'c-1', { ...group, id: 'no-such-group' }, 'member-1', { a: '1' }),
+      'GroupNotFound',
+    );
     await expectErrorType(report(world, 'c-1', group, 'member-9', { a: '1' }), 'NodeNotFound');
     await expectErrorType(report(world, 'c-2', group, 'member-1', { a: '1' }), 'Unauthorized');
     expect(world.publisher.calls).toHaveLength(0);
@@ -160,8 +168,13 @@ describe('getNodeStatus', () => {
 
     // Assess
     expect(status).toEqual({
-      nodeId: 'member-1', groupId: group.id, domain: DOMAIN,
-      data: [{ key: 'a', value: '1' }, { key: 'b', value: '2' }],
+      nodeId: 'member-1',
+      groupId: group.id,
+      domain: DOMAIN,
+      data: [
+        { key: 'a', value: '1' },
+        { key: 'b', value: '2' },
+      ],
       timestamp: new Date(world.clock.now()).toISOString(),
     });
   });
@@ -202,6 +215,9 @@ describe('getNodeStatus', () => {
   });
 
   it('answers GroupNotFound for a missing group', async () => {
-    await expectErrorType(getStatus('c-host', { nodeId: 'member-1', groupId: 'nope', domain: DOMAIN }), 'GroupNotFound');
+    await expectErrorType(
+      getStatus('c-host', { nodeId: 'member-1', groupId: 'nope', domain: DOMAIN }),
+      'GroupNotFound',
+    );
   });
 });

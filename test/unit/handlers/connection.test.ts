@@ -58,11 +58,16 @@ describe('$disconnect', () => {
   it('fails the invocation with a logged error when DynamoDB fails', async () => {
     ddb.on(GetCommand).rejects(new Error('ProvisionedThroughputExceeded'));
 
-    await expect(disconnect(fixture<WebSocketEvent>('disconnect.json'), lambdaContext('mesh-disconnect'))).rejects.toThrow(
-      'ProvisionedThroughputExceeded',
-    );
+    await expect(
+      disconnect(fixture<WebSocketEvent>('disconnect.json'), lambdaContext('mesh-disconnect')),
+    ).rejects.toThrow('ProvisionedThroughputExceeded');
     expect(logs.lines()).toContainEqual(
-      expect.objectContaining({ level: 'ERROR', message: 'invocation failed', connectionId: CONNECTION, function: 'disconnect' }),
+      expect.objectContaining({
+        level: 'ERROR',
+        message: 'invocation failed',
+        connectionId: CONNECTION,
+        function: 'disconnect',
+      }),
     );
   });
 });

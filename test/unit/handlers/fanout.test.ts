@@ -1,5 +1,15 @@
-import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  ApiGatewayManagementApiClient,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import {
+  DynamoDBDocumentClient,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import type { SNSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { captureLogs, fixture, lambdaContext, setHandlerEnv } from './support';
@@ -40,7 +50,15 @@ function subscriptions() {
   ].map((item) => ({ pk: PK, ...GROUP, ...item }));
 }
 
-const push = (from: string, seq: number) => ({ type: 'message', ...GROUP, from, epoch: 'e1', seq, sentAt: '2026-01-12T08:15:31.480Z', nodeStatus: { nodeId: from, ...GROUP, data: [], timestamp: '2026-01-12T08:15:31.480Z' } });
+const push = (from: string, seq: number) => ({
+  type: 'message',
+  ...GROUP,
+  from,
+  epoch: 'e1',
+  seq,
+  sentAt: '2026-01-12T08:15:31.480Z',
+  nodeStatus: { nodeId: from, ...GROUP, data: [], timestamp: '2026-01-12T08:15:31.480Z' },
+});
 
 /**
  * DynamoDB as the flush sees it: the claim (the first UpdateItem) names the
@@ -55,7 +73,20 @@ function groupWithLog(pushes: object[]) {
   });
   ddb.on(QueryCommand).callsFake(() => ({
     Items: [
-      { pk: PK, sk: 'C!LOG', ...GROUP, page: pushes.map((p) => JSON.stringify(p)), pageStart: 0, pos: pushes.length, cursor: 0, flushToken: 'tok-1', flushOwner: owner, flushAt: Date.now(), roundAt: 0, rate: 0 },
+      {
+        pk: PK,
+        sk: 'C!LOG',
+        ...GROUP,
+        page: pushes.map((p) => JSON.stringify(p)),
+        pageStart: 0,
+        pos: pushes.length,
+        cursor: 0,
+        flushToken: 'tok-1',
+        flushOwner: owner,
+        flushAt: Date.now(),
+        roundAt: 0,
+        rate: 0,
+      },
       ...subscriptions(),
     ],
   }));
@@ -64,10 +95,12 @@ function groupWithLog(pushes: object[]) {
 
 function framesTo(): Map<string, unknown> {
   return new Map(
-    api.commandCalls(PostToConnectionCommand).map((call) => [
-      call.args[0].input.ConnectionId!,
-      JSON.parse(Buffer.from(call.args[0].input.Data as Uint8Array).toString('utf8')),
-    ]),
+    api
+      .commandCalls(PostToConnectionCommand)
+      .map((call) => [
+        call.args[0].input.ConnectionId!,
+        JSON.parse(Buffer.from(call.args[0].input.Data as Uint8Array).toString('utf8')),
+      ]),
   );
 }
 
@@ -87,7 +120,11 @@ describe('fan-out handler', () => {
     const frames = framesTo();
     expect(frames.get('conn-sender')).toEqual(push('bob', 1));
     expect(frames.get('conn-bob')).toEqual(push('node-1', 7));
-    expect(frames.get('conn-stale')).toEqual({ type: 'messages', ...GROUP, messages: [push('node-1', 7), push('bob', 1)] });
+    expect(frames.get('conn-stale')).toEqual({
+      type: 'messages',
+      ...GROUP,
+      messages: [push('node-1', 7), push('bob', 1)],
+    });
     expect(frames.has('conn-expired')).toBe(false);
     const updates = ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
     expect(updates).toHaveLength(2);
@@ -118,14 +155,18 @@ describe('fan-out handler', () => {
   it('retries a failing post, then gives it up for that connection, counts it in the metrics and logs it', async () => {
     groupWithLog([push('node-1', 7)]);
     api.on(PostToConnectionCommand).resolves({});
-    api.on(PostToConnectionCommand, { ConnectionId: 'conn-bob' }).rejects(Object.assign(new Error('Internal server error'), { $metadata: { httpStatusCode: 500 } }));
+    api
+      .on(PostToConnectionCommand, { ConnectionId: 'conn-bob' })
+      .rejects(Object.assign(new Error('Internal server error'), { $metadata: { httpStatusCode: 500 } }));
 
     const outcome = await handler(fixture<SNSEvent>('sns.json'), lambdaContext('mesh-fanout'));
 
     expect(outcome).toMatchObject({ sent: 1, abandoned: 1, retries: 4 });
     expect(api.commandCalls(PostToConnectionCommand, { ConnectionId: 'conn-bob' })).toHaveLength(5);
     expect(metricsLine()).toMatchObject({ AbandonedPosts: 1, PostRetries: 4 });
-    expect(logs.lines().some((line) => line.level === 'WARN' && line.message === 'posts given up after every retry')).toBe(true);
+    expect(
+      logs.lines().some((line) => line.level === 'WARN' && line.message === 'posts given up after every retry'),
+    ).toBe(true);
   });
 
   it('fails on a message that is not a flush request, after flushing the others', async () => {

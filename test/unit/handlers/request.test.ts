@@ -40,7 +40,9 @@ function message(body: string | undefined): WebSocketEvent {
   return event;
 }
 
-async function send(event: WebSocketEvent): Promise<{ statusCode: number; reply: ResultReply | ErrorReply; body: string }> {
+async function send(
+  event: WebSocketEvent,
+): Promise<{ statusCode: number; reply: ResultReply | ErrorReply; body: string }> {
   const response = await handler(event, lambdaContext('mesh-request'));
   return { statusCode: response.statusCode, reply: JSON.parse(response.body), body: response.body };
 }
@@ -91,7 +93,15 @@ describe('request handler: bad requests get an error reply and the connection st
  * to CONNECTION; the node's UpdateItem returns it with seq 7.
  */
 function givenLiveMember(now: number): UpdateStub {
-  const group = { ...key, name: 'g', hostId: 'host', createdAt: now, expiresAt: now + 600_000, heartbeatAt: now, useWebSocket: true };
+  const group = {
+    ...key,
+    name: 'g',
+    hostId: 'host',
+    createdAt: now,
+    expiresAt: now + 600_000,
+    heartbeatAt: now,
+    useWebSocket: true,
+  };
   const node = {
     ...key,
     nodeId: 'node-1',
@@ -132,9 +142,9 @@ describe('request handler: results', () => {
     const now = Date.now();
     let offered = '';
     givenLiveMember(now).callsFake((input) => {
-        offered = input.ExpressionAttributeValues[':token'];
-        return { Attributes: { pos: 1, flushToken: offered, flushAt: now, roundAt: 0, rate: 0 } };
-      });
+      offered = input.ExpressionAttributeValues[':token'];
+      return { Attributes: { pos: 1, flushToken: offered, flushAt: now, roundAt: 0, rate: 0 } };
+    });
     sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
 
     const { reply } = await send(fixture<WebSocketEvent>('message.json'));
@@ -158,7 +168,9 @@ describe('request handler: results', () => {
 
   it('requests no flush when one is requested already', async () => {
     const now = Date.now();
-    givenLiveMember(now).resolves({ Attributes: { pos: 2, flushToken: 'someone-else', flushAt: now, roundAt: 0, rate: 0 } });
+    givenLiveMember(now).resolves({
+      Attributes: { pos: 2, flushToken: 'someone-else', flushAt: now, roundAt: 0, rate: 0 },
+    });
 
     const { reply } = await send(fixture<WebSocketEvent>('message.json'));
 
@@ -169,13 +181,17 @@ describe('request handler: results', () => {
 
   it('answers result when the flush request fails after the append, and logs a warning', async () => {
     const now = Date.now();
-    givenLiveMember(now).callsFake((input) => ({ Attributes: { pos: 1, flushToken: input.ExpressionAttributeValues[':token'], flushAt: now, roundAt: 0, rate: 0 } }));
+    givenLiveMember(now).callsFake((input) => ({
+      Attributes: { pos: 1, flushToken: input.ExpressionAttributeValues[':token'], flushAt: now, roundAt: 0, rate: 0 },
+    }));
     sns.on(PublishCommand).rejects(new Error('SNS is down'));
 
     const { reply } = await send(fixture<WebSocketEvent>('message.json'));
 
     expect(reply).toMatchObject({ type: 'result', action: 'reportDataByNode' });
-    expect(logs.lines().some((line) => line.level === 'WARN' && String(line.message).startsWith('flush request failed'))).toBe(true);
+    expect(
+      logs.lines().some((line) => line.level === 'WARN' && String(line.message).startsWith('flush request failed')),
+    ).toBe(true);
   });
 });
 
@@ -188,7 +204,12 @@ describe('request handler: errors', () => {
 
     const { reply } = await send(fixture<WebSocketEvent>('message.json'));
 
-    expect(reply).toMatchObject({ type: 'error', action: 'reportDataByNode', requestId: 'r-1', errorType: 'GroupNotFound' });
+    expect(reply).toMatchObject({
+      type: 'error',
+      action: 'reportDataByNode',
+      requestId: 'r-1',
+      errorType: 'GroupNotFound',
+    });
     expect(sns.calls()).toHaveLength(0);
   });
 
@@ -211,7 +232,12 @@ describe('request handler: errors', () => {
     expect(body).not.toContain('stack');
     expect(body).not.toMatch(/\bat \S+ \(/);
     const logged = logs.lines().find((line) => line.level === 'ERROR');
-    expect(logged).toMatchObject({ message: 'request failed', action: 'reportDataByNode', requestId: 'r-1', connectionId: CONNECTION });
+    expect(logged).toMatchObject({
+      message: 'request failed',
+      action: 'reportDataByNode',
+      requestId: 'r-1',
+      connectionId: CONNECTION,
+    });
     expect(JSON.stringify(logged)).toContain('ECONNREFUSED');
     expect((logged?.error as { stack?: string }).stack).toContain('Error: connect ECONNREFUSED');
   });

@@ -35,7 +35,12 @@ test('raw copies and reordering at the socket are counted apart from what MeshCl
   for (const n of [1, 0, 0, 2]) ledger.arrivedRaw('b', 'a', n);
   for (const n of [0, 1, 2]) ledger.emitted('b', 'a', n);
 
-  expect(ledger.figures()).toMatchObject({ duplicatedRaw: 1, outOfOrderRaw: 1, duplicatedEmitted: 0, outOfOrderEmitted: 0 });
+  expect(ledger.figures()).toMatchObject({
+    duplicatedRaw: 1,
+    outOfOrderRaw: 1,
+    duplicatedEmitted: 0,
+    outOfOrderEmitted: 0,
+  });
 });
 
 test('an emission twice, out of order, unaccepted or never fired is caught', () => {
@@ -45,5 +50,11 @@ test('an emission twice, out of order, unaccepted or never fired is caught', () 
   for (const n of [1, 0, 0, 2, 7]) ledger.emitted('b', 'a', n);
   ledger.emitted('b', 'nobody', 0);
 
-  expect(ledger.figures()).toMatchObject({ duplicatedEmitted: 1, outOfOrderEmitted: 2, unexpected: 3, received: 2, lost: 0 });
+  expect(ledger.figures()).toMatchObject({
+    duplicatedEmitted: 1,
+    outOfOrderEmitted: 2,
+    unexpected: 3,
+    received: 2,
+    lost: 0,
+  });
 });

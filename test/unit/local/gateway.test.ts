@@ -19,9 +19,20 @@ async function startGateway(routes: Routes, extra: Partial<ConstructorParameters
   const stats = new LocalStats();
   const table: RouteTable = {};
   for (const [key, route] of Object.entries(routes)) {
-    table[key] = { fn: new LocalLambda({ name: key, handler: route.handler, stats, log: silentLog }), twoWay: route.twoWay };
+    table[key] = {
+      fn: new LocalLambda({ name: key, handler: route.handler, stats, log: silentLog }),
+      twoWay: route.twoWay,
+    };
   }
-  const gateway = new Gateway({ port: 0, stage: 'test', apiId: 'testapi001', routes: table, stats, log: silentLog, ...extra });
+  const gateway = new Gateway({
+    port: 0,
+    stage: 'test',
+    apiId: 'testapi001',
+    routes: table,
+    stats,
+    log: silentLog,
+    ...extra,
+  });
   await gateway.start();
   open.push(gateway);
   return { gateway, stats };
@@ -67,10 +78,17 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((gateway) => gateway.stop()));
 });
 
-const echo = (tag: string): LambdaHandler => async (event) => ({
-  statusCode: 200,
-  body: JSON.stringify({ tag, routeKey: event.requestContext.routeKey, body: event.body, isBase64Encoded: event.isBase64Encoded }),
-});
+const echo =
+  (tag: string): LambdaHandler =>
+  async (event) => ({
+    statusCode: 200,
+    body: JSON.stringify({
+      tag,
+      routeKey: event.requestContext.routeKey,
+      body: event.body,
+      isBase64Encoded: event.isBase64Encoded,
+    }),
+  });
 
 describe('route selection on $request.body.action', () => {
   test('a JSON message whose action has a route goes to that route, anything else to $default', async () => {
@@ -104,12 +122,16 @@ describe('route selection on $request.body.action', () => {
     expect(JSON.parse(await box.next())).toMatchObject({ routeKey: '$default', body: 'AQID', isBase64Encoded: true });
   });
 
-  test('with neither a matching route nor $default the caller gets API Gateway\'s Forbidden frame', async () => {
+  test("with neither a matching route nor $default the caller gets API Gateway's Forbidden frame", async () => {
     const { gateway } = await startGateway({ joinGroup: { handler: echo('join'), twoWay: true } });
     const ws = await connect(gateway.url);
     const box = inbox(ws);
     ws.send('hello');
-    expect(JSON.parse(await box.next())).toEqual({ message: 'Forbidden', connectionId: expect.any(String), requestId: expect.any(String) });
+    expect(JSON.parse(await box.next())).toEqual({
+      message: 'Forbidden',
+      connectionId: expect.any(String),
+      requestId: expect.any(String),
+    });
   });
 });
 
@@ -196,14 +218,16 @@ describe('route responses', () => {
     const box = inbox(ws);
     ws.send('{"action":"oneWay"}');
     ws.send('{"action":"nothing"}');
-    await eventually(() => stats.counters.lambda.oneWay?.invocations === 1 && stats.counters.lambda.nothing?.invocations === 1);
+    await eventually(
+      () => stats.counters.lambda.oneWay?.invocations === 1 && stats.counters.lambda.nothing?.invocations === 1,
+    );
     // Both have returned; a reply to this one arrives after anything they could have sent.
     ws.send('last');
     expect(JSON.parse(await box.next()).tag).toBe('default');
     expect(box.messages).toEqual([]);
   });
 
-  test('a handler that throws gives the caller API Gateway\'s internal error frame and keeps the connection', async () => {
+  test("a handler that throws gives the caller API Gateway's internal error frame and keeps the connection", async () => {
     const { gateway, stats } = await startGateway({
       $default: {
         handler: async () => {
@@ -216,7 +240,11 @@ describe('route responses', () => {
     const box = inbox(ws);
     ws.send('hello');
     const frame = JSON.parse(await box.next());
-    expect(frame).toEqual({ message: 'Internal server error', connectionId: gateway.connectionIds()[0], requestId: expect.any(String) });
+    expect(frame).toEqual({
+      message: 'Internal server error',
+      connectionId: gateway.connectionIds()[0],
+      requestId: expect.any(String),
+    });
     expect(ws.readyState).toBe(WebSocket.OPEN);
     expect(stats.counters.lambda.$default).toMatchObject({ invocations: 1, errors: 1 });
   });
@@ -292,7 +320,10 @@ describe('limits', () => {
   });
 
   test('the maximum connection duration closes even an active connection with 1001', async () => {
-    const { gateway } = await startGateway({ $default: { handler: async () => undefined } }, { maxConnectionSeconds: 0.2 });
+    const { gateway } = await startGateway(
+      { $default: { handler: async () => undefined } },
+      { maxConnectionSeconds: 0.2 },
+    );
     const ws = await connect(gateway.url);
     const closed = closeOf(ws);
     const keepBusy = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send('ping'), 20);

@@ -30,8 +30,17 @@ const sockets: WebSocket[] = [];
 
 beforeAll(async () => {
   stats = new LocalStats();
-  const echo = new LocalLambda({ name: 'request', handler: async (event) => ({ body: event.body }), stats, log: silentLog });
-  gateway = new Gateway({ port: 0, stage: 'local', apiId: 'testapi001', routes: { $default: { fn: echo, twoWay: true } },
+  const echo = new LocalLambda({
+    name: 'request',
+    handler: async (event) => ({ body: event.body }),
+    stats,
+    log: silentLog,
+  });
+  gateway = new Gateway({
+    port: 0,
+    stage: 'local',
+    apiId: 'testapi001',
+    routes: { $default: { fn: echo, twoWay: true } },
     connectionIds: () => nextConnectionId ?? `id${Math.random().toString(36).slice(2, 14)}=`,
     stats,
     log: silentLog,
@@ -75,7 +84,9 @@ async function eventually(predicate: () => boolean): Promise<void> {
 
 test('PostToConnection delivers the bytes to that connection as one text message', async () => {
   const { connectionId, received } = await connectClient();
-  await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from('{"type":"message","日本":"語"}') }));
+  await client.send(
+    new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from('{"type":"message","日本":"語"}') }),
+  );
   await eventually(() => received.length === 1);
   expect(received).toEqual(['text:{"type":"message","日本":"語"}']);
 });
@@ -92,9 +103,10 @@ test('connection ids with "/", "+" and "=" survive the URL encoding of the path'
 });
 
 test('PostToConnection to an unknown connection raises GoneException by name with status 410', async () => {
-  const failure = await client
-    .send(new PostToConnectionCommand({ ConnectionId: 'bm90VGhlcmUxMjM=', Data: 'x' }))
-    .then(() => undefined, (error) => error);
+  const failure = await client.send(new PostToConnectionCommand({ ConnectionId: 'bm90VGhlcmUxMjM=', Data: 'x' })).then(
+    () => undefined,
+    (error) => error,
+  );
   expect(failure?.name).toBe('GoneException');
   expect(failure?.$metadata?.httpStatusCode).toBe(410);
 });
@@ -103,7 +115,10 @@ test('PostToConnection over 128 KB raises PayloadTooLargeException by name and s
   const { connectionId, received } = await connectClient();
   const failure = await client
     .send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.alloc(128 * 1024 + 1, 120) }))
-    .then(() => undefined, (error) => error);
+    .then(
+      () => undefined,
+      (error) => error,
+    );
   expect(failure?.name).toBe('PayloadTooLargeException');
   expect(failure?.$metadata?.httpStatusCode).toBe(413);
   expect(received).toEqual([]);
@@ -122,7 +137,10 @@ test('DeleteConnection closes the connection; afterwards the id is gone', async 
   const closed = new Promise<number>((resolve) => ws.once('close', resolve));
   await client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
   await closed;
-  const failure = await client.send(new GetConnectionCommand({ ConnectionId: connectionId })).then(() => undefined, (error) => error);
+  const failure = await client.send(new GetConnectionCommand({ ConnectionId: connectionId })).then(
+    () => undefined,
+    (error) => error,
+  );
   expect(failure?.name).toBe('GoneException');
 });
 
@@ -131,7 +149,9 @@ test('the stats endpoint counts Management API calls and resets on POST', async 
   expect(reset.status).toBe(200);
   const { connectionId } = await connectClient();
   await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: 'abc' }));
-  await client.send(new PostToConnectionCommand({ ConnectionId: 'bm90VGhlcmUxMjM=', Data: 'x' })).catch(() => undefined);
+  await client
+    .send(new PostToConnectionCommand({ ConnectionId: 'bm90VGhlcmUxMjM=', Data: 'x' }))
+    .catch(() => undefined);
 
   const snapshot = (await (await fetch(`${management.baseUrl}/_local/stats`)).json()) as StatsSnapshot;
   expect(snapshot.management.postToConnection).toEqual({ calls: 2, gone: 1, tooLarge: 0, bytes: 4 });
@@ -139,13 +159,19 @@ test('the stats endpoint counts Management API calls and resets on POST', async 
 });
 
 describe('PostToConnection faults', () => {
-  const failureOf = (promise: Promise<unknown>) => promise.then(() => undefined, (error: { name: string; $metadata: Record<string, unknown> }) => error);
+  const failureOf = (promise: Promise<unknown>) =>
+    promise.then(
+      () => undefined,
+      (error: { name: string; $metadata: Record<string, unknown> }) => error,
+    );
 
   test('error500 answers 500 InternalServerErrorException, which the SDK raises by name; nothing is delivered', async () => {
     const { connectionId, received } = await connectClient();
     faults.set({ postToConnection: { error500: 1 } });
 
-    const failure = await failureOf(client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: 'x' })));
+    const failure = await failureOf(
+      client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: 'x' })),
+    );
 
     expect(failure?.name).toBe('InternalServerErrorException');
     expect(failure?.$metadata.httpStatusCode).toBe(500);
@@ -163,7 +189,9 @@ describe('PostToConnection faults', () => {
     });
     faults.set({ postToConnection: { throttle429: 1 } });
 
-    const failure = await failureOf(retrying.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: 'x' })));
+    const failure = await failureOf(
+      retrying.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: 'x' })),
+    );
     retrying.destroy();
 
     expect(failure?.name).toBe('LimitExceededException');
@@ -186,7 +214,8 @@ describe('PostToConnection faults', () => {
 
 describe('the faults endpoint', () => {
   const faultsUrl = () => `${management.baseUrl}/_local/faults`;
-  const put = (body: string) => fetch(faultsUrl(), { method: 'PUT', body, headers: { 'content-type': 'application/json' } });
+  const put = (body: string) =>
+    fetch(faultsUrl(), { method: 'PUT', body, headers: { 'content-type': 'application/json' } });
 
   test('PUT sets the faults in force, GET reads them back, DELETE turns them off', async () => {
     const config = { seed: 5, sns: { drop: 0.5 }, postToConnection: { throttle429: 0.1 } };

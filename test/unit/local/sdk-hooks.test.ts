@@ -40,14 +40,26 @@ afterAll(async () => {
 });
 
 const client = () =>
-  new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 3 });
+  new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    maxAttempts: 3,
+  });
 const put = new PutItemCommand({ TableName: 't', Item: { pk: { S: 'a' } } });
-const update = new UpdateItemCommand({ TableName: 't', Key: { pk: { S: 'a' } }, UpdateExpression: 'SET x = :x', ExpressionAttributeValues: { ':x': { N: '1' } } });
+const update = new UpdateItemCommand({
+  TableName: 't',
+  Key: { pk: { S: 'a' } },
+  UpdateExpression: 'SET x = :x',
+  ExpressionAttributeValues: { ':x': { N: '1' } },
+});
 const get = new GetItemCommand({ TableName: 't', Key: { pk: { S: 'a' } } });
 
 function counting(faults = new FaultInjector()) {
   const counts: Record<string, number> = {};
-  removeHooks = installSdkHooks(callHooks({ faults, onDynamoDbCall: (operation) => (counts[operation] = (counts[operation] ?? 0) + 1) }));
+  removeHooks = installSdkHooks(
+    callHooks({ faults, onDynamoDbCall: (operation) => (counts[operation] = (counts[operation] ?? 0) + 1) }),
+  );
   return counts;
 }
 
@@ -58,7 +70,14 @@ test('every call of a plain or a document client is counted once, by operation',
 
   await plain.send(put);
   await plain.send(get);
-  await documents.send(new UpdateCommand({ TableName: 't', Key: { pk: 'a' }, UpdateExpression: 'SET x = :x', ExpressionAttributeValues: { ':x': 1 } }));
+  await documents.send(
+    new UpdateCommand({
+      TableName: 't',
+      Key: { pk: 'a' },
+      UpdateExpression: 'SET x = :x',
+      ExpressionAttributeValues: { ':x': 1 },
+    }),
+  );
 
   expect(counts).toEqual({ PutItem: 1, GetItem: 1, UpdateItem: 1 });
   expect(requests).toEqual(['PutItem', 'GetItem', 'UpdateItem']);
@@ -77,10 +96,15 @@ test('an injected throttle is raised by its AWS name after the SDK has retried i
   const injected: string[] = [];
   const counts = counting(new FaultInjector({ dynamodb: { throttle: 1 } }, 'test', (name) => injected.push(name)));
 
-  const failure = await client().send(put).catch((error: unknown) => error);
+  const failure = await client()
+    .send(put)
+    .catch((error: unknown) => error);
 
   expect((failure as Error).name).toMatch(/^(ThrottlingException|ProvisionedThroughputExceededException)$/);
-  expect((failure as { $metadata: { attempts: number; httpStatusCode: number } }).$metadata).toMatchObject({ attempts: 3, httpStatusCode: 400 });
+  expect((failure as { $metadata: { attempts: number; httpStatusCode: number } }).$metadata).toMatchObject({
+    attempts: 3,
+    httpStatusCode: 400,
+  });
   expect(injected).toEqual(['dynamodb.throttle', 'dynamodb.throttle', 'dynamodb.throttle']);
   expect(counts).toEqual({ PutItem: 1 });
   expect(requests).toEqual([]);
@@ -91,7 +115,10 @@ test('a throttled attempt is retried by the SDK: the call succeeds on its next a
   const faults = new FaultInjector({ dynamodb: { throttle: 1 } });
   const hooks = callHooks({ faults, onDynamoDbCall: () => {} });
   // Throttle the first attempt only.
-  removeHooks = installSdkHooks({ ...hooks, beforeAttempt: (call) => (++attempts === 1 ? hooks.beforeAttempt!(call) : undefined) });
+  removeHooks = installSdkHooks({
+    ...hooks,
+    beforeAttempt: (call) => (++attempts === 1 ? hooks.beforeAttempt!(call) : undefined),
+  });
 
   const output = await client().send(put);
 

@@ -31,7 +31,12 @@ beforeEach(async () => {
     delivered.push({ body: Message, id: MessageId, at: Date.now() });
   };
   sns.subscribe(TOPIC, new LocalLambda({ name: 'fanout', handler: record, stats, log: silentLog }));
-  client = new SNSClient({ endpoint: sns.url, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, maxAttempts: 1 });
+  client = new SNSClient({
+    endpoint: sns.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    maxAttempts: 1,
+  });
 });
 
 afterEach(async () => {

@@ -22,7 +22,10 @@ beforeEach(async () => {
   stats = new LocalStats();
   sns = new LocalSns({ port: 0, stats, log: silentLog, maxDeliveryAttempts: 3, retryBaseDelayMs: 5 });
   await sns.start();
-  sns.subscribe(TOPIC, new LocalLambda({ name: 'fanout', handler: (event, context) => subscriber(event, context), stats, log: silentLog }));
+  sns.subscribe(
+    TOPIC,
+    new LocalLambda({ name: 'fanout', handler: (event, context) => subscriber(event, context), stats, log: silentLog }),
+  );
   client = new SNSClient({
     endpoint: sns.url,
     region: 'us-east-1',
@@ -98,26 +101,34 @@ test('PublishBatch reports every entry as Successful and delivers one record per
 test('PublishBatch reports a bad entry under Failed and still delivers the others', async () => {
   const events = recording();
   const answer = await client.send(
-    new PublishBatchCommand({ TopicArn: TOPIC, PublishBatchRequestEntries: [{ Id: 'ok', Message: 'fine' }, { Id: 'bad', Message: '' }] }),
+    new PublishBatchCommand({
+      TopicArn: TOPIC,
+      PublishBatchRequestEntries: [
+        { Id: 'ok', Message: 'fine' },
+        { Id: 'bad', Message: '' },
+      ],
+    }),
   );
   await sns.drain();
   expect(answer.Successful?.map((s) => s.Id)).toEqual(['ok']);
-  expect(answer.Failed).toEqual([{ Id: 'bad', Code: 'InvalidParameter', Message: expect.any(String), SenderFault: true }]);
+  expect(answer.Failed).toEqual([
+    { Id: 'bad', Code: 'InvalidParameter', Message: expect.any(String), SenderFault: true },
+  ]);
   expect(events.map((event) => event.Records[0].Sns.Message)).toEqual(['fine']);
 });
 
 test('PublishBatch over 10 entries is refused by name', async () => {
   recording();
   const entries = Array.from({ length: 11 }, (_, i) => ({ Id: `e${i}`, Message: 'm' }));
-  const failure = await client.send(new PublishBatchCommand({ TopicArn: TOPIC, PublishBatchRequestEntries: entries })).catch((e) => e);
+  const failure = await client
+    .send(new PublishBatchCommand({ TopicArn: TOPIC, PublishBatchRequestEntries: entries }))
+    .catch((e) => e);
   expect(failure.name).toBe('TooManyEntriesInBatchRequestException');
 });
 
 test('publishing to an unknown topic raises NotFoundException', async () => {
   recording();
-  const failure = await client
-    .send(new PublishCommand({ TopicArn: `${TOPIC}-missing`, Message: 'x' }))
-    .catch((e) => e);
+  const failure = await client.send(new PublishCommand({ TopicArn: `${TOPIC}-missing`, Message: 'x' })).catch((e) => e);
   expect(failure).toBeInstanceOf(NotFoundException);
   expect(failure.$metadata.httpStatusCode).toBe(404);
 });
@@ -160,7 +171,10 @@ test('deliveries run concurrently, not one after another', async () => {
     running -= 1;
   };
   await client.send(
-    new PublishBatchCommand({ TopicArn: TOPIC, PublishBatchRequestEntries: ['a', 'b', 'c'].map((Id) => ({ Id, Message: Id })) }),
+    new PublishBatchCommand({
+      TopicArn: TOPIC,
+      PublishBatchRequestEntries: ['a', 'b', 'c'].map((Id) => ({ Id, Message: Id })),
+    }),
   );
   await sns.drain();
   expect(most).toBe(3);

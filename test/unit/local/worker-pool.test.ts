@@ -66,7 +66,12 @@ async function startPool(options: Partial<WorkerPoolOptions> = {}): Promise<{ po
     functionName: 'request',
     module: FIXTURE,
     size: 1,
-    env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: baseUrl, MESH_MANAGEMENT_ENDPOINT: `${baseUrl}/local`, FIXTURE_MARK: 'set-before-start' },
+    env: {
+      ...process.env,
+      AWS_ENDPOINT_URL_DYNAMODB: baseUrl,
+      MESH_MANAGEMENT_ENDPOINT: `${baseUrl}/local`,
+      FIXTURE_MARK: 'set-before-start',
+    },
     faults,
     stats,
     log: (part, message) => logs.push(`[${part}] ${message}`),
@@ -75,7 +80,12 @@ async function startPool(options: Partial<WorkerPoolOptions> = {}): Promise<{ po
   });
   pools.push(pool);
   await pool.start();
-  const fn = new LocalLambda({ name: options.functionName ?? 'request', handler: pool.handler, stats, log: (part, message) => logs.push(`[${part}] ${message}`) });
+  const fn = new LocalLambda({
+    name: options.functionName ?? 'request',
+    handler: pool.handler,
+    stats,
+    log: (part, message) => logs.push(`[${part}] ${message}`),
+  });
   return { pool, fn };
 }
 
@@ -126,11 +136,16 @@ test('a thread that dies is restarted with a log line; its invocations in flight
   const waiting = fn.invoke({ op: 'wait', ms: 5_000 });
   const crashing = fn.invoke({ op: 'crash' });
 
-  await expect(crashing).rejects.toMatchObject({ name: 'Runtime.ExitError', message: expect.stringMatching(/Runtime exited with error: exit status 1/) });
+  await expect(crashing).rejects.toMatchObject({
+    name: 'Runtime.ExitError',
+    message: expect.stringMatching(/Runtime exited with error: exit status 1/),
+  });
   await expect(waiting).rejects.toMatchObject({ name: 'Runtime.ExitError' });
   await expect(fn.invoke({ op: 'echo', value: 'again' })).resolves.toMatchObject({ value: 'again' });
   expect(pool.threadIds()).not.toEqual([before]);
-  expect(logs.join('\n')).toMatch(/\[lambda:request\] worker 0 exited \(code 1\) with 2 invocation\(s\) in flight; restarting it/);
+  expect(logs.join('\n')).toMatch(
+    /\[lambda:request\] worker 0 exited \(code 1\) with 2 invocation\(s\) in flight; restarting it/,
+  );
   expect(stats.counters.workers.request).toEqual({ threads: 1, restarts: 1 });
   expect(fatal).toEqual([]);
 });
@@ -158,5 +173,7 @@ test('the kill fault applies to the fan-out only', async () => {
 });
 
 test('a module that cannot load fails the start with its error', async () => {
-  await expect(startPool({ module: path.join(__dirname, 'fixtures/no-such-handler.ts') })).rejects.toThrow(/Cannot find module/);
+  await expect(startPool({ module: path.join(__dirname, 'fixtures/no-such-handler.ts') })).rejects.toThrow(
+    /Cannot find module/,
+  );
 });
