@@ -30,6 +30,11 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // Plain ES modules run by Node: the linter's own config, the client package's Node consumer (test/fixtures).
+    files: ['**/*.mjs'],
+    languageOptions: { globals: globals.node },
+  },
+  {
     // Tests load a module afresh with require() inside jest.isolateModules, after mocking what it imports.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },

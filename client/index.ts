@@ -23,7 +23,7 @@ export { backoffDelay } from './backoff';
 export { splitIntoBatches } from './event-queue';
 export { LIMITS } from '#shared/protocol/limits';
 export { DISCONNECTING_ERRORS } from '#shared/protocol/messages';
-export type { Action, ArgsOf } from '#shared/protocol/requests';
+export type { Action, ArgsOf } from '#shared/protocol/args';
 export type { ErrorType, Push } from '#shared/protocol/messages';
 export type {
   BatchEvent,

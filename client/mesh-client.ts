@@ -8,7 +8,7 @@
  */
 import { LIMITS } from '#shared/protocol/limits';
 import { pushesOf, type ResultReply, type ServerFrame } from '#shared/protocol/messages';
-import type { Action, ArgsOf } from '#shared/protocol/requests';
+import type { Action, ArgsOf } from '#shared/protocol/args';
 import type { ActionResults } from '#shared/protocol/results';
 import type { Group, Node, NodeStatus, StatusEntry } from '#shared/protocol/types';
 import { Connection } from './connection/connection';

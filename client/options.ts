@@ -3,7 +3,7 @@
  * their defaults, the events, the group and the counters. Types only, plus
  * the defaults, so every part of the client reads one definition.
  */
-import type { Action } from '#shared/protocol/requests';
+import type { Action } from '#shared/protocol/args';
 import type { GroupDissolvePayload, MeshEvent } from '#shared/protocol/types';
 import type { StateChange } from './connection/states';
 import type { MeshError } from './errors';

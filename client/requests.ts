@@ -7,7 +7,7 @@
  */
 import { LIMITS, utf8Bytes } from '#shared/protocol/limits';
 import type { ErrorReply, ResultReply } from '#shared/protocol/messages';
-import type { Action, ArgsOf } from '#shared/protocol/requests';
+import type { Action, ArgsOf } from '#shared/protocol/args';
 import type { ActionResults, PagedAction } from '#shared/protocol/results';
 import { MeshError } from './errors';
 import { OPEN, type SocketLike } from './transport';

@@ -1,6 +1,7 @@
 /** Wire protocol v1: limits, request schemas, data shapes and server frames. */
 export * from './limits';
 export * from './requests';
+export type { ActionArgs, EventArgs } from './args';
 export * from './messages';
 export * from './types';
 export * from './results';

@@ -3,7 +3,7 @@
  * (to the caller only, as the route's response) and pushes to the other
  * members of a group.
  */
-import type { Action } from './requests';
+import type { Action } from './args';
 import type { BatchEvent, GroupDissolvePayload, NodeStatus } from './types';
 
 /** Error types a client acts on (see docs/protocol.md). */

@@ -1,10 +1,14 @@
 /**
  * One zod schema per request action of wire protocol v1. Argument names are
- * the Mesh v2 GraphQL argument names. Handlers validate with these, the client
- * SDK types its calls with the inferred types, and the docs list them.
+ * the Mesh v2 GraphQL argument names. Handlers validate with these and the
+ * docs list them; the client SDK types its calls with args.ts, which the
+ * check below holds to these schemas.
  */
 import * as z from 'zod';
+import type { Action, ActionArgs } from './args';
 import { isWellFormed, LIMITS, utf8Bytes } from './limits';
+
+export type { Action, ArgsOf } from './args';
 
 /** A string that may hold anything Unicode can, up to `max` characters: no lone surrogate (limits.ts says why). */
 const anyText = (field: string, max: number) =>
@@ -98,13 +102,25 @@ export const requestSchemas = {
   }),
 } as const;
 
-export type Action = keyof typeof requestSchemas;
 export const ACTIONS = Object.keys(requestSchemas) as Action[];
+
+/** True when `A` and `B` take the same values and name the same keys (optional ones too). */
+type Same<A, B> = [A, keyof A] extends [B, keyof B] ? ([B, keyof B] extends [A, keyof A] ? true : false) : false;
+type SchemaArgs = {
+  [A in keyof typeof requestSchemas]: Omit<z.input<(typeof requestSchemas)[A]>, 'action' | 'requestId'>;
+};
+/** The actions whose schema accepts other arguments than args.ts says (never, while they agree). */
+type Disagreeing = { [A in Action]: Same<SchemaArgs[A], ActionArgs[A]> extends true ? never : A }[Action];
+/**
+ * These compile only while the schemas and args.ts agree: the same actions,
+ * and for each the same arguments. The error names the actions that differ.
+ */
+type Assert<T extends true> = T;
+type _SameActions = Assert<Same<keyof typeof requestSchemas, Action>>;
+type _SameArgs = Assert<[Disagreeing] extends [never] ? true : Disagreeing>;
 
 /** The validated request of each action. */
 export type RequestOf<A extends Action> = z.infer<(typeof requestSchemas)[A]>;
-/** What a caller passes for an action: the request without `action`. */
-export type ArgsOf<A extends Action> = Omit<z.input<(typeof requestSchemas)[A]>, 'action' | 'requestId'>;
 export type AnyRequest = { [A in Action]: RequestOf<A> }[Action];
 
 export function isAction(value: unknown): value is Action {

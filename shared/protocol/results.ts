@@ -1,5 +1,5 @@
 /** What the `data` of each action's result reply holds (the Mesh v2 shapes). */
-import type { Action } from './requests';
+import type { Action } from './args';
 import type {
   Group,
   HeartbeatPayload,

@@ -4,41 +4,30 @@
  * (test/fixtures/browser/index.html) with the browser's own WebSocket. It
  * joins the group of a Node MeshClient host on the local stack; status and
  * events flow both ways, in order, and the host's dissolve reaches the page.
- *
- * Chromium comes from the system (/usr/bin/chromium, Debian's `chromium`
- * package) and is driven with playwright-core, which downloads no browser.
+ * The page, its server and Chromium are browser-page.ts's, shared with
+ * client-package.test.ts (the same page on the installed package).
  */
-import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import type { Browser } from 'playwright-core';
 import { browserBuildOptions } from '#client/build';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { MeshClient } from '#client/index';
-import type { GroupState } from '#client/index';
-import type { GroupDissolvePayload, MeshEvent, Node } from '#shared/protocol/types';
+import type { GroupDissolvePayload, MeshEvent } from '#shared/protocol/types';
+import {
+  closePage,
+  launchChromium,
+  openPage,
+  reported,
+  servePage,
+  waitFor,
+  type OpenedPage,
+  type PageServer,
+  type PageWindow,
+} from './browser-page';
 import { uniqueDomain, uniqueId } from './ws-client';
 
 jest.setTimeout(30_000);
-
-const ROOT = path.resolve(__dirname, '../..');
-const PAGE_FILE = path.join(ROOT, 'test/fixtures/browser/index.html');
-const CHROMIUM_PATH = '/usr/bin/chromium';
-/** Headless, as root, and quiet: the machine has no network beyond the local stack. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-/** How long a page call or a push may take before the test fails. */
-const STEP_TIMEOUT_MS = 10_000;
 
 function wsUrl(): string {
   const url = process.env.MESH_TEST_WS_URL;
@@ -66,111 +55,6 @@ async function buildBrowserBundle(): Promise<BrowserBundle> {
   return { files, inputs: Object.keys(result.metafile.inputs) };
 }
 
-// ------------------------------------------------------------ the server
-
-interface PageServer {
-  server: Server;
-  origin: string;
-  /** Every path the browser asked for, in order. */
-  requested: string[];
-}
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-};
-
-/** Serves the page at `/` and the bundle beside it, on 127.0.0.1 (a secure context, like https). */
-async function servePage(bundle: BrowserBundle): Promise<PageServer> {
-  const requested: string[] = [];
-  const files = new Map(bundle.files);
-  files.set('/', readFileSync(PAGE_FILE, 'utf8'));
-  const server = createServer((request, response) => {
-    const urlPath = new URL(request.url ?? '/', 'http://localhost').pathname;
-    requested.push(urlPath);
-    const body = files.get(urlPath);
-    if (body === undefined) {
-      response.writeHead(404).end();
-      return;
-    }
-    const type = CONTENT_TYPES[path.extname(urlPath) || '.html'];
-    response.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  return { server, origin: `http://127.0.0.1:${port}`, requested };
-}
-
-// ------------------------------------------------------------ the page
-
-/** What test/fixtures/browser/index.html puts on `window`. */
-interface MeshPage {
-  join(args: { url: string; groupId: string; domain: string; nodeId: string }): Promise<Node>;
-  setData(entries: Record<string, string | number>): void;
-  fireEvent(name: string, payload?: string): void;
-  remoteData(): Record<string, Record<string, string>>;
-  group(): GroupState | null;
-  usesNativeWebSocket(): boolean;
-  close(): void;
-}
-type PageWindow = Window & { meshPage: MeshPage };
-
-/** One event the page's MeshClient emitted, as reported through `window.meshReport`. */
-interface PageReport {
-  name: string;
-  args: unknown[];
-}
-
-/** Everything the page did that a test may rule out or wait for. */
-interface PageRecord {
-  reports: PageReport[];
-  pageErrors: string[];
-  consoleErrors: string[];
-  failedRequests: string[];
-  webSockets: string[];
-}
-
-/** A fresh context and page on the served page, recording what happens in it. */
-async function openPage(
-  browser: Browser,
-  origin: string,
-): Promise<{ context: BrowserContext; page: Page; seen: PageRecord }> {
-  const seen: PageRecord = { reports: [], pageErrors: [], consoleErrors: [], failedRequests: [], webSockets: [] };
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.setDefaultTimeout(STEP_TIMEOUT_MS);
-  page.on('pageerror', (error) => seen.pageErrors.push(error.stack ?? error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') seen.consoleErrors.push(message.text());
-  });
-  page.on('requestfailed', (request) => seen.failedRequests.push(`${request.url()}: ${request.failure()?.errorText}`));
-  page.on('websocket', (socket) => seen.webSockets.push(socket.url()));
-  await page.exposeFunction('meshReport', (name: string, args: unknown[]) => {
-    seen.reports.push({ name, args });
-  });
-  await page.goto(`${origin}/`);
-  await page.waitForFunction(() => (window as unknown as PageWindow).meshPage !== undefined);
-  return { context, page, seen };
-}
-
-/** The arguments of every `name` event the page reported, in order. */
-function reported<T extends unknown[]>(seen: PageRecord, name: string): T[] {
-  return seen.reports.filter((r) => r.name === name).map((r) => r.args as T);
-}
-
-/** Polls `check` every 20 ms until it holds; fails with `what` after `timeoutMs`. */
-async function waitFor(what: string, check: () => boolean, timeoutMs = STEP_TIMEOUT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -183,13 +67,13 @@ let browser: Browser;
 
 beforeAll(async () => {
   bundle = await buildBrowserBundle();
-  pageServer = await servePage(bundle);
-  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 15_000 });
+  pageServer = await servePage(bundle.files);
+  browser = await launchChromium();
 }, 30_000);
 
 afterAll(async () => {
   await browser?.close();
-  if (pageServer) await new Promise<void>((resolve) => pageServer.server.close(() => resolve()));
+  await pageServer?.close();
 });
 
 describe('MeshClient in a browser', () => {
@@ -209,12 +93,11 @@ describe('MeshClient in a browser', () => {
 
   describe("as a member of a Node host's group", () => {
     let host: MeshClient | undefined;
-    let opened: { context: BrowserContext; page: Page; seen: PageRecord } | undefined;
+    let opened: OpenedPage | undefined;
 
     afterEach(async () => {
       if (opened) {
-        await opened.page.evaluate(() => (window as unknown as PageWindow).meshPage.close()).catch(() => undefined);
-        await opened.context.close();
+        await closePage(opened);
         opened = undefined;
       }
       if (host) {

@@ -1,0 +1,47 @@
+/**
+ * What a caller passes for each request action of wire protocol v1: the
+ * request without `action` and `requestId`, as plain types.
+ *
+ * The schemas in requests.ts stay the one definition of what the server
+ * accepts; these types mirror them for the client SDK, whose published
+ * declarations (`npm run build:client`) must not need zod to be read.
+ * requests.ts fails to compile when a schema and its entry here disagree.
+ */
+import type { StatusEntry } from './types';
+
+/** One event of `fireEventsByNode`, as the client sends it. */
+export interface EventArgs {
+  eventName: string;
+  payload?: string | null;
+  /** ISO 8601 date-time: when the sender fired it. */
+  firedAt: string;
+}
+
+/** The arguments of every action, by action. */
+export interface ActionArgs {
+  createDomain: Record<never, never>;
+  createGroup: {
+    name: string;
+    hostId: string;
+    domain: string;
+    maxConnectionTimeSeconds?: number;
+    useWebSocket?: boolean;
+  };
+  listGroupsByDomain: { domain: string };
+  joinGroup: { groupId: string; domain: string; nodeId: string };
+  leaveGroup: { groupId: string; domain: string; nodeId: string };
+  dissolveGroup: { groupId: string; domain: string; hostId: string };
+  renewHeartbeat: { groupId: string; domain: string; hostId: string };
+  sendMemberHeartbeat: { groupId: string; domain: string; nodeId: string };
+  reportDataByNode: { groupId: string; domain: string; nodeId: string; data: StatusEntry[] };
+  fireEventsByNode: { groupId: string; domain: string; nodeId: string; events: EventArgs[] };
+  /** `groupId` and `domain` default to the caller's own group. */
+  getNodeStatus: { nodeId: string; groupId?: string; domain?: string };
+  listGroupStatuses: { groupId: string; domain: string; nextToken?: string };
+  listNodesInGroup: { groupId: string; domain: string; nextToken?: string };
+}
+
+export type Action = keyof ActionArgs;
+
+/** What a caller passes for an action: the request without `action` and `requestId`. */
+export type ArgsOf<A extends Action> = ActionArgs[A];
