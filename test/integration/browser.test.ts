@@ -25,15 +25,12 @@ import {
   type PageServer,
   type PageWindow,
 } from './browser-page';
+import { TEST_ENV, testEnv } from './test-env';
 import { uniqueDomain, uniqueId } from './ws-client';
 
 jest.setTimeout(30_000);
 
-function wsUrl(): string {
-  const url = process.env.MESH_TEST_WS_URL;
-  if (!url) throw new Error('MESH_TEST_WS_URL is not set (is the integration globalSetup running?)');
-  return url;
-}
+const wsUrl = () => testEnv(TEST_ENV.main.wsUrl);
 
 // ------------------------------------------------------------ the bundle
 

@@ -10,15 +10,10 @@
  */
 import { MeshClient, type MeshClientOptions } from '#client/index';
 import type { MeshEvent } from '#shared/protocol/types';
+import { TEST_ENV, testEnv } from './test-env';
 import { uniqueDomain, uniqueId } from './ws-client';
 
 jest.setTimeout(60_000);
-
-function wsUrl(name: 'MESH_TEST_WS_URL' | 'MESH_TEST_SHORT_WS_URL'): string {
-  const url = process.env[name];
-  if (!url) throw new Error(`${name} is not set (is the integration globalSetup running?)`);
-  return url;
-}
 
 const open: MeshClient[] = [];
 
@@ -30,7 +25,7 @@ afterEach(async () => {
 });
 
 function newClient(name: string, options: Partial<MeshClientOptions> = {}): MeshClient {
-  const client = new MeshClient({ url: wsUrl('MESH_TEST_WS_URL'), nodeId: uniqueId(name), ...options });
+  const client = new MeshClient({ url: testEnv(TEST_ENV.main.wsUrl), nodeId: uniqueId(name), ...options });
   open.push(client);
   return client;
 }
@@ -199,7 +194,7 @@ describe('MeshClient against the local stack', () => {
   });
 
   it('ends in expired when the group passes its maxConnectionTimeSeconds', async () => {
-    const url = wsUrl('MESH_TEST_SHORT_WS_URL');
+    const url = testEnv(TEST_ENV.short.wsUrl);
     const domain = uniqueDomain('client-expiry');
     const host = new MeshClient({ url, domain, nodeId: uniqueId('host') });
     const member = new MeshClient({ url, domain, nodeId: uniqueId('member') });
