@@ -21,17 +21,19 @@ export interface WorkerData {
   faults: FaultConfig;
 }
 
+/** The fields of a Lambda context that can cross to a worker (functions cannot). */
+const CONTEXT_FIELDS = [
+  'functionName',
+  'functionVersion',
+  'invokedFunctionArn',
+  'memoryLimitInMB',
+  'awsRequestId',
+  'logGroupName',
+  'logStreamName',
+] as const;
+
 /** The serialisable part of a Lambda context. */
-export type ContextFields = Pick<
-  Context,
-  | 'functionName'
-  | 'functionVersion'
-  | 'invokedFunctionArn'
-  | 'memoryLimitInMB'
-  | 'awsRequestId'
-  | 'logGroupName'
-  | 'logStreamName'
->;
+export type ContextFields = Pick<Context, (typeof CONTEXT_FIELDS)[number]>;
 
 export interface SerializedError {
   name: string;
@@ -70,24 +72,7 @@ export function deserializeError(serialized: SerializedError): Error {
   return error;
 }
 
-/** The fields of `context` that can cross to a worker (functions cannot). */
+/** The fields of `context` that can cross to a worker. */
 export function contextFields(context: Context): ContextFields {
-  const {
-    functionName,
-    functionVersion,
-    invokedFunctionArn,
-    memoryLimitInMB,
-    awsRequestId,
-    logGroupName,
-    logStreamName,
-  } = context;
-  return {
-    functionName,
-    functionVersion,
-    invokedFunctionArn,
-    memoryLimitInMB,
-    awsRequestId,
-    logGroupName,
-    logStreamName,
-  };
+  return Object.fromEntries(CONTEXT_FIELDS.map((field) => [field, context[field]])) as ContextFields;
 }
