@@ -23,7 +23,8 @@ import { LIMITS, utf8Bytes } from '#shared/protocol/limits';
 import type { LocalLambda } from './lambda';
 import { type Log, describeError } from './log';
 import { type LocalStats } from './stats';
-import { LOCAL_HOST, base64Id, close, listen, requestId, traceId } from './net';
+import { LOCAL_HOST, base64Id, close, listen, requestId } from './net';
+import { type ApiInfo, connectEvent, requestContext, sourceIpOf } from './proxy-events';
 
 /** A route's integration. `twoWay`: the route has a route response, so the handler's `body` goes back to the caller. */
 export interface Route {
@@ -81,22 +82,6 @@ interface Connection {
 
 const FRAME_LIMIT_BYTES = LIMITS.maxClientMessageBytes;
 const MESSAGE_LIMIT_BYTES = LIMITS.maxServerMessageBytes;
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** `23/Nov/2025:15:36:00 +0000`, API Gateway's requestTime format. */
-function requestTime(epochMs: number): string {
-  const d = new Date(epochMs);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return (
-    `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:` +
-    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`
-  );
-}
-
-function sourceIpOf(req: http.IncomingMessage): string {
-  return (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
-}
-
 /** Refuses an upgrade with a plain HTTP answer, as API Gateway does when `$connect` fails. */
 function refuseUpgrade(socket: Duplex, status: number): void {
   if (socket.destroyed) return;
@@ -218,7 +203,7 @@ export class Gateway implements Connections {
     if (route) {
       let status: number;
       try {
-        const result = (await route.fn.invoke(this.connectEvent(req, connectionId, connectedAt))) as
+        const result = (await route.fn.invoke(connectEvent(this.api(), req, connectionId, connectedAt))) as
           { statusCode?: number; headers?: Record<string, string> } | undefined;
         status = typeof result?.statusCode === 'number' ? result.statusCode : 200;
         const protocol = Object.entries(result?.headers ?? {}).find(
@@ -284,7 +269,7 @@ export class Gateway implements Connections {
     }
     const event = {
       requestContext: {
-        ...this.requestContext(connection, routeKey, 'MESSAGE', reqId),
+        ...requestContext(this.api(), connection, routeKey, 'MESSAGE', reqId),
         messageId: base64Id(11),
       },
       body,
@@ -345,7 +330,7 @@ export class Gateway implements Connections {
         'x-restapi': [''],
       },
       requestContext: {
-        ...this.requestContext(connection, '$disconnect', 'DISCONNECT', requestId()),
+        ...requestContext(this.api(), connection, '$disconnect', 'DISCONNECT', requestId()),
         disconnectStatusCode: code,
         disconnectReason: reason,
       },
@@ -355,70 +340,9 @@ export class Gateway implements Connections {
     await route.fn.invoke(event).catch(() => {});
   }
 
-  private connectEvent(req: http.IncomingMessage, connectionId: string, connectedAt: number) {
-    const headers: Record<string, string> = {};
-    const multiValueHeaders: Record<string, string[]> = {};
-    const add = (name: string, value: string) => {
-      headers[name] = value;
-      (multiValueHeaders[name] ??= []).push(value);
-    };
-    for (let i = 0; i < req.rawHeaders.length; i += 2) add(req.rawHeaders[i], req.rawHeaders[i + 1]);
-    const present = new Set(Object.keys(headers).map((name) => name.toLowerCase()));
-    const sourceIp = sourceIpOf(req);
-    if (!present.has('x-forwarded-for')) add('X-Forwarded-For', sourceIp);
-    if (!present.has('x-forwarded-port')) add('X-Forwarded-Port', String(this.boundPort));
-    if (!present.has('x-forwarded-proto')) add('X-Forwarded-Proto', 'http');
-    if (!present.has('x-amzn-trace-id')) add('X-Amzn-Trace-Id', traceId(connectedAt));
-
-    const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
-    const queryStringParameters: Record<string, string> = {};
-    const multiValueQueryStringParameters: Record<string, string[]> = {};
-    for (const [name, value] of query) {
-      queryStringParameters[name] = value;
-      (multiValueQueryStringParameters[name] ??= []).push(value);
-    }
-    const hasQuery = Object.keys(queryStringParameters).length > 0;
-    const pseudo = {
-      id: connectionId,
-      connectedAt,
-      sourceIp,
-      userAgent: req.headers['user-agent'] ?? '',
-      domainName: req.headers.host ?? `${LOCAL_HOST}:${this.boundPort}`,
-    };
-    return {
-      headers,
-      multiValueHeaders,
-      ...(hasQuery ? { queryStringParameters, multiValueQueryStringParameters } : {}),
-      requestContext: {
-        ...this.requestContext(pseudo, '$connect', 'CONNECT', requestId()),
-        identity: { sourceIp, userAgent: pseudo.userAgent },
-      },
-      isBase64Encoded: false,
-    };
-  }
-
-  private requestContext(
-    connection: Pick<Connection, 'id' | 'connectedAt' | 'sourceIp' | 'userAgent' | 'domainName'>,
-    routeKey: string,
-    eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT',
-    reqId: string,
-  ) {
-    const now = Date.now();
-    return {
-      routeKey,
-      eventType,
-      extendedRequestId: base64Id(11),
-      requestTime: requestTime(now),
-      messageDirection: 'IN' as const,
-      stage: this.options.stage,
-      connectedAt: connection.connectedAt,
-      requestTimeEpoch: now,
-      identity: { sourceIp: connection.sourceIp, userAgent: connection.userAgent },
-      requestId: reqId,
-      domainName: connection.domainName,
-      connectionId: connection.id,
-      apiId: this.options.apiId,
-    };
+  /** What the proxy events say of this API. */
+  private api(): ApiInfo {
+    return { stage: this.options.stage, apiId: this.options.apiId, port: this.boundPort };
   }
 
   private sendInternalError(connection: Connection, reqId: string): void {
