@@ -117,6 +117,11 @@ export class ChaosMesh {
     node.client.fireEvent(CHAOS_EVENT, String(n));
   }
 
+  /** Seqs the receivers gave up on after their gap timeout, over every node. */
+  seqsSkipped(): number {
+    return this.nodes.reduce((sum, node) => sum + node.client.stats().seqsSkipped, 0);
+  }
+
   /** Events fired and not yet confirmed by the server, over every node. */
   pending(): number {
     return this.nodes.reduce((sum, node) => sum + node.client.stats().eventsPending, 0);
