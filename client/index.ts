@@ -16,6 +16,7 @@ export { MeshError, isMeshError, isConnectionError } from './errors';
 export type { ClientErrorType, MeshErrorType } from './errors';
 export type { ActionResults } from '#shared/protocol/results';
 export type { ReplayMode } from './replay';
+export type { TokenStorage } from './node-tokens';
 export type { StatusValue } from './limiter';
 export type { EventInput } from './event-queue';
 export type { SocketLike, WebSocketConstructor } from './transport';
@@ -32,5 +33,6 @@ export type {
   MeshEvent,
   Node,
   NodeStatus,
+  NodeTokenGrant,
   StatusEntry,
 } from '#shared/protocol/types';

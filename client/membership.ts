@@ -6,11 +6,12 @@
  * decides when that is possible.
  */
 import { LIMITS, utf8Bytes } from '#shared/protocol/limits';
-import type { Group, GroupDissolvePayload, Node, StatusEntry } from '#shared/protocol/types';
+import type { Group, GroupDissolvePayload, Node, NodeTokenGrant, StatusEntry } from '#shared/protocol/types';
 import type { ConnectionState } from './connection/states';
 import { isConnectionError, isMeshError, MeshError } from './errors';
 import { EVENT_QUEUE_DEFAULTS, EventQueue, type EventInput } from './event-queue';
 import { LIMITER_DEFAULTS, StatusLimiter, type SendOutcome } from './limiter';
+import type { NodeTokens, TokenSlot } from './node-tokens';
 import type { GroupState, MeshClientOptions } from './options';
 import { allPages, REQUEST_ID_WIDTH, type Send } from './requests';
 import type { StatusMirror } from './status-mirror';
@@ -29,6 +30,8 @@ type SenderOptions = Pick<
 
 export interface MembershipOptions extends SenderOptions {
   nodeId: string;
+  /** This node's tokens, by group: presented whenever this node acts from a new socket. */
+  tokens: NodeTokens;
   domain?: string;
   connection: { readonly state: ConnectionState; isOpen(): boolean };
   /** Sends on the open socket now (the rejoin goes out before the state is `open` again). */
@@ -92,19 +95,42 @@ export class Membership {
     if (this.group) throw new MeshError('ValidationError', `already in group ${this.group.groupId}: leave first`);
   }
 
+  /** The token kept for acting as this node in `slot`'s group, if any (from an earlier socket or page). */
+  tokenFor(slot: TokenSlot): string | undefined {
+    return this.options.tokens.get(slot);
+  }
+
   /** Enters the group `createGroup` answered with, as its host. */
-  enterAsHost(group: Group, maxConnectionTimeSeconds: number | undefined): void {
+  enterAsHost(group: Group & NodeTokenGrant, maxConnectionTimeSeconds: number | undefined): void {
     const { id: groupId, domain, name, expiresAt, heartbeatIntervalSeconds } = group;
-    this.enter({ role: 'host', groupId, domain, name, expiresAt, heartbeatIntervalSeconds, maxConnectionTimeSeconds });
+    const state: GroupState = {
+      role: 'host',
+      groupId,
+      domain,
+      name,
+      expiresAt,
+      heartbeatIntervalSeconds,
+      maxConnectionTimeSeconds,
+    };
+    this.enter(state, group.nodeToken);
   }
 
   /** Enters the group `joinGroup` answered with, as a member. */
-  enterAsMember(node: Node): void {
+  enterAsMember(node: Node & NodeTokenGrant): void {
     const { groupId, domain, name, expiresAt, heartbeatIntervalSeconds } = node;
-    this.enter({ role: 'member', groupId, domain, name, expiresAt, heartbeatIntervalSeconds });
+    this.enter({ role: 'member', groupId, domain, name, expiresAt, heartbeatIntervalSeconds }, node.nodeToken);
   }
 
-  private enter(group: GroupState): void {
+  /** Which token slot the group's node uses. */
+  private slotOf(group: GroupState): TokenSlot {
+    const { domain, groupId } = group;
+    const { nodeId } = this.options;
+    return group.role === 'host' ? { role: 'host', domain, nodeId } : { role: 'member', domain, groupId, nodeId };
+  }
+
+  /** `nodeToken`: a new node's, from the reply that created it (a rebound node's is kept already). */
+  private enter(group: GroupState, nodeToken: string | undefined): void {
+    if (nodeToken !== undefined) this.options.tokens.keep(this.slotOf(group), nodeToken);
     this.group = group;
     this.domain = group.domain;
     this.options.mirror.reset();
@@ -115,11 +141,17 @@ export class Membership {
     this.outbox.start();
   }
 
-  /** Leaves the group state: timers, queues, the mirror. `end` null: no event (`leave()`, `close()`). */
-  end(end: GroupEnd | null): void {
+  /**
+   * Leaves the group state: timers, queues, the mirror. `end` null: no event
+   * (`leave()`, `close()`). The token is forgotten unless the node may live
+   * on at the server (`keepToken`, or a connection that gave up).
+   */
+  end(end: GroupEnd | null, options: { keepToken?: boolean } = {}): void {
     const group = this.group;
     if (!group) return;
     this.group = null;
+    const nodeLivesOn = options.keepToken || (end?.kind === 'disconnect' && isConnectionError(end.reason));
+    if (!nodeLivesOn) this.options.tokens.forget(this.slotOf(group));
     this.stopLifecycle();
     this.status.stop();
     this.status.clearPending();
@@ -194,6 +226,8 @@ export class Membership {
     const group = this.group;
     if (!group) return;
     const { send, nodeId } = this.options;
+    // This socket is new to the server: acting as the node again needs its token.
+    const nodeToken = this.options.tokens.get(this.slotOf(group));
     if (group.role === 'host') {
       // createGroup is idempotent on hostId + domain and binds this connection
       // as the host node again.
@@ -204,6 +238,7 @@ export class Membership {
           domain: group.domain,
           maxConnectionTimeSeconds: group.maxConnectionTimeSeconds,
           useWebSocket: true,
+          nodeToken,
         })
       ).data;
       if (again.id !== group.groupId) {
@@ -218,7 +253,7 @@ export class Membership {
       }
       this.updateLifetime(group, again.expiresAt, again.heartbeatIntervalSeconds);
     } else {
-      const node = (await send('joinGroup', { groupId: group.groupId, domain: group.domain, nodeId })).data;
+      const node = (await send('joinGroup', { groupId: group.groupId, domain: group.domain, nodeId, nodeToken })).data;
       this.updateLifetime(group, node.expiresAt, node.heartbeatIntervalSeconds);
     }
     if (this.group !== group) return;

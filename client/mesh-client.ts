@@ -17,6 +17,7 @@ import { TypedEmitter } from './emitter';
 import { isMeshError, MeshError } from './errors';
 import type { StatusValue } from './limiter';
 import { Membership, type GroupEnd, type GroupWhere } from './membership';
+import { NodeTokens } from './node-tokens';
 import {
   CLIENT_DEFAULTS,
   randomId,
@@ -49,7 +50,8 @@ export class MeshClient extends TypedEmitter<MeshClientEvents> {
     super();
     if (!options.url) throw new MeshError('ValidationError', 'url is required');
     const random = options.random ?? Math.random;
-    this.nodeId = options.nodeId ?? randomId(random);
+    const tokens = new NodeTokens(options.storage);
+    this.nodeId = options.nodeId ?? tokens.nodeId(() => randomId(random));
     if (this.nodeId.length > LIMITS.maxNodeIdLength) {
       throw new MeshError('ValidationError', `nodeId must be at most ${LIMITS.maxNodeIdLength} characters`);
     }
@@ -80,6 +82,7 @@ export class MeshClient extends TypedEmitter<MeshClientEvents> {
     this.membership = new Membership({
       ...options,
       nodeId: this.nodeId,
+      tokens,
       connection: this.connection,
       send: this.requests.send,
       mirror: this.mirror,
@@ -198,7 +201,8 @@ export class MeshClient extends TypedEmitter<MeshClientEvents> {
     this.membership.ensureNone();
     const domain = options.domain ?? (await this.ensureDomain());
     const { maxConnectionTimeSeconds } = options;
-    const args = { name, hostId: this.nodeId, domain, maxConnectionTimeSeconds, useWebSocket: true };
+    const nodeToken = this.membership.tokenFor({ role: 'host', domain, nodeId: this.nodeId });
+    const args = { name, hostId: this.nodeId, domain, maxConnectionTimeSeconds, useWebSocket: true, nodeToken };
     const group = (await this.call('createGroup', args)).data;
     this.membership.enterAsHost(group, maxConnectionTimeSeconds);
     return group;
@@ -213,7 +217,8 @@ export class MeshClient extends TypedEmitter<MeshClientEvents> {
     this.membership.ensureNone();
     const inDomain = domain ?? this.membership.domain;
     if (!inDomain) throw new MeshError('ValidationError', 'joinGroup needs a domain (argument or option)');
-    const node = (await this.call('joinGroup', { groupId, domain: inDomain, nodeId: this.nodeId })).data;
+    const nodeToken = this.membership.tokenFor({ role: 'member', domain: inDomain, groupId, nodeId: this.nodeId });
+    const node = (await this.call('joinGroup', { groupId, domain: inDomain, nodeId: this.nodeId, nodeToken })).data;
     this.membership.enterAsMember(node);
     await this.membership.loadStatuses(this.call);
     return node;
@@ -353,7 +358,8 @@ export class MeshClient extends TypedEmitter<MeshClientEvents> {
   private onStateChange(change: StateChange): void {
     this.emit('stateChange', change);
     if (change.current === 'closed') {
-      this.membership.end(null);
+      // The node lives on at the server until its heartbeat TTL: a later page may come back as it.
+      this.membership.end(null, { keepToken: true });
       this.requests.rejectAll(new MeshError('ClientClosed', 'the client was closed'));
     } else if (change.current === 'failed') {
       const reason = change.reason ?? new MeshError('ConnectionClosed', 'the connection failed');

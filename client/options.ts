@@ -7,6 +7,7 @@ import type { Action } from '#shared/protocol/args';
 import type { GroupDissolvePayload, MeshEvent } from '#shared/protocol/types';
 import type { StateChange } from './connection/states';
 import type { MeshError } from './errors';
+import type { TokenStorage } from './node-tokens';
 import type { ReplayMode } from './replay';
 import type { WebSocketConstructor } from './transport';
 
@@ -15,8 +16,19 @@ export type { ConnectionState, StateChange } from './connection/states';
 export interface MeshClientOptions {
   /** The WebSocket URL: `wss://{api}.execute-api.{region}.amazonaws.com/{stage}`, or `ws://localhost:3001` locally. */
   url: string;
-  /** This node's id (also the host id when it creates a group). Default: a random UUID. */
+  /**
+   * This node's id (also the host id when it creates a group). Default: a
+   * random UUID, kept in `storage` when there is one.
+   */
   nodeId?: string;
+  /**
+   * Where to keep this node's id and nodeToken across page loads, e.g.
+   * `sessionStorage`: a reloaded page that joins (or creates) its group again
+   * comes back as the same node, with its status and push sequence, instead
+   * of as a new one. Default: memory only (a reconnect still rejoins as the
+   * same node).
+   */
+  storage?: TokenStorage;
   /** The domain to create and look for groups in. Default: none; `createGroup` then asks `createDomain`. */
   domain?: string;
   /** A WebSocket constructor. Default: `ws` in Node, the global WebSocket elsewhere. */

@@ -12,4 +12,6 @@ export const randomIds: IdGenerator = {
   epoch: () => randomBytes(9).toString('base64url'),
   /** 96 random bits: flush tokens and fan-out invocation names must not collide across a fleet. */
   token: () => randomBytes(12).toString('base64url'),
+  /** 256 random bits (43 characters): a node's secret, so nobody guesses it. */
+  nodeToken: () => randomBytes(32).toString('base64url'),
 };

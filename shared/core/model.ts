@@ -47,6 +47,8 @@ export interface NodeRecord extends GroupKey {
   data: Record<string, string>;
   /** Time of the last report, or null before any. */
   statusAt: number | null;
+  /** SHA-256 of the node's token (node-tokens.ts); empty for a node stored without one, which no token matches. */
+  tokenHash: string;
 }
 
 /** Which node of which group a connection acts as. */

@@ -235,6 +235,8 @@ export interface IdGenerator {
   epoch(): string;
   /** A new flush token or invocation name: unguessable, never repeated. */
   token(): string;
+  /** A new node token (node-tokens.ts): a secret of at least 128 random bits. */
+  nodeToken(): string;
 }
 
 /** What every request use case is given. */

@@ -26,9 +26,12 @@ export interface ActionArgs {
     domain: string;
     maxConnectionTimeSeconds?: number;
     useWebSocket?: boolean;
+    /** The host node's token: needed when this connection is not the host's (a reconnect). */
+    nodeToken?: string;
   };
   listGroupsByDomain: { domain: string };
-  joinGroup: { groupId: string; domain: string; nodeId: string };
+  /** `nodeToken`: needed to rejoin as a live node bound to another connection (a reconnect). */
+  joinGroup: { groupId: string; domain: string; nodeId: string; nodeToken?: string };
   leaveGroup: { groupId: string; domain: string; nodeId: string };
   dissolveGroup: { groupId: string; domain: string; hostId: string };
   renewHeartbeat: { groupId: string; domain: string; hostId: string };

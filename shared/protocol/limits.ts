@@ -29,6 +29,8 @@ export const LIMITS = {
   /** Page size bound for list replies, in UTF-8 bytes of `data`. */
   maxListPageBytes: 96 * 1024,
   maxNextTokenLength: 1024,
+  /** The server issues 43-character tokens; the field takes a little more, not a page of text. */
+  maxNodeTokenLength: 128,
 } as const;
 
 const encoder = new TextEncoder();

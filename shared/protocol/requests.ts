@@ -25,6 +25,8 @@ export const nodeIdField = text('nodeId', LIMITS.maxNodeIdLength);
 export const hostIdField = text('hostId', LIMITS.maxNodeIdLength);
 const requestIdField = anyText('requestId', LIMITS.maxRequestIdLength).optional();
 const nextTokenField = anyText('nextToken', LIMITS.maxNextTokenLength).optional();
+/** The secret createGroup or joinGroup issued for the node: needed to act as it from another connection. */
+const nodeTokenField = text('nodeToken', LIMITS.maxNodeTokenLength).optional();
 /** ISO 8601 date-time, e.g. 2026-01-02T03:04:05.678Z. */
 const isoTimestamp = (field: string) =>
   z.iso.datetime({ offset: true, error: `${field} must be an ISO 8601 date-time` });
@@ -55,9 +57,15 @@ export const requestSchemas = {
       .min(1, { error: 'maxConnectionTimeSeconds must be at least 1' })
       .optional(),
     useWebSocket: z.boolean({ error: 'useWebSocket must be a boolean' }).optional(),
+    nodeToken: nodeTokenField,
   }),
   listGroupsByDomain: request('listGroupsByDomain', { domain: domainField }),
-  joinGroup: request('joinGroup', { groupId: groupIdField, domain: domainField, nodeId: nodeIdField }),
+  joinGroup: request('joinGroup', {
+    groupId: groupIdField,
+    domain: domainField,
+    nodeId: nodeIdField,
+    nodeToken: nodeTokenField,
+  }),
   leaveGroup: request('leaveGroup', { groupId: groupIdField, domain: domainField, nodeId: nodeIdField }),
   dissolveGroup: request('dissolveGroup', { groupId: groupIdField, domain: domainField, hostId: hostIdField }),
   renewHeartbeat: request('renewHeartbeat', { groupId: groupIdField, domain: domainField, hostId: hostIdField }),

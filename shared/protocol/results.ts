@@ -8,13 +8,14 @@ import type {
   MeshMessage,
   Node,
   NodeStatus,
+  NodeTokenGrant,
 } from './types';
 
 export interface ActionResults {
   createDomain: string;
-  createGroup: Group;
+  createGroup: Group & NodeTokenGrant;
   listGroupsByDomain: Group[];
-  joinGroup: Node;
+  joinGroup: Node & NodeTokenGrant;
   leaveGroup: LeaveGroupPayload;
   dissolveGroup: MeshMessage;
   renewHeartbeat: HeartbeatPayload;

@@ -18,6 +18,15 @@ export interface Group {
   pollingIntervalSeconds?: number;
 }
 
+/**
+ * In the reply of the createGroup or joinGroup that created a node, and only
+ * there: the node's secret. Keep it; present it as `nodeToken` to act as the
+ * node from another connection (a rejoin after a reconnect).
+ */
+export interface NodeTokenGrant {
+  nodeToken?: string;
+}
+
 export interface Node {
   id: string;
   name: string;

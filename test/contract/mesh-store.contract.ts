@@ -49,6 +49,7 @@ function nodeOf(
     expiresAt: NOW + TTL,
     data: {},
     statusAt: null,
+    tokenHash: `hash-${nodeId}`,
     ...extra,
   };
 }

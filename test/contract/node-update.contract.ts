@@ -40,6 +40,7 @@ function records(key: GroupKey): { group: GroupRecord; host: NodeRecord } {
     expiresAt: NOW + 60_000,
     data: { a: '12345' },
     statusAt: NOW,
+    tokenHash: 'hash-host',
   };
   return { group, host };
 }
@@ -67,6 +68,7 @@ export function describeNodeUpdateContract(name: string, subject: () => NodeUpda
         seq: 3,
         data: { a: '12345', b: 'x' },
         statusAt: NOW + 1,
+        tokenHash: 'hash-host',
       });
       expect((await store.getGroupAndNode(key, 'host')).node).toEqual(node);
     });

@@ -5,7 +5,7 @@
  * with their members on sockets of their own, and ids no other test uses.
  */
 import { randomUUID } from 'node:crypto';
-import type { Group, Node } from '#shared/protocol/index';
+import type { Group, Node, NodeTokenGrant } from '#shared/protocol/index';
 import { ProtocolSocket } from '#tools/protocol-socket';
 import { TEST_ENV, testEnv } from './test-env';
 
@@ -51,12 +51,14 @@ export function useClients(defaultUrl?: () => string): Clients {
 export interface Member {
   client: ProtocolSocket;
   nodeId: string;
-  node: Node;
+  /** With the nodeToken its join was handed. */
+  node: Node & NodeTokenGrant;
 }
 
 export interface TestGroup {
   domain: string;
-  group: Group;
+  /** With the host's nodeToken. */
+  group: Group & NodeTokenGrant;
   host: ProtocolSocket;
   hostId: string;
   members: Member[];

@@ -157,6 +157,7 @@ export function nodeItem(node: NodeRecord): NodeItem {
     data: storedStatus(node.data),
     statusAt: node.statusAt ?? undefined,
     statusBytes: utf8Bytes(JSON.stringify(node.data)),
+    tokenHash: node.tokenHash,
     ttl: ttlAt(node.expiresAt),
   };
 }
@@ -230,6 +231,8 @@ export function toNode(item: Item | undefined, key: GroupKey, nodeId?: string): 
     expiresAt: item.expiresAt as number,
     data: statusOfStored(item.data),
     statusAt: (item.statusAt as number | undefined) ?? null,
+    // Absent on an item written before nodes had tokens: no token matches it.
+    tokenHash: (item.tokenHash as string | undefined) ?? '',
   };
 }
 

@@ -3,10 +3,11 @@
  * and how it is found.
  */
 import type { RequestOf } from '#shared/protocol/requests';
-import type { Group } from '#shared/protocol/types';
+import type { Group, NodeTokenGrant } from '#shared/protocol/types';
 import { ValidationError } from '../errors';
 import { isGroupLive } from '../liveness';
 import type { Caller, ConnectionRecord, GroupRecord, NodeRecord } from '../model';
+import { issueNodeToken, requireBoundOrToken } from '../node-tokens';
 import type { MeshDeps } from '../ports';
 import { presentGroup } from '../presenters';
 import { keyOf, requireFreeConnection, retryOnConflict } from './guards';
@@ -17,14 +18,19 @@ export async function createDomain(_request: RequestOf<'createDomain'>, caller: 
 }
 
 /**
- * Creates a group with the caller as its host node, or, while the host's group
- * (same hostId + domain) is live, returns that one and binds the caller as its
- * host (Mesh v2's idempotent create; a host that reconnected takes its group
- * back this way). Two racing creates cannot both win: the store's write is
- * conditional on the host record read, and the loser's next attempt finds and
- * returns the winner.
+ * Creates a group with the caller as its host node and hands out the host's
+ * nodeToken; or, while the host's group (same hostId + domain) is live,
+ * returns that one (Mesh v2's idempotent create). A connection other than the
+ * host node's own takes the group over this way only with the host's
+ * nodeToken (a host that reconnected); knowing the hostId is not enough. Two
+ * racing creates cannot both win: the store's write is conditional on the
+ * host record read, and the loser's next attempt finds and returns the winner.
  */
-export async function createGroup(request: RequestOf<'createGroup'>, caller: Caller, deps: MeshDeps): Promise<Group> {
+export async function createGroup(
+  request: RequestOf<'createGroup'>,
+  caller: Caller,
+  deps: MeshDeps,
+): Promise<Group & NodeTokenGrant> {
   const lifetimeSeconds = lifetimeOf(request.maxConnectionTimeSeconds, deps);
   return retryOnConflict(async function createOrTakeOver() {
     const [existing, connection] = await Promise.all([
@@ -33,7 +39,8 @@ export async function createGroup(request: RequestOf<'createGroup'>, caller: Cal
     ]);
     const now = deps.clock.now();
     if (existing?.group && isGroupLive(existing.group, now, deps.settings)) {
-      return takeOver(deps, existing.group, caller, connection);
+      const taken = await takeOver(deps, existing.group, caller, connection, request.nodeToken);
+      if (taken !== undefined) return taken;
     }
     const group: GroupRecord = {
       groupId: deps.ids.groupId(),
@@ -46,8 +53,9 @@ export async function createGroup(request: RequestOf<'createGroup'>, caller: Cal
       useWebSocket: request.useWebSocket ?? true,
     };
     await requireFreeConnection(deps, caller, connection, { ...keyOf(group), nodeId: group.hostId });
-    await deps.store.createGroup(group, hostNode(group, caller, deps), existing?.groupId);
-    return presentGroup(group, deps.settings);
+    const { nodeToken, tokenHash } = issueNodeToken(deps.ids);
+    await deps.store.createGroup(group, hostNode(group, caller, deps, tokenHash), existing?.groupId);
+    return { ...presentGroup(group, deps.settings), nodeToken };
   });
 }
 
@@ -73,7 +81,7 @@ function lifetimeOf(requested: number | undefined, deps: MeshDeps): number {
 }
 
 /** The host's node: it lives exactly as long as the group (renewHeartbeat keeps the group alive, not the node). */
-function hostNode(group: GroupRecord, caller: Caller, deps: MeshDeps): NodeRecord {
+function hostNode(group: GroupRecord, caller: Caller, deps: MeshDeps, tokenHash: string): NodeRecord {
   return {
     groupId: group.groupId,
     domain: group.domain,
@@ -87,27 +95,31 @@ function hostNode(group: GroupRecord, caller: Caller, deps: MeshDeps): NodeRecor
     expiresAt: group.expiresAt,
     data: {},
     statusAt: null,
+    tokenHash,
   };
 }
 
 /**
  * Returns an existing live group, binding the caller as its host node if
- * another connection (or none) was. A ConditionFailed from putNode (the group
- * dissolved, or the host node changed meanwhile) is left to retryOnConflict.
+ * another connection (or none) was and the caller holds the host's token.
+ * Undefined when the group has no host node: only a group being deleted
+ * lacks it, and the host gets a new group instead. A ConditionFailed from
+ * putNode (the group dissolved, or the host node changed meanwhile) is left
+ * to retryOnConflict.
  */
 async function takeOver(
   deps: MeshDeps,
   group: GroupRecord,
   caller: Caller,
   connection: ConnectionRecord | undefined,
-): Promise<Group> {
+  nodeToken: string | undefined,
+): Promise<Group | undefined> {
   const key = keyOf(group);
-  await requireFreeConnection(deps, caller, connection, { ...key, nodeId: group.hostId });
   const { node } = await deps.store.getGroupAndNode(key, group.hostId);
-  if (node === undefined) {
-    // Only a half-deleted group lacks its host node; give it one rather than fail the host.
-    await deps.store.putNode(hostNode(group, caller, deps), null);
-  } else if (node.connectionId !== caller.connectionId) {
+  if (node === undefined) return undefined;
+  requireBoundOrToken(node, caller.connectionId, nodeToken);
+  await requireFreeConnection(deps, caller, connection, { ...key, nodeId: group.hostId });
+  if (node.connectionId !== caller.connectionId) {
     await deps.store.putNode({ ...node, connectionId: caller.connectionId }, node.connectionId);
   }
   return presentGroup(group, deps.settings);

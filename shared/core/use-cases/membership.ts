@@ -3,10 +3,11 @@
  * member node of a group.
  */
 import type { RequestOf } from '#shared/protocol/requests';
-import type { LeaveGroupPayload, Node } from '#shared/protocol/types';
+import type { LeaveGroupPayload, Node, NodeTokenGrant } from '#shared/protocol/types';
 import { Unauthorized, ValidationError } from '../errors';
 import { isNodeLive, requireLiveGroup } from '../liveness';
 import type { Caller, GroupKey, NodeRecord } from '../model';
+import { issueNodeToken, requireBoundOrToken } from '../node-tokens';
 import type { MeshDeps } from '../ports';
 import { presentNode } from '../presenters';
 import { keyOf, loadActor, requireFreeConnection, retryOnConflict } from './guards';
@@ -15,13 +16,18 @@ import { keyOf, loadActor, requireFreeConnection, retryOnConflict } from './guar
 export const LEAVE_MESSAGE = 'Successfully left group';
 
 /**
- * Joins the caller to a live group as `nodeId`. A node that is still live is
- * rebound to this connection and keeps its epoch, seq and status, so a client
- * that reconnected carries on where it was; an absent or expired node is
- * created anew (new epoch, so receivers restart its sequence). Joining counts
- * as a member heartbeat.
+ * Joins the caller to a live group as `nodeId`. An absent or expired node is
+ * created anew (new epoch, so receivers restart its sequence) and its
+ * nodeToken handed out. A node that is still live is rebound to this
+ * connection, if the caller presents its nodeToken, and keeps its epoch, seq
+ * and status, so a client that reconnected carries on where it was. Joining
+ * counts as a member heartbeat.
  */
-export async function joinGroup(request: RequestOf<'joinGroup'>, caller: Caller, deps: MeshDeps): Promise<Node> {
+export async function joinGroup(
+  request: RequestOf<'joinGroup'>,
+  caller: Caller,
+  deps: MeshDeps,
+): Promise<Node & NodeTokenGrant> {
   const key = keyOf(request);
   return retryOnConflict(async function readDecideWrite() {
     const [found, connection] = await Promise.all([
@@ -35,11 +41,14 @@ export async function joinGroup(request: RequestOf<'joinGroup'>, caller: Caller,
         throw new Unauthorized('only the host joins as the host id');
       return presentNode(found.node, group, deps.settings);
     }
+    const live = found.node !== undefined && isNodeLive(found.node, deps.clock.now()) ? found.node : undefined;
+    if (live !== undefined) requireBoundOrToken(live, caller.connectionId, request.nodeToken);
     await requireFreeConnection(deps, caller, connection, { ...key, nodeId: request.nodeId });
-    const { node, previousConnectionId } = memberNode(key, request.nodeId, found.node, caller, deps);
+    const { node, previousConnectionId, nodeToken } = memberNode(key, request.nodeId, live, caller, deps);
     // ConditionFailed: the group went away or a concurrent write changed the node; read again.
     await deps.store.putNode(node, previousConnectionId);
-    return presentNode(node, group, deps.settings);
+    const presented = presentNode(node, group, deps.settings);
+    return nodeToken === undefined ? presented : { ...presented, nodeToken };
   });
 }
 
@@ -59,23 +68,27 @@ export async function leaveGroup(
   return { peerId: node.nodeId, ...key, message: LEAVE_MESSAGE };
 }
 
-/** The node to write for a join, and the connection it takes the node from (null when none or the caller). */
+/**
+ * The node to write for a join, the connection it takes the node from (null
+ * when none or the caller), and the token of a node created anew.
+ */
 function memberNode(
   key: GroupKey,
   nodeId: string,
-  existing: NodeRecord | undefined,
+  live: NodeRecord | undefined,
   caller: Caller,
   deps: MeshDeps,
-): { node: NodeRecord; previousConnectionId: string | null } {
+): { node: NodeRecord; previousConnectionId: string | null; nodeToken?: string } {
   const now = deps.clock.now();
   const expiresAt = now + deps.settings.memberHeartbeatTtlSeconds * 1000;
-  if (existing !== undefined && isNodeLive(existing, now)) {
-    const previous = existing.connectionId === caller.connectionId ? null : existing.connectionId;
-    return { node: { ...existing, connectionId: caller.connectionId, expiresAt }, previousConnectionId: previous };
+  if (live !== undefined) {
+    const previous = live.connectionId === caller.connectionId ? null : live.connectionId;
+    return { node: { ...live, connectionId: caller.connectionId, expiresAt }, previousConnectionId: previous };
   }
   // An expired node's old subscription has expired with it (the fan-out skips
   // it, TTL removes it); its connection may be a node elsewhere by now, so it
   // is not touched.
+  const { nodeToken, tokenHash } = issueNodeToken(deps.ids);
   const node: NodeRecord = {
     ...key,
     nodeId,
@@ -88,6 +101,7 @@ function memberNode(
     expiresAt,
     data: {},
     statusAt: null,
+    tokenHash,
   };
-  return { node, previousConnectionId: null };
+  return { node, previousConnectionId: null, nodeToken };
 }

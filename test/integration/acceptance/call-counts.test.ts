@@ -83,14 +83,15 @@ describe('calls per action (host + 2 members)', () => {
     );
     const key = { groupId: group.id, domain };
 
-    const joined: { client: ProtocolSocket; nodeId: string }[] = [];
+    const joined: { client: ProtocolSocket; nodeId: string; nodeToken?: string }[] = [];
     for (const n of [1, 2, 3]) {
       const client = await clients.open();
       const nodeId = uniqueId(`member${n}`);
-      await measure(rows, 'joinGroup', n === 1 ? 'new node' : `new node (${n} in group before)`, () =>
-        client.call('joinGroup', { ...key, nodeId }),
-      );
-      joined.push({ client, nodeId });
+      let nodeToken: string | undefined;
+      await measure(rows, 'joinGroup', n === 1 ? 'new node' : `new node (${n} in group before)`, async () => {
+        ({ nodeToken } = await client.call('joinGroup', { ...key, nodeId }));
+      });
+      joined.push({ client, nodeId, nodeToken });
     }
     const [m1, m2, m3] = joined;
 
@@ -142,7 +143,7 @@ describe('calls per action (host + 2 members)', () => {
     });
     const rejoining = await clients.open();
     await measure(rows, 'joinGroup', 'rejoin of a live node on a new connection', () =>
-      rejoining.call('joinGroup', { ...key, nodeId: m2.nodeId }),
+      rejoining.call('joinGroup', { ...key, nodeId: m2.nodeId, nodeToken: m2.nodeToken }),
     );
     await measure(rows, 'dissolveGroup', 'host; 2 members to notify', async () => {
       await host.call('dissolveGroup', { ...key, hostId });

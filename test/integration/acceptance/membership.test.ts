@@ -199,12 +199,17 @@ describe('identity of a connection', () => {
     ).rejects.toMatchObject({ errorType: 'Unauthorized' });
   });
 
-  it('moves a node to a new connection that joins as it: the old connection loses it and its pushes', async () => {
+  it('moves a node to a new connection that joins as it with its nodeToken: the old connection loses it and its pushes', async () => {
     const { group, domain, host, hostId, members } = await openGroup(clients, { members: 1 });
     const [member] = members;
     const successor = await clients.open();
 
-    await successor.call('joinGroup', { groupId: group.id, domain, nodeId: member.nodeId });
+    await successor.call('joinGroup', {
+      groupId: group.id,
+      domain,
+      nodeId: member.nodeId,
+      nodeToken: member.node.nodeToken,
+    });
 
     await expect(
       member.client.call('reportDataByNode', {
@@ -251,7 +256,7 @@ describe('identity of a connection', () => {
 });
 
 describe('a closed connection ($disconnect)', () => {
-  it('keeps the node in the group and lets a new connection rejoin as it and report, continuing its seq', async () => {
+  it('keeps the node in the group and lets a new connection rejoin as it (with its nodeToken) and report, continuing its seq', async () => {
     const { group, domain, host, members } = await openGroup(clients, { members: 1 });
     const [member] = members;
     const report = (client: typeof member.client, value: string) =>
@@ -271,7 +276,12 @@ describe('a closed connection ($disconnect)', () => {
     expect(nodes.map((n) => n.id)).toContain(member.nodeId);
 
     const reconnected = await clients.open();
-    const node = await reconnected.call('joinGroup', { groupId: group.id, domain, nodeId: member.nodeId });
+    const node = await reconnected.call('joinGroup', {
+      groupId: group.id,
+      domain,
+      nodeId: member.nodeId,
+      nodeToken: member.node.nodeToken,
+    });
     expect(node.id).toBe(member.nodeId);
     await report(reconnected, 'after');
     const afterPush = await host.nextPush((p) => p.from === member.nodeId);

@@ -58,6 +58,7 @@ function node(overrides: Partial<NodeRecord> = {}): NodeRecord {
     expiresAt: NOW + 600_000,
     data: {},
     statusAt: null,
+    tokenHash: 'hash-1',
     ...overrides,
   };
 }

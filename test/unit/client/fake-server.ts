@@ -157,6 +157,11 @@ export class FakeServer {
   }
 }
 
+/** The token the fake server hands out for a node: `token-{id}`, to a call that presented none. */
+function tokenFor(request: Request, id: unknown): { nodeToken?: string } {
+  return request.nodeToken === undefined ? { nodeToken: `token-${String(id)}` } : {};
+}
+
 export function group(overrides: Partial<Group> = {}): Group {
   return {
     id: 'g1',
@@ -197,8 +202,13 @@ export function status(nodeId: string, data: Record<string, string>, at = Date.n
 function defaultHandlers(server: FakeServer): Partial<Record<Action, Handler>> {
   return {
     createDomain: () => ({ data: 'd1' }),
-    createGroup: (r) => ({ data: { ...server.groupInfo, hostId: r.hostId as string, name: r.name as string } }),
-    joinGroup: (r) => ({ data: { ...server.nodeInfo, id: r.nodeId as string, name: r.nodeId as string } }),
+    // As the server: a call that presents no token makes the node and hands its token out.
+    createGroup: (r) => ({
+      data: { ...server.groupInfo, hostId: r.hostId as string, name: r.name as string, ...tokenFor(r, r.hostId) },
+    }),
+    joinGroup: (r) => ({
+      data: { ...server.nodeInfo, id: r.nodeId as string, name: r.nodeId as string, ...tokenFor(r, r.nodeId) },
+    }),
     listGroupsByDomain: () => ({ data: [group()] }),
     listGroupStatuses: () => ({ data: [] }),
     listNodesInGroup: () => ({ data: [] }),

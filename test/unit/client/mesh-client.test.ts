@@ -423,6 +423,21 @@ describe('MeshClient reconnect', () => {
     expect(reasons.map((r) => r.errorType)).toEqual(['GroupNotFound']);
   });
 
+  it('presents the nodeToken its join was handed when it rejoins, as a member and as host', async () => {
+    let server: FakeServer;
+    ({ client, server } = await member());
+    expect(server.requestsOf('joinGroup')[0]).not.toHaveProperty('nodeToken');
+    server.socket.drop();
+    await jest.advanceTimersByTimeAsync(2000);
+    expect(server.requestsOf('joinGroup')[1]).toMatchObject({ nodeId: 'me', nodeToken: 'token-me' });
+    client.close();
+
+    ({ client, server } = await host());
+    server.socket.drop();
+    await jest.advanceTimersByTimeAsync(2000);
+    expect(server.requestsOf('createGroup')[1]).toMatchObject({ hostId: 'me', nodeToken: 'token-me' });
+  });
+
   it('does not reconnect after close()', async () => {
     let server: FakeServer;
     ({ client, server } = await member());
@@ -430,5 +445,73 @@ describe('MeshClient reconnect', () => {
     await jest.advanceTimersByTimeAsync(5000);
     expect(server.sockets).toHaveLength(1);
     expect(client.state).toBe('closed');
+  });
+});
+
+describe('MeshClient storage', () => {
+  beforeEach(() => jest.useFakeTimers({ now: T0 }));
+  afterEach(() => jest.useRealTimers());
+
+  /** A Web Storage stand-in, like sessionStorage. */
+  function memoryStorage() {
+    const items = new Map<string, string>();
+    return {
+      items,
+      getItem: (key: string) => items.get(key) ?? null,
+      setItem: (key: string, value: string) => void items.set(key, value),
+      removeItem: (key: string) => void items.delete(key),
+    };
+  }
+
+  it('keeps its node id and token, so a reloaded page comes back as the same node', async () => {
+    const server = new FakeServer();
+    const storage = memoryStorage();
+    const first = newClient(server, { nodeId: undefined, storage });
+    await settle(first.joinGroup('g1', 'd1'));
+    first.close();
+
+    const reloaded = newClient(server, { nodeId: undefined, storage });
+    await settle(reloaded.joinGroup('g1', 'd1'));
+    reloaded.close();
+
+    expect(reloaded.nodeId).toBe(first.nodeId);
+    const joins = server.requestsOf('joinGroup');
+    expect(joins[0]).not.toHaveProperty('nodeToken');
+    expect(joins[1]).toMatchObject({ nodeId: first.nodeId, nodeToken: `token-${first.nodeId}` });
+  });
+
+  it('forgets the token once the node is gone (left), and keeps nothing else of the group', async () => {
+    const server = new FakeServer();
+    const storage = memoryStorage();
+    const client = newClient(server, { storage });
+    await settle(client.joinGroup('g1', 'd1'));
+    expect([...storage.items.values()]).toContain('token-me');
+
+    await settle(client.leave());
+    client.close();
+
+    expect([...storage.items.values()]).not.toContain('token-me');
+  });
+
+  it('goes on from memory when the storage throws', async () => {
+    const server = new FakeServer();
+    const broken = {
+      getItem: () => {
+        throw new Error('SecurityError');
+      },
+      setItem: () => {
+        throw new Error('QuotaExceededError');
+      },
+      removeItem: () => {
+        throw new Error('SecurityError');
+      },
+    };
+    const client = newClient(server, { nodeId: undefined, storage: broken });
+    await settle(client.joinGroup('g1', 'd1'));
+    server.socket.drop();
+    await jest.advanceTimersByTimeAsync(2000);
+    client.close();
+
+    expect(server.requestsOf('joinGroup')[1]).toMatchObject({ nodeToken: `token-${client.nodeId}` });
   });
 });

@@ -6,7 +6,7 @@ import { runAction } from '#shared/core/actions';
 import type { Caller } from '#shared/core/model';
 import type { ErrorType } from '#shared/protocol/messages';
 import type { AnyRequest } from '#shared/protocol/requests';
-import type { Group, Node } from '#shared/protocol/types';
+import type { Group, Node, NodeTokenGrant } from '#shared/protocol/types';
 import { fakeWorld, type FakeWorld } from './fakes';
 
 export const DOMAIN = 'school-1';
@@ -32,15 +32,39 @@ export function createGroup(
   world: FakeWorld,
   connectionId: string,
   hostId = 'host',
-  extra: { maxConnectionTimeSeconds?: number; useWebSocket?: boolean; domain?: string; name?: string } = {},
-): Promise<Group> {
+  extra: {
+    maxConnectionTimeSeconds?: number;
+    useWebSocket?: boolean;
+    domain?: string;
+    name?: string;
+    nodeToken?: string;
+  } = {},
+): Promise<Group & NodeTokenGrant> {
   const { domain = DOMAIN, name = 'classroom', ...rest } = extra;
-  return send<Group>(world, connectionId, { action: 'createGroup', name, hostId, domain, ...rest });
+  return send(world, connectionId, { action: 'createGroup', name, hostId, domain, ...rest });
 }
 
-/** Joins `group` as `nodeId` on connection `connectionId`. */
-export function joinGroup(world: FakeWorld, connectionId: string, group: Group, nodeId: string): Promise<Node> {
-  return send<Node>(world, connectionId, { action: 'joinGroup', groupId: group.id, domain: group.domain, nodeId });
+/** Joins `group` as `nodeId` on connection `connectionId` (with `nodeToken` when given). */
+export function joinGroup(
+  world: FakeWorld,
+  connectionId: string,
+  group: Group,
+  nodeId: string,
+  nodeToken?: string,
+): Promise<Node & NodeTokenGrant> {
+  return send(world, connectionId, {
+    action: 'joinGroup',
+    groupId: group.id,
+    domain: group.domain,
+    nodeId,
+    ...(nodeToken === undefined ? {} : { nodeToken }),
+  });
+}
+
+/** A reply without the nodeToken only the creating call carries. */
+export function withoutToken<T extends NodeTokenGrant>(reply: T): Omit<T, 'nodeToken'> {
+  const { nodeToken: _token, ...rest } = reply;
+  return rest;
 }
 
 /** Reports status entries as `nodeId`. */

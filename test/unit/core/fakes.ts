@@ -431,6 +431,13 @@ export class SequentialIds implements IdGenerator {
     this.tokens += 1;
     return `token-${this.tokens}`;
   }
+
+  private nodeTokens = 0;
+
+  nodeToken(): string {
+    this.nodeTokens += 1;
+    return `node-token-${this.nodeTokens}`;
+  }
 }
 
 /** Request and fan-out dependencies over one shared in-memory store. */

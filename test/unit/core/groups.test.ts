@@ -1,7 +1,8 @@
 import type { Group } from '#shared/protocol/types';
 import { fakeWorld, type FakeWorld } from './fakes';
-import { caller, createGroup, DOMAIN, expectErrorType, joinGroup, send } from './driver';
+import { caller, createGroup, DOMAIN, expectErrorType, joinGroup, send, withoutToken } from './driver';
 import { runAction } from '#shared/core/actions';
+import { hashNodeToken } from '#shared/core/node-tokens';
 
 describe('createDomain', () => {
   it('returns the caller source IP', async () => {
@@ -38,7 +39,18 @@ describe('createGroup', () => {
       expiresAt: new Date(now + 1500 * 1000).toISOString(),
       heartbeatIntervalSeconds: 60,
       useWebSocket: true,
+      nodeToken: 'node-token-1',
     });
+  });
+
+  it("keeps only the hash of the host's nodeToken", async () => {
+    // Act
+    const group = await createGroup(world, 'c-host', 'host-1');
+
+    // Assess
+    const node = world.store.peekNode({ groupId: group.id, domain: group.domain }, 'host-1');
+    expect(node?.tokenHash).toBe(hashNodeToken('node-token-1'));
+    expect(JSON.stringify(node)).not.toContain('node-token-1');
   });
 
   it('makes the host a node of its group, bound to the calling connection and living as long as the group', async () => {
@@ -95,8 +107,9 @@ describe('createGroup', () => {
     // Act
     const second = await createGroup(world, 'c-host', 'host-1', { name: 'another name' });
 
-    // Assess
-    expect(second).toEqual(first);
+    // Assess: the token is handed out once, by the call that made the node.
+    expect(second).toEqual(withoutToken(first));
+    expect(second).not.toHaveProperty('nodeToken');
     expect(world.store.count('createGroup')).toBe(1);
   });
 
@@ -109,7 +122,7 @@ describe('createGroup', () => {
     expect(a.id).not.toBe(b.id);
   });
 
-  it('binds a reconnected host to its live group and keeps the host node epoch and seq', async () => {
+  it('binds a reconnected host that presents its nodeToken to its live group and keeps the host node epoch and seq', async () => {
     // Prepare
     const group = await createGroup(world, 'c-old', 'host-1');
     const key = { groupId: group.id, domain: group.domain };
@@ -123,29 +136,54 @@ describe('createGroup', () => {
     const before = world.store.peekNode(key, 'host-1');
 
     // Act
-    const again = await createGroup(world, 'c-new', 'host-1');
+    const again = await createGroup(world, 'c-new', 'host-1', { nodeToken: group.nodeToken });
 
     // Assess
     expect(again.id).toBe(group.id);
+    expect(again).not.toHaveProperty('nodeToken');
     const after = world.store.peekNode(key, 'host-1');
     expect(after).toMatchObject({ connectionId: 'c-new', epoch: before?.epoch, seq: 1 });
     expect(world.store.peekSubscribers(key).map((s) => s.connectionId)).toEqual(['c-new']);
     expect(world.store.peekConnection('c-old')).toBeUndefined();
   });
 
-  it('returns the winner when a racing create took the host record first', async () => {
+  it.each([
+    ['no nodeToken', undefined],
+    ['a wrong nodeToken', 'node-token-guessed'],
+    ["another node's nodeToken", 'node-token-2'],
+  ])("refuses another connection with %s the host's group (Unauthorized) and changes nothing", async (_, nodeToken) => {
+    // Prepare
+    const group = await createGroup(world, 'c-host', 'host-1');
+    await createGroup(world, 'c-other', 'host-2');
+    const key = { groupId: group.id, domain: group.domain };
+    const before = world.store.peekNode(key, 'host-1');
+    const writes = world.store.count('putNode');
+
+    // Act
+    const attempt = createGroup(world, 'c-thief', 'host-1', { nodeToken });
+
+    // Assess
+    await expectErrorType(attempt, 'Unauthorized');
+    expect(world.store.peekNode(key, 'host-1')).toEqual(before);
+    expect(world.store.count('putNode')).toBe(writes);
+    expect(world.store.peekConnection('c-thief')).toBeUndefined();
+    expect(world.store.peekSubscribers(key).map((s) => s.connectionId)).toEqual(['c-host']);
+  });
+
+  it('refuses the loser of a racing create (Unauthorized: it holds no token) and leaves the winner its group', async () => {
     // Prepare: another connection creates the same host's group between this call's read and its write.
     world.store.beforeNext('createGroup', async () => {
       await createGroup(world, 'c-racer', 'host-1');
     });
 
     // Act
-    const group = await createGroup(world, 'c-host', 'host-1');
+    const attempt = createGroup(world, 'c-host', 'host-1');
 
     // Assess
+    await expectErrorType(attempt, 'Unauthorized');
     const groups = await send<Group[]>(world, 'c-any', { action: 'listGroupsByDomain', domain: DOMAIN });
-    expect(groups.map((g) => g.id)).toEqual([group.id]);
-    expect(world.store.peekNode({ groupId: group.id, domain: DOMAIN }, 'host-1')?.connectionId).toBe('c-host');
+    expect(groups).toHaveLength(1);
+    expect(world.store.peekNode({ groupId: groups[0].id, domain: DOMAIN }, 'host-1')?.connectionId).toBe('c-racer');
   });
 
   it('creates a new group when the host record outlived its group item', async () => {
@@ -219,7 +257,7 @@ describe('listGroupsByDomain', () => {
     const groups = await send<Group[]>(world, 'c-any', { action: 'listGroupsByDomain', domain: DOMAIN });
 
     // Assess
-    expect(groups).toEqual([a, b]);
+    expect(groups).toEqual([withoutToken(a), withoutToken(b)]);
   });
 
   it('returns an empty list for a domain without groups', async () => {

@@ -1,4 +1,4 @@
-import type { Group, LeaveGroupPayload, Node } from '#shared/protocol/types';
+import type { Group, LeaveGroupPayload, Node, NodeTokenGrant } from '#shared/protocol/types';
 import type { FakeWorld } from './fakes';
 import {
   createGroup,
@@ -22,13 +22,14 @@ describe('joinGroup', () => {
     const node = await joinGroup(world, 'c-1', group, 'member-1');
 
     // Assess
-    expect(node).toEqual<Node>({
+    expect(node).toEqual<Node & NodeTokenGrant>({
       id: 'member-1',
       name: 'member-1',
       groupId: group.id,
       domain: DOMAIN,
       expiresAt: group.expiresAt,
       heartbeatIntervalSeconds: 120,
+      nodeToken: 'node-token-2',
     });
   });
 
@@ -102,14 +103,15 @@ describe('joinGroup', () => {
     expect(world.store.peekNode(key(), 'member-1')).toBeUndefined();
   });
 
-  it('rebinds a live node to a new connection and keeps its epoch, seq and status', async () => {
+  it('rebinds a live node to a new connection that presents its nodeToken and keeps its epoch, seq and status', async () => {
     // Prepare
-    await joinGroup(world, 'c-old', group, 'member-1');
+    const { nodeToken } = await joinGroup(world, 'c-old', group, 'member-1');
     await report(world, 'c-old', group, 'member-1', { score: '10' });
     const before = world.store.peekNode(key(), 'member-1');
 
     // Act
-    await joinGroup(world, 'c-new', group, 'member-1');
+    const again = await joinGroup(world, 'c-new', group, 'member-1', nodeToken);
+    expect(again).not.toHaveProperty('nodeToken');
 
     // Assess
     expect(world.store.peekNode(key(), 'member-1')).toMatchObject({
@@ -124,7 +126,59 @@ describe('joinGroup', () => {
     await expectErrorType(report(world, 'c-old', group, 'member-1', { score: '11' }), 'Unauthorized');
   });
 
-  it('creates an expired node anew: new epoch, seq 0, empty status', async () => {
+  it.each([
+    ['no nodeToken', undefined],
+    ['a wrong nodeToken', 'node-token-guessed'],
+    ["the host's nodeToken", 'node-token-1'],
+  ])(
+    'refuses to rebind a live node to a connection with %s (Unauthorized) and changes nothing',
+    async (_, nodeToken) => {
+      // Prepare
+      await joinGroup(world, 'c-old', group, 'member-1');
+      await report(world, 'c-old', group, 'member-1', { score: '10' });
+      const before = world.store.peekNode(key(), 'member-1');
+      const writes = world.store.count('putNode');
+
+      // Act
+      const attempt = joinGroup(world, 'c-thief', group, 'member-1', nodeToken);
+
+      // Assess
+      await expectErrorType(attempt, 'Unauthorized');
+      expect(world.store.peekNode(key(), 'member-1')).toEqual(before);
+      expect(world.store.count('putNode')).toBe(writes);
+      expect(world.store.peekConnection('c-thief')).toBeUndefined();
+      await report(world, 'c-old', group, 'member-1', { score: '11' });
+    },
+  );
+
+  it('needs the nodeToken for a node whose connection closed, too (the rejoin after a reconnect)', async () => {
+    // Prepare
+    const { nodeToken } = await joinGroup(world, 'c-old', group, 'member-1');
+    await world.store.dropConnection('c-old');
+
+    // Act
+    const without = joinGroup(world, 'c-new', group, 'member-1');
+    const back = await joinGroup(world, 'c-new-2', group, 'member-1', nodeToken);
+
+    // Assess
+    await expectErrorType(without, 'Unauthorized');
+    expect(back.id).toBe('member-1');
+    expect(world.store.peekNode(key(), 'member-1')?.connectionId).toBe('c-new-2');
+  });
+
+  it('answers the same connection joining again without a token, and hands no new one out', async () => {
+    // Prepare
+    await joinGroup(world, 'c-1', group, 'member-1');
+
+    // Act
+    const again = await joinGroup(world, 'c-1', group, 'member-1');
+
+    // Assess
+    expect(again).not.toHaveProperty('nodeToken');
+    expect(again.id).toBe('member-1');
+  });
+
+  it('creates an expired node anew with a new nodeToken; the old one no longer works', async () => {
     // Prepare
     await joinGroup(world, 'c-1', group, 'member-1');
     await report(world, 'c-1', group, 'member-1', { score: '10' });
@@ -132,23 +186,25 @@ describe('joinGroup', () => {
     await passTimeWithHostAlive(world, group, 601);
 
     // Act
-    await joinGroup(world, 'c-2', group, 'member-1');
+    const fresh = await joinGroup(world, 'c-2', group, 'member-1');
 
     // Assess
     const after = world.store.peekNode(key(), 'member-1');
     expect(after).toMatchObject({ seq: 0, data: {}, statusAt: null, connectionId: 'c-2' });
     expect(after?.epoch).not.toBe(before?.epoch);
+    expect(fresh.nodeToken).toBeDefined();
+    expect(after?.tokenHash).not.toBe(before?.tokenHash);
   });
 
   it('retries when a concurrent report changed the node between read and write, keeping that report', async () => {
     // Prepare
-    await joinGroup(world, 'c-old', group, 'member-1');
+    const { nodeToken } = await joinGroup(world, 'c-old', group, 'member-1');
     world.store.beforeNext('putNode', async () => {
       await report(world, 'c-old', group, 'member-1', { late: 'yes' });
     });
 
     // Act
-    await joinGroup(world, 'c-new', group, 'member-1');
+    await joinGroup(world, 'c-new', group, 'member-1', nodeToken);
 
     // Assess
     expect(world.store.peekNode(key(), 'member-1')).toMatchObject({

@@ -114,6 +114,7 @@ function givenLiveMember(now: number): UpdateStub {
     expiresAt: now + 600_000,
     data: {},
     statusAt: null,
+    tokenHash: 'hash-1',
   };
   ddb.on(GetCommand).resolves({ Item: groupItem(group) });
   return ddb.on(UpdateCommand).resolvesOnce({ Attributes: nodeItem({ ...node, seq: 7 }) });
