@@ -13,7 +13,7 @@ import { DynamoMeshStore } from '#shared/adapters/dynamodb/store';
 import { createDocumentClient, createSnsClient } from '#shared/adapters/sdk-clients';
 import { SnsFlushTrigger } from '#shared/adapters/sns/flush-trigger';
 import { randomIds, systemClock } from '#shared/adapters/system';
-import { fanoutSettings, meshSettings, tableName, topicArn } from '#shared/config';
+import { domainSecret, fanoutSettings, meshSettings, tableName, topicArn } from '#shared/config';
 import { runAction } from '#shared/core/actions';
 import { ValidationError } from '#shared/core/errors';
 import { KnownGroups } from '#shared/core/known-groups';
@@ -52,6 +52,7 @@ const deps: MeshDeps = {
   clock: systemClock,
   ids: randomIds,
   settings,
+  domainSecret: domainSecret(),
 };
 
 async function functionHandler(event: WebSocketEvent): Promise<WebSocketResponse> {

@@ -1,13 +1,14 @@
 /**
  * The Pulumi program (`pulumi up` from the repository root; Pulumi.yaml's
- * `main: infra/`). Reads the stack's `mesh:` config, uploads the bundles of
+ * `main: infra/`). Reads the stack's `mesh:` config and secrets, uploads the bundles of
  * `npm run build`, and exports the addresses a client and an operator need.
  */
 import { readConfig } from './config';
 import { builtBundles, declareMesh } from './program';
+import { readSecrets } from './secrets';
 
 const config = readConfig();
-const mesh = declareMesh(config, builtBundles(config.bundleDir));
+const mesh = declareMesh(config, builtBundles(config.bundleDir), readSecrets());
 
 /** wss://{apiId}.execute-api.{region}.amazonaws.com/{stage}: give this to clients. */
 export const url = mesh.url;

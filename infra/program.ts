@@ -22,7 +22,8 @@ import { MeshTable } from './components/table';
 import { WebSocketApi, WebSocketRoutes } from './components/websocket';
 import { metricsEnvironment, metricsServiceName } from './metrics';
 // Relative, not '#shared/...': Pulumi's TypeScript loader does not read tsconfig paths.
-import { resourceEnvironment, ROUTES, TRIGGERS } from '../shared/topology';
+import { resourceEnvironment, ROUTES, secretEnvironment, TRIGGERS } from '../shared/topology';
+import type { MeshSecrets } from './secrets';
 
 /** The Lambda code of each function. */
 export type CodeSource = (fn: FunctionName) => pulumi.asset.Archive;
@@ -45,7 +46,7 @@ export interface MeshOutputs {
   functionNames: pulumi.Output<Record<FunctionName, string>>;
 }
 
-export function declareMesh(config: MeshConfig, code: CodeSource): MeshOutputs {
+export function declareMesh(config: MeshConfig, code: CodeSource, secrets: MeshSecrets): MeshOutputs {
   const table = new MeshTable('mesh', { pointInTimeRecovery: config.pointInTimeRecovery });
   const api = new WebSocketApi('mesh', { stageName: config.stageName });
   const fanoutTopic = new FanoutTopic('mesh-pushes');
@@ -75,7 +76,8 @@ export function declareMesh(config: MeshConfig, code: CodeSource): MeshOutputs {
         fn,
         code: code(fn),
         size: config[fn],
-        environment,
+        // The secrets go only to the functions that read them.
+        environment: { ...environment, ...secretEnvironment(fn, secrets) },
         logRetentionDays: config.logRetentionDays,
         resources,
       }),

@@ -19,6 +19,7 @@
  * them at module scope, so run one stack with the real handlers per process
  * (the integration harness starts each stack as its own process).
  */
+import { randomBytes } from 'node:crypto';
 import { ENV } from '#shared/config';
 import { type LocalDynamoDb, startDynamoDb } from './dynamodb';
 import { describeExit } from './dynamodb-engine';
@@ -239,6 +240,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // The handlers read these at module scope: set them before importing.
     Object.assign(env, {
       ...resourceEnvironment({ tableName, topicArn, managementEndpoint: managementUrl }),
+      // A new secret each start unless the environment sets one (then domains stay the same across restarts).
+      [ENV.domainSecret]: env[ENV.domainSecret] || randomBytes(32).toString('base64url'),
       [LOCAL_ENV.stage]: stage,
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.engineUrl,
       AWS_ENDPOINT_URL_SNS: sns.url,

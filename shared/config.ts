@@ -34,6 +34,7 @@ export const ENV = {
   maxConnectionTimeSeconds: 'MESH_MAX_CONNECTION_TIME_SECONDS',
   eventTtlSeconds: 'MESH_EVENT_TTL_SECONDS',
   pollingIntervalSeconds: 'MESH_POLLING_INTERVAL_SECONDS',
+  domainSecret: 'MESH_DOMAIN_SECRET',
 } as const;
 
 /**
@@ -68,6 +69,21 @@ function positiveNumber(env: Env, name: string, fallback: number): number {
 /** Name of the DynamoDB table holding groups, nodes, status and connections. */
 export function tableName(env: Env = process.env): string {
   return required(env, ENV.tableName);
+}
+
+/** Characters a domain secret needs at least: 128 bits of base64. */
+export const MIN_DOMAIN_SECRET_LENGTH = 22;
+
+/**
+ * The key of createDomain's hash of the caller's address (a deployment
+ * secret: Pulumi secret config in AWS, generated at start by the local stack).
+ */
+export function domainSecret(env: Env = process.env): string {
+  const value = required(env, ENV.domainSecret);
+  if (value.length < MIN_DOMAIN_SECRET_LENGTH) {
+    throw new ConfigError(`${ENV.domainSecret} must be at least ${MIN_DOMAIN_SECRET_LENGTH} characters`);
+  }
+  return value;
 }
 
 /** ARN of the SNS topic every push is published to. */

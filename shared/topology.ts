@@ -32,6 +32,17 @@ export const RESOURCE_ENV = {
 } as const;
 export type Resource = keyof typeof RESOURCE_ENV;
 
+/**
+ * The secrets each deployment sets from its own secret store (Pulumi secret
+ * config in AWS; the local stack makes one at start unless its environment
+ * has it). No default either, and only the functions that read a secret get it.
+ */
+export const SECRET_ENV = {
+  domainSecret: ENV.domainSecret,
+} as const;
+export type Secret = keyof typeof SECRET_ENV;
+const SECRET_NAMES: readonly EnvName[] = Object.values(SECRET_ENV);
+
 /** The time settings (heartbeats, expiry, the log's retention); defaults in shared/core/settings.ts. */
 const TIME_SETTINGS_ENV: EnvName[] = (Object.keys(DEFAULT_SETTINGS) as (keyof MeshSettings)[]).map((key) => ENV[key]);
 /** The fan-out window bounds, the stale and the longest flush; defaults in shared/core/settings.ts. */
@@ -58,7 +69,7 @@ export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
     entry: 'handlers/request.ts',
     memoryMb: 512,
     timeoutSeconds: 10,
-    env: [ENV.tableName, ENV.topicArn, ...FANOUT_SETTINGS_ENV, ...TIME_SETTINGS_ENV],
+    env: [ENV.tableName, ENV.topicArn, ENV.domainSecret, ...FANOUT_SETTINGS_ENV, ...TIME_SETTINGS_ENV],
   },
   // Memory buys CPU and network for many PostToConnection calls at once.
   fanout: {
@@ -86,12 +97,21 @@ export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
 };
 
 /**
- * The variables any function reads, in a stable order. In AWS every function
- * gets all of them (the program builds one environment for the stack); the
- * local stack sets RESOURCE_ENV and leaves the others to its own environment,
- * where an unset one takes the same default the Pulumi program's config has.
+ * The variables any function reads, secrets aside, in a stable order. In AWS
+ * every function gets all of them (the program builds one environment for
+ * the stack); the local stack sets RESOURCE_ENV and leaves the others to its
+ * own environment, where an unset one takes the same default the Pulumi
+ * program's config has.
  */
-export const FUNCTION_ENV: readonly EnvName[] = [...new Set(FUNCTION_NAMES.flatMap((fn) => FUNCTIONS[fn].env))];
+export const FUNCTION_ENV: readonly EnvName[] = [
+  ...new Set(FUNCTION_NAMES.flatMap((fn) => FUNCTIONS[fn].env).filter((name) => !SECRET_NAMES.includes(name))),
+];
+
+/** The secret variables `fn` reads, given each secret's value: a function gets only the secrets it needs. */
+export function secretEnvironment<T>(fn: FunctionName, values: Record<Secret, T>): Record<string, T> {
+  const read = (Object.keys(SECRET_ENV) as Secret[]).filter((key) => FUNCTIONS[fn].env.includes(SECRET_ENV[key]));
+  return Object.fromEntries(read.map((key) => [SECRET_ENV[key], values[key]]));
+}
 
 export interface RouteSpec {
   /** `$connect`, `$disconnect`, `$default` or an action of wire protocol v1. */

@@ -248,6 +248,8 @@ export interface MeshDeps {
   clock: Clock;
   ids: IdGenerator;
   settings: MeshSettings;
+  /** MESH_DOMAIN_SECRET: the key of createDomain's hash of the caller's address (source-domains.ts). */
+  domainSecret: string;
 }
 
 /** What a flush of a group's log is given. */

@@ -32,6 +32,7 @@ function loadInFreshNode(file: string): { handlerType: string } {
       MESH_TABLE_NAME: 'mesh-test',
       MESH_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:mesh-test',
       MESH_MANAGEMENT_ENDPOINT: 'https://abc123.execute-api.us-east-1.amazonaws.com/dev',
+      MESH_DOMAIN_SECRET: 'a-domain-secret-of-the-bundle-test',
     },
   });
   return JSON.parse(output.toString());

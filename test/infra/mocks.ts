@@ -18,8 +18,30 @@ export interface Declared {
   type: string;
   name: string;
   id: string;
+  /** The inputs, secrets unwrapped. */
   inputs: Props;
+  /** The inputs as the engine got them: a secret is `{ [SECRET_SIG]: SECRET_SIG_VALUE, value }`. */
+  rawInputs: Props;
   state: Props;
+}
+
+/** How Pulumi's RPC layer marks a secret value (the "4dabf…" signature of its serializer). */
+const SECRET_SIG = '4dabf18193072939515e22adb298388d';
+const SECRET_SIG_VALUE = '1b47061264138c4ac30d75fd1eb44270';
+
+/** Whether a raw input value is a secret. */
+export function isSecretInput(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as Props)[SECRET_SIG] === SECRET_SIG_VALUE;
+}
+
+/** A raw input with every secret replaced by its value. */
+function unwrapSecrets(value: unknown): unknown {
+  if (isSecretInput(value)) return unwrapSecrets((value as Props).value);
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, unwrapSecrets(inner)]));
+  }
+  return value;
 }
 
 function computed(type: string, name: string, inputs: Props): { id: string; state: Props } {
@@ -73,9 +95,10 @@ export async function installMocks(stack = 'dev'): Promise<Declared[]> {
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        const { id, state } = computed(args.type, args.name, args.inputs);
-        const full = { ...args.inputs, ...state };
-        declared.push({ type: args.type, name: args.name, id, inputs: args.inputs, state: full });
+        const inputs = unwrapSecrets(args.inputs) as Props;
+        const { id, state } = computed(args.type, args.name, inputs);
+        const full = { ...inputs, ...state };
+        declared.push({ type: args.type, name: args.name, id, inputs, rawInputs: args.inputs, state: full });
         return { id, state: full };
       },
       call(args) {

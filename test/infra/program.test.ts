@@ -4,7 +4,7 @@
  * recorded resources, their inputs and the stack outputs.
  */
 import type * as pulumi from '@pulumi/pulumi';
-import { ACCOUNT, API_ID, installMocks, REGION, settled, valueOf, type Declared } from './mocks';
+import { ACCOUNT, API_ID, installMocks, isSecretInput, REGION, settled, valueOf, type Declared } from './mocks';
 import type { MeshConfig } from '../../infra/config';
 import type { MeshOutputs } from '../../infra/program';
 import { MESH_TABLE } from '#shared/adapters/dynamodb/table';
@@ -46,6 +46,9 @@ const actionsOf = (fn: Fn, prefix: string) =>
     .filter((a) => a.startsWith(prefix))
     .sort();
 
+/** The stack's mesh:domainSecret in these tests. */
+const DOMAIN_SECRET = 'a-domain-secret-of-the-program-tests';
+
 beforeAll(async () => {
   declared = await installMocks(STAGE);
   // The program is imported after setMocks, as Pulumi's mocks require.
@@ -70,7 +73,7 @@ beforeAll(async () => {
     new pulumiSdk.asset.AssetArchive({
       'index.js': new pulumiSdk.asset.StringAsset('exports.handler = async () => ({});'),
     });
-  outputs = declareMesh(config, stub);
+  outputs = declareMesh(config, stub, { domainSecret: pulumiSdk.secret(DOMAIN_SECRET) });
   await settled();
 }, 60_000);
 
@@ -214,6 +217,15 @@ describe('Lambda functions', () => {
       });
       expect(variables).not.toHaveProperty('MESH_FANOUT_WINDOW_MS');
       expect(variables).not.toHaveProperty('undefined');
+    }
+  });
+
+  it('hand the domain secret, as a secret, to the request function only, the one that reads it', () => {
+    expect(functionOf('request').inputs.environment.variables).toMatchObject({ MESH_DOMAIN_SECRET: DOMAIN_SECRET });
+    // Secret in the engine's eyes: encrypted in the state, masked in the CLI.
+    expect(isSecretInput(functionOf('request').rawInputs.environment)).toBe(true);
+    for (const fn of FUNCTIONS.filter((name) => name !== 'request')) {
+      expect(functionOf(fn).inputs.environment.variables).not.toHaveProperty('MESH_DOMAIN_SECRET');
     }
   });
 

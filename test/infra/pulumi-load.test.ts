@@ -34,7 +34,13 @@ function runProgram(config: Record<string, string>): string {
 }
 
 it("runs infra/index.ts under Pulumi's loader and exports the stack outputs", () => {
-  const result = JSON.parse(runProgram({ 'mesh:bundleDir': bundleDir, 'mesh:stageName': 'dev' }));
+  const result = JSON.parse(
+    runProgram({
+      'mesh:bundleDir': bundleDir,
+      'mesh:stageName': 'dev',
+      'mesh:domainSecret': 'a-domain-secret-of-the-load-test',
+    }),
+  );
   expect(result.resources).toBeGreaterThan(50);
   expect(result.outputs).toMatchObject({
     url: 'wss://abc123.execute-api.us-east-1.amazonaws.com/dev',
@@ -43,4 +49,8 @@ it("runs infra/index.ts under Pulumi's loader and exports the stack outputs", ()
   expect(Object.keys(result.outputs).sort()).toEqual(
     ['deadLetterQueueUrl', 'functionNames', 'managementEndpoint', 'tableName', 'topicArn', 'topicName', 'url'].sort(),
   );
+}, 60_000);
+
+it('fails without mesh:domainSecret, saying how to set it', () => {
+  expect(() => runProgram({ 'mesh:bundleDir': bundleDir })).toThrow(/pulumi config set --secret mesh:domainSecret/);
 }, 60_000);

@@ -23,7 +23,7 @@ import {
   TOPIC_SUBSCRIBER,
   type FunctionName,
 } from '#local/wiring';
-import { FUNCTION_ENV } from '#shared/topology';
+import { FUNCTION_ENV, FUNCTIONS } from '#shared/topology';
 
 /** What a deployment runs: comparable across the two. */
 interface Deployment {
@@ -85,7 +85,9 @@ beforeAll(async () => {
   const { CONFIG_DEFAULTS } = await import('../../infra/config');
   const { declareMesh } = await import('../../infra/program');
   const pulumiSdk: typeof pulumi = await import('@pulumi/pulumi');
-  declareMesh(CONFIG_DEFAULTS, () => new pulumiSdk.asset.AssetArchive({}));
+  declareMesh(CONFIG_DEFAULTS, () => new pulumiSdk.asset.AssetArchive({}), {
+    domainSecret: pulumiSdk.secret('a-domain-secret-of-the-topology-test'),
+  });
   await settled();
   deployed = deploymentDeclared();
   deployedEnvironment = byName(
@@ -151,7 +153,7 @@ describe('the local stack and the Pulumi program', () => {
     for (const fn of FUNCTION_NAMES) {
       const names = Object.keys(deployedEnvironment[fn]);
       expect(names).toEqual(expect.arrayContaining(localNames));
-      expect(names).toEqual(expect.arrayContaining([...FUNCTION_ENV]));
+      expect(names).toEqual(expect.arrayContaining([...FUNCTION_ENV, ...FUNCTIONS[fn].env]));
     }
   });
 });

@@ -29,6 +29,12 @@ export const TEST_ENV = {
   stackLogs: 'MESH_TEST_STACK_LOGS',
 } as const satisfies { main: StackEnv; short: StackEnv; stackLogs: string };
 
+/**
+ * The short stack's MESH_DOMAIN_SECRET, set by the setup, so a test can work
+ * out the domain createDomain must answer; the main stack makes its own.
+ */
+export const SHORT_STACK_DOMAIN_SECRET = 'the-short-stack-domain-secret';
+
 type ValueOf<T> = T[keyof T];
 /** A variable TEST_ENV names. */
 export type TestEnvName = ValueOf<typeof TEST_ENV.main> | ValueOf<typeof TEST_ENV.short> | typeof TEST_ENV.stackLogs;

@@ -9,12 +9,17 @@ import { isGroupLive } from '../liveness';
 import type { Caller, ConnectionRecord, GroupRecord, NodeRecord } from '../model';
 import { issueNodeToken, requireBoundOrToken } from '../node-tokens';
 import type { MeshDeps } from '../ports';
+import { sourceDomain } from '../source-domains';
 import { presentGroup } from '../presenters';
 import { keyOf, requireFreeConnection, retryOnConflict } from './guards';
 
-/** The caller's public source IP: the "auto" domain of Mesh v2. */
-export async function createDomain(_request: RequestOf<'createDomain'>, caller: Caller): Promise<string> {
-  return caller.sourceIp;
+/** The "auto" domain of Mesh v2, from the caller's source address, which it does not reveal (source-domains.ts). */
+export async function createDomain(
+  _request: RequestOf<'createDomain'>,
+  caller: Caller,
+  deps: MeshDeps,
+): Promise<string> {
+  return sourceDomain(caller.sourceIp, deps.domainSecret);
 }
 
 /**

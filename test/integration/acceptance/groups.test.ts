@@ -3,6 +3,8 @@
  * listGroupsByDomain, over real WebSockets against the local stack.
  */
 import { isIP } from 'node:net';
+import { sourceDomain } from '#shared/core/source-domains';
+import { SHORT_STACK_DOMAIN_SECRET, TEST_ENV, testEnv } from '../test-env';
 import { uniqueDomain, uniqueId, useClients } from '../ws-client';
 
 jest.setTimeout(30_000);
@@ -13,13 +15,28 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const clients = useClients();
 
 describe('createDomain', () => {
-  it('returns the source IP of the connection (loopback here)', async () => {
-    const client = await clients.open();
+  const LOOPBACK = ['127.0.0.1', '::1', '::ffff:127.0.0.1'];
 
-    const ip = await client.call('createDomain', {});
+  it('returns a keyed hash of the source address, the same on every connection, and never the address', async () => {
+    const [first, second] = [await clients.open(), await clients.open()];
 
-    expect(isIP(ip)).not.toBe(0);
-    expect(['127.0.0.1', '::1', '::ffff:127.0.0.1']).toContain(ip);
+    const domains = [await first.call('createDomain', {}), await second.call('createDomain', {})];
+
+    expect(domains[1]).toBe(domains[0]);
+    expect(domains[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(isIP(domains[0])).toBe(0);
+    for (const ip of LOOPBACK) expect(domains[0]).not.toContain(ip);
+  });
+
+  it("is HMAC-SHA256 under the deployment's secret: another stack's secret gives another domain", async () => {
+    const main = await clients.open();
+    const short = await clients.open(testEnv(TEST_ENV.short.wsUrl));
+
+    const onMain = await main.call('createDomain', {});
+    const onShort = await short.call('createDomain', {});
+
+    expect(LOOPBACK.map((ip) => sourceDomain(ip, SHORT_STACK_DOMAIN_SECRET))).toContain(onShort);
+    expect(onMain).not.toBe(onShort);
   });
 });
 

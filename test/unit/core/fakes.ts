@@ -440,6 +440,9 @@ export class SequentialIds implements IdGenerator {
   }
 }
 
+/** The fake world's MESH_DOMAIN_SECRET. */
+export const FAKE_DOMAIN_SECRET = 'fake-domain-secret-of-the-tests';
+
 /** Request and fan-out dependencies over one shared in-memory store. */
 export interface FakeWorld {
   store: InMemoryMeshStore;
@@ -479,7 +482,7 @@ export function fakeWorld(
     ids,
     settings,
     fanout,
-    deps: { store, publisher, knownGroups: new KnownGroups(), clock, ids, settings },
+    deps: { store, publisher, knownGroups: new KnownGroups(), clock, ids, settings, domainSecret: FAKE_DOMAIN_SECRET },
     flushDeps: {
       log,
       store,

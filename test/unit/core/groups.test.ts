@@ -1,19 +1,50 @@
 import type { Group } from '#shared/protocol/types';
-import { fakeWorld, type FakeWorld } from './fakes';
+import { FAKE_DOMAIN_SECRET, fakeWorld, type FakeWorld } from './fakes';
 import { caller, createGroup, DOMAIN, expectErrorType, joinGroup, send, withoutToken } from './driver';
 import { runAction } from '#shared/core/actions';
 import { hashNodeToken } from '#shared/core/node-tokens';
+import { networkOf, sourceDomain } from '#shared/core/source-domains';
 
 describe('createDomain', () => {
-  it('returns the caller source IP', async () => {
-    // Prepare
-    const world = fakeWorld();
+  const domainOf = async (world: FakeWorld, sourceIp: string) =>
+    (await runAction({ action: 'createDomain' }, caller('c1', sourceIp), world.deps)).data as string;
 
+  it("returns a keyed hash of the caller's address, never the address", async () => {
     // Act
-    const result = await runAction({ action: 'createDomain' }, caller('c1', '198.51.100.23'), world.deps);
+    const domain = await domainOf(fakeWorld(), '198.51.100.23');
 
     // Assess
-    expect(result).toEqual({ data: '198.51.100.23' });
+    expect(domain).toBe(sourceDomain('198.51.100.23', FAKE_DOMAIN_SECRET));
+    expect(domain).toMatch(/^[0-9a-f]{32}$/);
+    expect(domain).not.toContain('198.51');
+  });
+
+  it('gives one address the same domain while the secret stays, and another domain under another secret', async () => {
+    // Act
+    const [first, again, other] = [
+      await domainOf(fakeWorld(), '198.51.100.23'),
+      await domainOf(fakeWorld(), '198.51.100.23'),
+      await domainOf(fakeWorld(), '198.51.100.24'),
+    ];
+
+    // Assess
+    expect(again).toBe(first);
+    expect(other).not.toBe(first);
+    expect(sourceDomain('198.51.100.23', 'another-secret-of-22-chars')).not.toBe(first);
+  });
+
+  it.each([
+    ['the devices of one IPv6 /64', '2001:db8:1:2:aaaa::1', '2001:0db8:0001:0002:bbbb:cccc:dddd:eeee'],
+    ['an IPv4-mapped address and its IPv4', '::ffff:198.51.100.23', '198.51.100.23'],
+    ['an address with and without its zone', 'fe80::1%eth0', 'fe80::2'],
+  ])('puts %s in one domain', (_, a, b) => {
+    expect(sourceDomain(a, FAKE_DOMAIN_SECRET)).toBe(sourceDomain(b, FAKE_DOMAIN_SECRET));
+  });
+
+  it('keeps two IPv6 networks apart', () => {
+    expect(networkOf('2001:db8:1:2::1')).toBe('2001:db8:1:2::/64');
+    expect(networkOf('2001:db8:1:3::1')).toBe('2001:db8:1:3::/64');
+    expect(networkOf('64:ff9b::198.51.100.23')).toBe('64:ff9b:0:0::/64');
   });
 });
 

@@ -5,7 +5,11 @@ import { groupItem, nodeItem } from '#shared/adapters/dynamodb/keys';
 import type { WebSocketEvent } from '#shared/lambda/events';
 import { INTERNAL_ERROR_MESSAGE } from '#shared/lambda/ws-reply';
 import type { ErrorReply, Push, ResultReply } from '#shared/protocol/messages';
-import { captureLogs, fixture, lambdaContext, setHandlerEnv } from './support';
+import { sourceDomain } from '#shared/core/source-domains';
+import { captureLogs, fixture, HANDLER_ENV, lambdaContext, setHandlerEnv } from './support';
+
+/** The domain of the fixtures' source IP under the handlers' test secret. */
+const EXPECTED_DOMAIN = sourceDomain('203.0.113.7', HANDLER_ENV.MESH_DOMAIN_SECRET);
 
 type RequestModule = typeof import('#handlers/request');
 
@@ -123,11 +127,11 @@ function givenLiveMember(now: number): UpdateStub {
 type UpdateStub = ReturnType<ReturnType<typeof ddb.on>['resolvesOnce']>;
 
 describe('request handler: results', () => {
-  it('answers createDomain with the caller source IP from requestContext.identity, echoing requestId', async () => {
+  it('answers createDomain with the keyed hash of the source IP from requestContext.identity, echoing requestId', async () => {
     const { statusCode, reply } = await send(message(JSON.stringify({ action: 'createDomain', requestId: 'r-1' })));
 
     expect(statusCode).toBe(200);
-    expect(reply).toEqual({ type: 'result', action: 'createDomain', requestId: 'r-1', data: '203.0.113.7' });
+    expect(reply).toEqual({ type: 'result', action: 'createDomain', requestId: 'r-1', data: EXPECTED_DOMAIN });
   });
 
   it('decodes a base64 body', async () => {
@@ -136,7 +140,7 @@ describe('request handler: results', () => {
 
     const { reply } = await send(event);
 
-    expect(reply).toEqual({ type: 'result', action: 'createDomain', data: '203.0.113.7' });
+    expect(reply).toEqual({ type: 'result', action: 'createDomain', data: EXPECTED_DOMAIN });
   });
 
   it('runs a report with no read, an UpdateItem of the node, an append to the group log and a flush request', async () => {

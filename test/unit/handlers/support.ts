@@ -9,6 +9,7 @@ export const HANDLER_ENV = {
   MESH_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:mesh-pushes',
   MESH_MANAGEMENT_ENDPOINT: 'https://abcdef1234.execute-api.eu-west-1.amazonaws.com/prod',
   MESH_FANOUT_CONCURRENCY: '4',
+  MESH_DOMAIN_SECRET: 'a-domain-secret-of-the-handler-tests',
   AWS_REGION: 'eu-west-1',
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
