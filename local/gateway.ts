@@ -12,6 +12,11 @@
  * - Frames over 32 KB close the connection with 1009; messages to a client
  *   over 128 KB are refused; the idle timeout and the maximum connection
  *   duration close with 1001 "Going away".
+ * - A client that stops reading cannot make the gateway hold its messages
+ *   without bound: once more than 1 MiB waits unsent to one connection, the
+ *   gateway drops that connection (the client sees 1006 and may reconnect)
+ *   and PostToConnection answers 410 as for any gone connection. AWS does not
+ *   document its own bound; this one keeps the stack's memory flat.
  * - `$disconnect` runs after the close, best effort (its failure is only logged).
  * The Management API (management.ts) reaches connections through
  * `postToConnection`, `getConnection` and `deleteConnection`.
@@ -82,6 +87,8 @@ interface Connection {
 
 const FRAME_LIMIT_BYTES = LIMITS.maxClientMessageBytes;
 const MESSAGE_LIMIT_BYTES = LIMITS.maxServerMessageBytes;
+/** Unsent bytes one connection may hold before the gateway drops it (a reader that stopped). */
+export const MAX_UNSENT_BYTES = 1024 * 1024;
 /** Refuses an upgrade with a plain HTTP answer, as API Gateway does when `$connect` fails. */
 function refuseUpgrade(socket: Duplex, status: number): void {
   if (socket.destroyed) return;
@@ -138,6 +145,15 @@ export class Gateway implements Connections {
     const connection = this.connections.get(connectionId);
     if (!connection || connection.socket.readyState !== connection.socket.OPEN) return 'gone';
     if (data.byteLength > MESSAGE_LIMIT_BYTES) return 'tooLarge';
+    if (connection.socket.bufferedAmount + data.byteLength > MAX_UNSENT_BYTES) {
+      this.options.stats.counters.ws.slowReadersDropped += 1;
+      this.options.log(
+        'gateway',
+        `dropping ${connectionId}: over ${MAX_UNSENT_BYTES} bytes wait unsent (it stopped reading)`,
+      );
+      connection.socket.terminate();
+      return 'gone';
+    }
     this.send(connection, data);
     return 'sent';
   }
@@ -364,6 +380,8 @@ export class Gateway implements Connections {
     connection.socket.send(data, { binary: false }, (error) => {
       if (error) log('gateway', `send to ${connection.id} failed: ${describeError(error)}`);
     });
+    const unsent = connection.socket.bufferedAmount;
+    if (unsent > stats.counters.ws.unsentBytesPeak) stats.counters.ws.unsentBytesPeak = unsent;
   }
 }
 

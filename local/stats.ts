@@ -46,6 +46,10 @@ export interface StatsSnapshot {
     connectionsCurrent: number;
     connectionsTotal: number;
     connectionsRefused: number;
+    /** Connections dropped for holding over MAX_UNSENT_BYTES unsent (gateway.ts). */
+    slowReadersDropped: number;
+    /** The most bytes one connection held unsent (sent by the gateway, not yet taken by the kernel). */
+    unsentBytesPeak: number;
   };
   /** Sum of each EMF metric the handlers printed, by name. */
   metrics: Record<string, number>;
@@ -53,6 +57,8 @@ export interface StatsSnapshot {
   faults: Record<string, number>;
   /** Worker threads per function (0 = the stack's own thread) and restarts after a crash. */
   workers: Record<string, { threads: number; restarts: number }>;
+  /** The stack process's resident memory when the snapshot was taken (its worker threads included). */
+  rssBytes: number;
 }
 
 /** What a worker thread counted since its last report: the same counters, merged into the stack's. */
@@ -62,7 +68,10 @@ export interface CounterDelta {
   faults?: Record<string, number>;
 }
 
-function emptyStats(connectionsCurrent = 0, workers: StatsSnapshot['workers'] = {}): StatsSnapshot {
+/** The counters the stack's parts increment: a snapshot without what is read when it is taken. */
+export type StatsCounters = Omit<StatsSnapshot, 'rssBytes'>;
+
+function emptyStats(connectionsCurrent = 0, workers: StatsSnapshot['workers'] = {}): StatsCounters {
   return {
     since: new Date().toISOString(),
     dynamodb: { total: 0, byOperation: {} },
@@ -88,6 +97,8 @@ function emptyStats(connectionsCurrent = 0, workers: StatsSnapshot['workers'] = 
       connectionsCurrent,
       connectionsTotal: 0,
       connectionsRefused: 0,
+      slowReadersDropped: 0,
+      unsentBytesPeak: 0,
     },
     metrics: Object.fromEntries(KNOWN_METRICS.map((name) => [name, 0])),
     faults: {},
@@ -103,10 +114,10 @@ function addAll(into: Record<string, number>, delta: Record<string, number> | un
 
 /** The stack's mutable counters. Every part of the stack writes to one instance. */
 export class LocalStats {
-  private current: StatsSnapshot = emptyStats();
+  private current: StatsCounters = emptyStats();
 
   /** The live counters; parts increment fields directly. */
-  get counters(): StatsSnapshot {
+  get counters(): StatsCounters {
     return this.current;
   }
 
@@ -139,7 +150,7 @@ export class LocalStats {
 
   /** A deep copy, safe to serialise while the counters keep moving. */
   snapshot(): StatsSnapshot {
-    return structuredClone(this.current);
+    return { ...structuredClone(this.current), rssBytes: process.memoryUsage.rss() };
   }
 
   /** Zeroes every counter; open connections and worker threads stay counted as current. */
