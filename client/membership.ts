@@ -360,10 +360,10 @@ export class Membership {
     );
   }
 
-  /** Connection trouble and server failures are retried; refusals are reported and dropped. */
+  /** Connection trouble, server failures and the rate limit are retried; refusals are reported and dropped. */
   private outcomeOf(error: unknown): SendOutcome {
     if (isConnectionError(error)) return 'retry';
-    if (isMeshError(error) && error.errorType === 'InternalError') {
+    if (isMeshError(error) && (error.errorType === 'InternalError' || error.errorType === 'RateLimited')) {
       this.options.report(error);
       return 'retry';
     }

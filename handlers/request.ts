@@ -17,6 +17,7 @@ import { domainSecret, fanoutSettings, meshSettings, tableName, topicArn } from 
 import { runAction } from '#shared/core/actions';
 import { ValidationError } from '#shared/core/errors';
 import { KnownGroups } from '#shared/core/known-groups';
+import { ConnectionRateLimiter } from '#shared/core/rate-limit';
 import { LogPublisher } from '#shared/core/fanout/publisher';
 import type { MeshDeps } from '#shared/core/ports';
 import { callerOf, messageBody, type WebSocketEvent } from '#shared/lambda/events';
@@ -55,11 +56,17 @@ const deps: MeshDeps = {
   domainSecret: domainSecret(),
 };
 
+// Per container, as KnownGroups: shared/core/rate-limit.ts says what that means in AWS.
+const limiter = new ConnectionRateLimiter(settings);
+
 async function functionHandler(event: WebSocketEvent): Promise<WebSocketResponse> {
+  const caller = callerOf(event);
+  // Before parsing: a flood of bad frames is refused as cheaply as one of good ones.
+  limiter.admit(caller.connectionId, systemClock.now());
   const parsed = parseRequest(messageBody(event));
   if (!parsed.ok) throw new ValidationError(parsed.message);
   const { request } = parsed;
-  const result = await runAction(request, callerOf(event), deps);
+  const result = await runAction(request, caller, deps);
   const reply: ResultReply = {
     type: 'result',
     action: request.action,

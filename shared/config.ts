@@ -34,6 +34,10 @@ export const ENV = {
   maxConnectionTimeSeconds: 'MESH_MAX_CONNECTION_TIME_SECONDS',
   eventTtlSeconds: 'MESH_EVENT_TTL_SECONDS',
   pollingIntervalSeconds: 'MESH_POLLING_INTERVAL_SECONDS',
+  maxMembersPerGroup: 'MESH_MAX_MEMBERS_PER_GROUP',
+  maxGroupsPerDomain: 'MESH_MAX_GROUPS_PER_DOMAIN',
+  connectionRequestsPerSecond: 'MESH_CONNECTION_REQUESTS_PER_SECOND',
+  connectionRequestBurst: 'MESH_CONNECTION_REQUEST_BURST',
   domainSecret: 'MESH_DOMAIN_SECRET',
 } as const;
 

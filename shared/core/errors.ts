@@ -39,6 +39,20 @@ export class ValidationError extends MeshError {
   }
 }
 
+/** The connection sent more requests than its rate allows: this one did nothing; send again later. */
+export class RateLimited extends MeshError {
+  constructor(message: string) {
+    super('RateLimited', message);
+  }
+}
+
+/** A cap of the deployment (members per group, groups per domain) is reached: nothing was created. */
+export class LimitExceeded extends MeshError {
+  constructor(message: string) {
+    super('LimitExceeded', message);
+  }
+}
+
 export function isMeshError(error: unknown): error is MeshError {
   return error instanceof MeshError;
 }

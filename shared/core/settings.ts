@@ -1,4 +1,4 @@
-/** Time settings of the mesh (the MESH_* variables; see shared/config.ts). */
+/** Time settings and limits of the mesh (the MESH_* variables; see shared/config.ts). */
 export interface MeshSettings {
   hostHeartbeatIntervalSeconds: number;
   hostHeartbeatTtlSeconds: number;
@@ -7,6 +7,14 @@ export interface MeshSettings {
   maxConnectionTimeSeconds: number;
   eventTtlSeconds: number;
   pollingIntervalSeconds: number;
+  /** Connected members a group takes (the host included); a join past it is LimitExceeded. */
+  maxMembersPerGroup: number;
+  /** Live groups a domain takes; a new group past it is LimitExceeded. */
+  maxGroupsPerDomain: number;
+  /** Requests per second one connection may send, on average (a token bucket; over it, RateLimited). */
+  connectionRequestsPerSecond: number;
+  /** Requests one connection may send at once before its rate applies (the bucket's size). */
+  connectionRequestBurst: number;
 }
 
 /** Mesh v2's defaults. */
@@ -19,6 +27,12 @@ export const DEFAULT_SETTINGS: MeshSettings = {
   // Retention of the group log: long enough for a client to recover from a two-minute drop.
   eventTtlSeconds: 180,
   pollingIntervalSeconds: 2,
+  // Mesh v2 had no caps. A class is some 40 pupils and a school some dozens of classes.
+  maxMembersPerGroup: 100,
+  maxGroupsPerDomain: 100,
+  // MeshClient sends at most 16 status reports and 4 event batches a second, plus heartbeats.
+  connectionRequestsPerSecond: 30,
+  connectionRequestBurst: 60,
 };
 
 /**

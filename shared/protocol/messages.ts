@@ -13,6 +13,8 @@ export const ERROR_TYPES = [
   'NodeNotFound',
   'ValidationError',
   'InternalError',
+  'RateLimited',
+  'LimitExceeded',
 ] as const;
 export type ErrorType = (typeof ERROR_TYPES)[number];
 

@@ -6,7 +6,8 @@
  *
  * - it gets exactly one reply, a result or a typed error, and never an
  *   InternalError (no input makes a handler fail); a frame over 32 KB closes
- *   its connection with 1009 instead;
+ *   its connection with 1009 instead. RateLimited is one of the typed errors:
+ *   the senders are held to their connection's rate like anyone;
  * - a frame refused with an error changes nothing the queries show (the
  *   domain's groups, the group's nodes and statuses);
  * - the sender's connection still answers a request, and so does the stack.
@@ -16,8 +17,11 @@
  */
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Action, ArgsOf } from '#shared/protocol/args';
 import { ERROR_TYPES, type Reply } from '#shared/protocol/messages';
-import { ProtocolSocket } from '#tools/protocol-socket';
+import type { ActionResults } from '#shared/protocol/results';
+import { MeshCallError, ProtocolSocket } from '#tools/protocol-socket';
 import { type FuzzFrame, type FuzzTarget, fuzzFrame, isOversize } from './frames';
 
 export interface FuzzOptions {
@@ -37,6 +41,27 @@ export interface FuzzReport {
 
 /** How long to wait, after the ping's answer, for a second reply to the fuzzed frame. */
 const SECOND_REPLY_WAIT_MS = 30;
+/**
+ * Connections that read the state, in turn: each frame costs six queries,
+ * and one connection may send only so many requests a second (its rate).
+ */
+const OBSERVERS = 4;
+/** How long a check waits before asking again when its connection was over its rate. */
+const RATE_LIMITED_WAIT_MS = 250;
+
+/** A request of the fuzz's own (a state query, a ping): asked again while RateLimited, since the fuzz itself is not the subject. */
+async function patiently<A extends Action>(
+  socket: ProtocolSocket,
+  action: A,
+  args: ArgsOf<A>,
+): Promise<ActionResults[A]> {
+  for (;;) {
+    const reply = await socket.reply(action, args);
+    if (reply.type === 'result') return reply.data as ActionResults[A];
+    if (reply.errorType !== 'RateLimited') throw new MeshCallError(reply);
+    await sleep(RATE_LIMITED_WAIT_MS);
+  }
+}
 
 interface Sender {
   name: 'member' | 'stranger';
@@ -47,7 +72,7 @@ class FuzzWorld {
   private constructor(
     readonly url: string,
     readonly target: FuzzTarget,
-    readonly observer: ProtocolSocket,
+    private readonly observers: ProtocolSocket[],
     private readonly host: ProtocolSocket,
     readonly senders: Sender[],
   ) {}
@@ -65,16 +90,20 @@ class FuzzWorld {
       { name: 'member', socket: member },
       { name: 'stranger', socket: await ProtocolSocket.connect(url) },
     ];
-    return new FuzzWorld(url, target, await ProtocolSocket.connect(url), host, senders);
+    const observers = await Promise.all(Array.from({ length: OBSERVERS }, () => ProtocolSocket.connect(url)));
+    return new FuzzWorld(url, target, observers, host, senders);
   }
+
+  private reads = 0;
 
   /** What a refused frame must leave as it was. */
   async state(): Promise<string> {
     const { groupId, domain } = this.target;
+    const observer = this.observers[this.reads++ % this.observers.length];
     const [groups, nodes, statuses] = await Promise.all([
-      this.observer.call('listGroupsByDomain', { domain }),
-      this.observer.call('listNodesInGroup', { groupId, domain }),
-      this.observer.call('listGroupStatuses', { groupId, domain }),
+      patiently(observer, 'listGroupsByDomain', { domain }),
+      patiently(observer, 'listNodesInGroup', { groupId, domain }),
+      patiently(observer, 'listGroupStatuses', { groupId, domain }),
     ]);
     const byId = <T extends { id?: string; nodeId?: string }>(items: T[]) =>
       [...items].sort((a, b) => String(a.id ?? a.nodeId).localeCompare(String(b.id ?? b.nodeId)));
@@ -87,6 +116,7 @@ class FuzzWorld {
     if (sender.name !== 'member') return;
     const { groupId, domain, nodeId, nodeToken } = this.target;
     const rejoin = await sender.socket.reply('joinGroup', { groupId, domain, nodeId, nodeToken });
+    // A new connection has a full bucket: RateLimited cannot be the answer here.
     // The fuzz may have made the member leave; then its node is gone, which is fine.
     if (rejoin.type === 'error' && rejoin.errorType !== 'NodeNotFound' && rejoin.errorType !== 'Unauthorized') {
       throw new Error(`the member could not rejoin: ${rejoin.errorType}: ${rejoin.message}`);
@@ -94,7 +124,7 @@ class FuzzWorld {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.host, this.observer, ...this.senders.map((s) => s.socket)].map((s) => s.close()));
+    await Promise.all([this.host, ...this.observers, ...this.senders.map((s) => s.socket)].map((s) => s.close()));
   }
 }
 
@@ -118,7 +148,7 @@ async function sendOne(world: FuzzWorld, sender: Sender, frame: FuzzFrame, reply
   socket.socket.send(frame.data, { binary: frame.binary });
   const reply: Reply = await socket.nextUnclaimedReply(replyTimeoutMs);
   // The connection still answers, and nothing else answered the fuzzed frame.
-  await socket.call('createDomain', {});
+  await patiently(socket, 'createDomain', {});
   const second = await socket.nextUnclaimedReply(SECOND_REPLY_WAIT_MS).then(
     (extra) => extra,
     () => undefined,

@@ -4,7 +4,7 @@
  */
 import type { RequestOf } from '#shared/protocol/requests';
 import type { Group, NodeTokenGrant } from '#shared/protocol/types';
-import { ValidationError } from '../errors';
+import { LimitExceeded, ValidationError } from '../errors';
 import { isGroupLive } from '../liveness';
 import type { Caller, ConnectionRecord, GroupRecord, NodeRecord } from '../model';
 import { issueNodeToken, requireBoundOrToken } from '../node-tokens';
@@ -58,6 +58,7 @@ export async function createGroup(
       useWebSocket: request.useWebSocket ?? true,
     };
     await requireFreeConnection(deps, caller, connection, { ...keyOf(group), nodeId: group.hostId });
+    await requireRoomForGroup(deps, request.domain);
     const { nodeToken, tokenHash } = issueNodeToken(deps.ids);
     await deps.store.createGroup(group, hostNode(group, caller, deps, tokenHash), existing?.groupId);
     return { ...presentGroup(group, deps.settings), nodeToken };
@@ -75,6 +76,14 @@ export async function listGroupsByDomain(
   return groups
     .filter((group) => isGroupLive(group, now, deps.settings))
     .map((group) => presentGroup(group, deps.settings));
+}
+
+/** A new group needs room in its domain: live groups below the cap. Two creates at once may both find the last place. */
+async function requireRoomForGroup(deps: MeshDeps, domain: string): Promise<void> {
+  const now = deps.clock.now();
+  const max = deps.settings.maxGroupsPerDomain;
+  const live = (await deps.store.listGroups(domain)).filter((group) => isGroupLive(group, now, deps.settings));
+  if (live.length >= max) throw new LimitExceeded(`the domain is full: it has ${max} live groups, the most it takes`);
 }
 
 function lifetimeOf(requested: number | undefined, deps: MeshDeps): number {

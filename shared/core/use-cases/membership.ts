@@ -4,8 +4,8 @@
  */
 import type { RequestOf } from '#shared/protocol/requests';
 import type { LeaveGroupPayload, Node, NodeTokenGrant } from '#shared/protocol/types';
-import { Unauthorized, ValidationError } from '../errors';
-import { isNodeLive, requireLiveGroup } from '../liveness';
+import { LimitExceeded, Unauthorized, ValidationError } from '../errors';
+import { isNodeLive, isSubscriberLive, requireLiveGroup } from '../liveness';
 import type { Caller, GroupKey, NodeRecord } from '../model';
 import { issueNodeToken, requireBoundOrToken } from '../node-tokens';
 import type { MeshDeps } from '../ports';
@@ -44,6 +44,7 @@ export async function joinGroup(
     const live = found.node !== undefined && isNodeLive(found.node, deps.clock.now()) ? found.node : undefined;
     if (live !== undefined) requireBoundOrToken(live, caller.connectionId, request.nodeToken);
     await requireFreeConnection(deps, caller, connection, { ...key, nodeId: request.nodeId });
+    if (live === undefined) await requireRoomForMember(deps, key);
     const { node, previousConnectionId, nodeToken } = memberNode(key, request.nodeId, live, caller, deps);
     // ConditionFailed: the group went away or a concurrent write changed the node; read again.
     await deps.store.putNode(node, previousConnectionId);
@@ -66,6 +67,18 @@ export async function leaveGroup(
   if (node.isHost) throw new ValidationError('the host cannot leave its group: dissolve it instead');
   await deps.store.removeNode(node);
   return { peerId: node.nodeId, ...key, message: LEAVE_MESSAGE };
+}
+
+/**
+ * A new node needs room: the group's connected members (its live
+ * subscriptions, the host's included) below the cap. A rejoin takes a place
+ * its node held already. Two joins at once may both find the last place.
+ */
+async function requireRoomForMember(deps: MeshDeps, key: GroupKey): Promise<void> {
+  const now = deps.clock.now();
+  const max = deps.settings.maxMembersPerGroup;
+  const members = (await deps.store.listSubscribers(key)).filter((subscriber) => isSubscriberLive(subscriber, now));
+  if (members.length >= max) throw new LimitExceeded(`the group is full: it has ${max} members, the most it takes`);
 }
 
 /**

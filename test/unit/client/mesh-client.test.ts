@@ -89,6 +89,25 @@ describe('MeshClient', () => {
       expect(error).toMatchObject({ errorType: 'GroupNotFound', shouldDisconnect: true, action: 'joinGroup' });
       expect(client.group).toBeNull();
     });
+
+    it('sends a batch refused as RateLimited again later, reporting the refusal once, and keeps its group', async () => {
+      const server = new FakeServer();
+      let refused = 0;
+      server.on('fireEventsByNode', () =>
+        refused++ === 0 ? { error: 'RateLimited', message: 'too fast' } : { data: { groupId: 'g1', domain: 'd1' } },
+      );
+      ({ client } = await member(server));
+      const errors: string[] = [];
+      client.on('error', (error) => errors.push(error.errorType));
+
+      client.fireEvent('go');
+      await jest.advanceTimersByTimeAsync(1000);
+
+      expect(eventsSent(server)).toEqual(['go', 'go']);
+      expect(errors).toEqual(['RateLimited']);
+      expect(client.stats()).toMatchObject({ eventsConfirmed: 1, eventsPending: 0 });
+      expect(client.group).not.toBeNull();
+    });
   });
 
   describe('receiving', () => {

@@ -271,6 +271,28 @@ describe('createGroup', () => {
   });
 });
 
+describe('createGroup: the group cap', () => {
+  it('refuses a new group once its domain has maxGroupsPerDomain live groups (LimitExceeded); another domain and a lapsed group do not count', async () => {
+    // Prepare
+    const world = fakeWorld({ settings: { maxGroupsPerDomain: 2 } });
+    await createGroup(world, 'c1', 'host-1', { maxConnectionTimeSeconds: 30 });
+    await createGroup(world, 'c2', 'host-2');
+    await createGroup(world, 'c9', 'host-9', { domain: 'another-domain' });
+
+    // Act
+    const full = createGroup(world, 'c3', 'host-3');
+
+    // Assess
+    await expect(full).rejects.toMatchObject({ errorType: 'LimitExceeded' });
+    expect(world.store.count('createGroup')).toBe(3);
+    // The host of a group takes it back however full the domain is.
+    expect((await createGroup(world, 'c2', 'host-2')).hostId).toBe('host-2');
+    // Once a group has ended (host-1's lived 30 s), there is room again.
+    world.clock.advanceSeconds(31);
+    expect((await createGroup(world, 'c3', 'host-3')).hostId).toBe('host-3');
+  });
+});
+
 describe('listGroupsByDomain', () => {
   let world: FakeWorld;
   beforeEach(() => {

@@ -1,5 +1,5 @@
 import type { Group, LeaveGroupPayload, Node, NodeTokenGrant } from '#shared/protocol/types';
-import type { FakeWorld } from './fakes';
+import { fakeWorld, type FakeWorld } from './fakes';
 import {
   createGroup,
   DOMAIN,
@@ -212,6 +212,43 @@ describe('joinGroup', () => {
       seq: 1,
       data: { late: 'yes' },
     });
+  });
+});
+
+describe('joinGroup: the member cap', () => {
+  it('refuses a new node once the group has maxMembersPerGroup connected members (LimitExceeded), creating nothing', async () => {
+    // Prepare: the host and two members fill a group of three.
+    const world = fakeWorld({ settings: { maxMembersPerGroup: 3 } });
+    const group = await createGroup(world, 'c-host', 'host');
+    const { nodeToken } = await joinGroup(world, 'c-1', group, 'member-1');
+    await joinGroup(world, 'c-2', group, 'member-2');
+    const key = { groupId: group.id, domain: group.domain };
+    const writes = world.store.count('putNode');
+
+    // Act
+    const attempt = joinGroup(world, 'c-3', group, 'member-3');
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ errorType: 'LimitExceeded', message: expect.stringMatching(/full/) });
+    expect(world.store.peekNode(key, 'member-3')).toBeUndefined();
+    expect(world.store.count('putNode')).toBe(writes);
+    // A member that is a node already takes its place back, full or not.
+    await world.store.dropConnection('c-1');
+    await joinGroup(world, 'c-1b', group, 'member-1', nodeToken);
+  });
+
+  it('makes room as members leave or expire', async () => {
+    // Prepare
+    const world = fakeWorld({ settings: { maxMembersPerGroup: 2 } });
+    const group = await createGroup(world, 'c-host', 'host');
+    await joinGroup(world, 'c-1', group, 'member-1');
+    await send(world, 'c-1', { action: 'leaveGroup', groupId: group.id, domain: group.domain, nodeId: 'member-1' });
+
+    // Act
+    const node = await joinGroup(world, 'c-2', group, 'member-2');
+
+    // Assess
+    expect(node.id).toBe('member-2');
   });
 });
 
