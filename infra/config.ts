@@ -6,7 +6,7 @@
  * without a stack.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { ENV, FANOUT_ENV, fanoutSettings, meshSettings } from '../shared/config';
+import { allowedOrigins, ENV, FANOUT_ENV, fanoutSettings, meshSettings } from '../shared/config';
 import {
   DEFAULT_FANOUT,
   DEFAULT_FANOUT_CONCURRENCY,
@@ -56,6 +56,8 @@ export interface MeshConfig {
   fanoutSettings: FanoutSettings;
   /** The MESH_* time settings the handlers read (shared/config.ts); eventTtlSeconds is the group log's retention. */
   settings: MeshSettings;
+  /** MESH_ALLOWED_ORIGINS: the web origins $connect accepts, comma separated; empty: any (Mesh v2's open model). */
+  allowedOrigins: string;
   /** Minutes between two runs of the sweeper, which restarts the flushes of groups whose flush died. */
   sweepIntervalMinutes: number;
   /** DynamoDB point-in-time recovery (continuous backups, billed per GB-month). */
@@ -97,6 +99,7 @@ export const CONFIG_DEFAULTS: MeshConfig = {
   fanoutConcurrency: DEFAULT_FANOUT_CONCURRENCY,
   fanoutSettings: DEFAULT_FANOUT,
   settings: DEFAULT_SETTINGS,
+  allowedOrigins: '',
   sweepIntervalMinutes: TRIGGERS.schedule.intervalMinutes,
   pointInTimeRecovery: true,
   alarmEmail: '',
@@ -175,6 +178,7 @@ export function validateConfig(config: MeshConfig): MeshConfig {
     const env = settingsEnvironment(config);
     meshSettings(env);
     fanoutSettings(env);
+    allowedOrigins(env);
   } catch (error) {
     throw new MeshConfigError(`mesh settings: ${(error as Error).message}`);
   }
@@ -203,9 +207,12 @@ function validateFanout(fanout: FanoutSettings, fanoutTimeoutSeconds: number): v
 
 /** The MESH_* variables of the time settings and the fan-out's settings, as the handlers read them. */
 export function settingsEnvironment(
-  config: Pick<MeshConfig, 'settings' | 'fanoutConcurrency' | 'fanoutSettings'>,
+  config: Pick<MeshConfig, 'settings' | 'fanoutConcurrency' | 'fanoutSettings' | 'allowedOrigins'>,
 ): Record<string, string> {
-  const env: Record<string, string> = { [ENV.fanoutConcurrency]: String(config.fanoutConcurrency) };
+  const env: Record<string, string> = {
+    [ENV.fanoutConcurrency]: String(config.fanoutConcurrency),
+    [ENV.allowedOrigins]: config.allowedOrigins,
+  };
   for (const key of Object.keys(FANOUT_KEYS) as (keyof FanoutSettings)[]) {
     env[ENV[FANOUT_KEYS[key]]] = String(config.fanoutSettings[key]);
   }
@@ -249,6 +256,7 @@ export function readConfig(config: pulumi.Config = new pulumi.Config('mesh')): M
     fanoutConcurrency: num('fanoutConcurrency'),
     fanoutSettings,
     settings,
+    allowedOrigins: str('allowedOrigins'),
     sweepIntervalMinutes: num('sweepIntervalMinutes'),
     pointInTimeRecovery: bool('pointInTimeRecovery'),
     alarmEmail: str('alarmEmail'),
@@ -277,6 +285,7 @@ export function configKeyDefaults(): Record<string, string | number | boolean> {
   for (const key of Object.keys(FANOUT_KEYS) as (keyof FanoutSettings)[])
     keys[FANOUT_KEYS[key]] = d.fanoutSettings[key];
   for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof MeshSettings)[]) keys[key] = d.settings[key];
+  keys.allowedOrigins = d.allowedOrigins;
   keys.sweepIntervalMinutes = d.sweepIntervalMinutes;
   keys.pointInTimeRecovery = d.pointInTimeRecovery;
   keys.alarmEmail = d.alarmEmail;

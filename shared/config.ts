@@ -39,6 +39,7 @@ export const ENV = {
   connectionRequestsPerSecond: 'MESH_CONNECTION_REQUESTS_PER_SECOND',
   connectionRequestBurst: 'MESH_CONNECTION_REQUEST_BURST',
   domainSecret: 'MESH_DOMAIN_SECRET',
+  allowedOrigins: 'MESH_ALLOWED_ORIGINS',
 } as const;
 
 /**
@@ -88,6 +89,30 @@ export function domainSecret(env: Env = process.env): string {
     throw new ConfigError(`${ENV.domainSecret} must be at least ${MIN_DOMAIN_SECRET_LENGTH} characters`);
   }
   return value;
+}
+
+/**
+ * The web origins allowed to connect (`https://school.example`, comma
+ * separated), lowercased; empty: any. A malformed entry fails the cold start.
+ */
+export function allowedOrigins(env: Env = process.env): string[] {
+  const raw = env[ENV.allowedOrigins] ?? '';
+  const origins = raw
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter((entry) => entry !== '');
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined || parsed.origin !== origin) {
+      throw new ConfigError(`${ENV.allowedOrigins}: "${origin}" is not an origin such as https://school.example`);
+    }
+  }
+  return origins;
 }
 
 /** ARN of the SNS topic every push is published to. */

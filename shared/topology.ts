@@ -62,7 +62,7 @@ export interface FunctionSpec {
 }
 
 export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
-  connect: { entry: 'handlers/connect.ts', memoryMb: 256, timeoutSeconds: 10, env: [] },
+  connect: { entry: 'handlers/connect.ts', memoryMb: 256, timeoutSeconds: 10, env: [ENV.allowedOrigins] },
   disconnect: { entry: 'handlers/disconnect.ts', memoryMb: 256, timeoutSeconds: 10, env: [ENV.tableName] },
   // The request function answers inside API Gateway's 29 s integration timeout.
   request: {

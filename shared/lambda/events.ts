@@ -18,6 +18,15 @@ export interface WebSocketEvent {
   };
   body?: string | null;
   isBase64Encoded?: boolean;
+  /** $connect only: the upgrade request's headers, as the client sent them (names in any case). */
+  headers?: Record<string, string | undefined>;
+}
+
+/** A header of the event by name, whatever its case. */
+export function headerOf(event: WebSocketEvent, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) if (key.toLowerCase() === wanted) return value;
+  return undefined;
 }
 
 /** A programming or wiring error: the event is not what API Gateway or SNS sends. */

@@ -68,6 +68,7 @@ beforeAll(async () => {
     pointInTimeRecovery: false,
     alarmEmail: 'ops@example.com',
     enableSourceMaps: true,
+    allowedOrigins: 'https://school.example',
   };
   const stub = () =>
     new pulumiSdk.asset.AssetArchive({
@@ -218,6 +219,12 @@ describe('Lambda functions', () => {
       expect(variables).not.toHaveProperty('MESH_FANOUT_WINDOW_MS');
       expect(variables).not.toHaveProperty('undefined');
     }
+  });
+
+  it('give $connect the Origin allow-list of the config', () => {
+    expect(functionOf('connect').inputs.environment.variables).toMatchObject({
+      MESH_ALLOWED_ORIGINS: 'https://school.example',
+    });
   });
 
   it('hand the domain secret, as a secret, to the request function only, the one that reads it', () => {

@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type StackProcess, startStackProcess } from '../../local/stack-process';
-import { SHORT_STACK_DOMAIN_SECRET, TEST_ENV, stackEnv } from './test-env';
+import { SHORT_STACK_ALLOWED_ORIGIN, SHORT_STACK_DOMAIN_SECRET, TEST_ENV, stackEnv } from './test-env';
 
 export interface StartedStack {
   name: string;
@@ -63,6 +63,7 @@ export default async function globalSetup(): Promise<void> {
     MESH_MEMBER_HEARTBEAT_INTERVAL_SECONDS: '1',
     MESH_MEMBER_HEARTBEAT_TTL_SECONDS: '3',
     MESH_DOMAIN_SECRET: SHORT_STACK_DOMAIN_SECRET,
+    MESH_ALLOWED_ORIGINS: SHORT_STACK_ALLOWED_ORIGIN,
   });
   stacks.push(short);
 

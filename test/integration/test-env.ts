@@ -35,6 +35,9 @@ export const TEST_ENV = {
  */
 export const SHORT_STACK_DOMAIN_SECRET = 'the-short-stack-domain-secret';
 
+/** The short stack's MESH_ALLOWED_ORIGINS, set by the setup; the main stack takes any origin. */
+export const SHORT_STACK_ALLOWED_ORIGIN = 'https://school.example';
+
 type ValueOf<T> = T[keyof T];
 /** A variable TEST_ENV names. */
 export type TestEnvName = ValueOf<typeof TEST_ENV.main> | ValueOf<typeof TEST_ENV.short> | typeof TEST_ENV.stackLogs;

@@ -37,6 +37,42 @@ describe('$connect', () => {
   });
 });
 
+describe('$connect with an Origin allow-list (MESH_ALLOWED_ORIGINS)', () => {
+  /** The connect handler loaded with `origins` (it reads the list once, at load). */
+  function connectWith(origins: string): ConnectModule['handler'] {
+    let loaded!: ConnectModule['handler'];
+    const saved = process.env.MESH_ALLOWED_ORIGINS;
+    process.env.MESH_ALLOWED_ORIGINS = origins;
+    try {
+      jest.isolateModules(() => ({ handler: loaded } = require('#handlers/connect') as ConnectModule));
+    } finally {
+      if (saved === undefined) delete process.env.MESH_ALLOWED_ORIGINS;
+      else process.env.MESH_ALLOWED_ORIGINS = saved;
+    }
+    return loaded;
+  }
+  const upgrade = (headers: Record<string, string>): WebSocketEvent => ({
+    ...fixture<WebSocketEvent>('connect.json'),
+    headers,
+  });
+
+  it('refuses a page of another origin with 403, and accepts the listed ones (any case) and programs that send none', async () => {
+    const handler = connectWith('https://school.example, http://localhost:8601');
+    const status = async (headers: Record<string, string>) =>
+      ((await handler(upgrade(headers), lambdaContext('mesh-connect'))) as { statusCode: number }).statusCode;
+
+    expect(await status({ Origin: 'https://evil.example' })).toBe(403);
+    expect(await status({ origin: 'https://school.example.evil.example' })).toBe(403);
+    expect(await status({ Origin: 'https://School.Example' })).toBe(200);
+    expect(await status({ origin: 'http://localhost:8601' })).toBe(200);
+    expect(await status({})).toBe(200);
+  });
+
+  it('fails to load with an entry that is not an origin', () => {
+    expect(() => connectWith('https://school.example/path')).toThrow(/MESH_ALLOWED_ORIGINS/);
+  });
+});
+
 describe('$disconnect', () => {
   it('drops the connection rows and unbinds its node', async () => {
     ddb.on(GetCommand).resolves({
