@@ -196,11 +196,10 @@ export class MeshClient extends TypedEmitter<MeshClientEvents> {
    */
   async createGroup(
     name: string,
-    options: { maxConnectionTimeSeconds?: number; domain?: string } = {},
+    { maxConnectionTimeSeconds, domain: given }: { maxConnectionTimeSeconds?: number; domain?: string } = {},
   ): Promise<Group> {
     this.membership.ensureNone();
-    const domain = options.domain ?? (await this.ensureDomain());
-    const { maxConnectionTimeSeconds } = options;
+    const domain = given ?? (await this.ensureDomain());
     const nodeToken = this.membership.tokenFor({ role: 'host', domain, nodeId: this.nodeId });
     const args = { name, hostId: this.nodeId, domain, maxConnectionTimeSeconds, useWebSocket: true, nodeToken };
     const group = (await this.call('createGroup', args)).data;

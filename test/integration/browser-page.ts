@@ -140,6 +140,19 @@ export async function openPage(browser: Browser, origin: string): Promise<Opened
   return { context, page, seen };
 }
 
+/**
+ * The page's MeshClient joins a group as a member. Resolves with the Node it
+ * was answered with and whether the page used the browser's own WebSocket.
+ */
+export async function joinFromPage(
+  page: Page,
+  args: { url: string; groupId: string; domain: string; nodeId: string },
+): Promise<{ node: Node; nativeWebSocket: boolean }> {
+  const node = await page.evaluate((join) => (window as unknown as PageWindow).meshPage.join(join), args);
+  const nativeWebSocket = await page.evaluate(() => (window as unknown as PageWindow).meshPage.usesNativeWebSocket());
+  return { node, nativeWebSocket };
+}
+
 /** Closes the page's client (if the page still answers) and its context. */
 export async function closePage(opened: OpenedPage): Promise<void> {
   await opened.page.evaluate(() => (window as unknown as PageWindow).meshPage.close()).catch(() => undefined);

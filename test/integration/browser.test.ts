@@ -16,6 +16,7 @@ import { MeshClient } from '#client/index';
 import type { GroupDissolvePayload, MeshEvent } from '#shared/protocol/types';
 import {
   closePage,
+  joinFromPage,
   launchChromium,
   openPage,
   reported,
@@ -120,14 +121,9 @@ describe('MeshClient in a browser', () => {
       const browserNodeId = uniqueId('browser');
 
       // The page joins as a member.
-      const node = await page.evaluate((args) => (window as unknown as PageWindow).meshPage.join(args), {
-        url,
-        groupId: group.id,
-        domain,
-        nodeId: browserNodeId,
-      });
-      expect(node).toMatchObject({ id: browserNodeId, groupId: group.id, domain });
-      expect(await page.evaluate(() => (window as unknown as PageWindow).meshPage.usesNativeWebSocket())).toBe(true);
+      const joined = await joinFromPage(page, { url, groupId: group.id, domain, nodeId: browserNodeId });
+      expect(joined.node).toMatchObject({ id: browserNodeId, groupId: group.id, domain });
+      expect(joined.nativeWebSocket).toBe(true);
       expect(await page.evaluate(() => (window as unknown as PageWindow).meshPage.group())).toMatchObject({
         role: 'member',
         groupId: group.id,

@@ -25,6 +25,7 @@ import { MeshClient } from '#client/index';
 import type { Group } from '#shared/protocol/types';
 import {
   closePage,
+  joinFromPage,
   launchChromium,
   openPage,
   reported,
@@ -181,14 +182,9 @@ describe('the client package, packed and installed', () => {
       const { page, seen } = opened;
       const browserNodeId = uniqueId('browser');
 
-      const node = await page.evaluate((args) => (window as unknown as PageWindow).meshPage.join(args), {
-        url,
-        groupId: group.id,
-        domain,
-        nodeId: browserNodeId,
-      });
-      expect(node).toMatchObject({ id: browserNodeId, groupId: group.id, domain });
-      expect(await page.evaluate(() => (window as unknown as PageWindow).meshPage.usesNativeWebSocket())).toBe(true);
+      const joined = await joinFromPage(page, { url, groupId: group.id, domain, nodeId: browserNodeId });
+      expect(joined.node).toMatchObject({ id: browserNodeId, groupId: group.id, domain });
+      expect(joined.nativeWebSocket).toBe(true);
 
       // Both ways: the page's status at the host, the host's status in the page.
       await page.evaluate(() => (window as unknown as PageWindow).meshPage.setData({ score: 3 }));
