@@ -86,6 +86,13 @@ export interface MeshStore {
    * Returns the node as written (its `seq` the last one allocated).
    */
   updateNode(key: GroupKey, nodeId: string, connectionId: string, change: NodeChange): Promise<NodeRecord>;
+  /**
+   * Gives back the last `count` seqs updateNode allocated (the node's `seq`
+   * back to `seq - count`), only while the node's seq is still `seq` and it
+   * is bound to `connectionId`; otherwise leaves it as it is. For pushes the
+   * log refused as a whole, so receivers see no gap in the sender's seqs.
+   */
+  releaseSeqs(key: GroupKey, nodeId: string, connectionId: string, seqs: { seq: number; count: number }): Promise<void>;
   /** Nodes in node id order, after `after` when given, at most `limit`. */
   listNodes(key: GroupKey, page: { after?: string; limit: number }): Promise<{ nodes: NodeRecord[]; more: boolean }>;
   /** Every connection subscribed to the group. */
@@ -154,7 +161,8 @@ export interface GroupLog {
    * Appends the pushes (JSON texts, in order). Sets the flush token to
    * `token` when no flush is requested (the caller must then request one),
    * and the dissolve mark when `dissolve` is set. GroupDissolved when the
-   * group's dissolve push is in the log already.
+   * group's dissolve push is in the log already; WriteNotApplied when the
+   * store refused the append as a whole (nothing was appended).
    */
   append(
     key: GroupKey,

@@ -73,6 +73,18 @@ export function describeNodeUpdateContract(name: string, subject: () => NodeUpda
       expect((await store.getGroupAndNode(key, 'host')).node).toEqual(node);
     });
 
+    it('gives back the seqs it allocated last, only while the seq and the binding are still the ones it gave', async () => {
+      await update({ seqCount: 3 });
+
+      await store.releaseSeqs(key, 'host', 'conn-other', { seq: 3, count: 3 });
+      await store.releaseSeqs(key, 'host', 'conn-host', { seq: 2, count: 2 });
+      expect((await store.getGroupAndNode(key, 'host')).node?.seq).toBe(3);
+
+      await store.releaseSeqs(key, 'host', 'conn-host', { seq: 3, count: 2 });
+      expect((await store.getGroupAndNode(key, 'host')).node?.seq).toBe(1);
+      expect((await update({ seqCount: 1 })).seq).toBe(2);
+    });
+
     it('refuses a node bound to another connection, expired or missing, and changes nothing', async () => {
       await expect(update({ data: { a: 'no' } }, 'conn-other')).rejects.toBeInstanceOf(ConditionFailed);
       await expect(update({ data: { a: 'no' }, now: NOW + 60_001 })).rejects.toBeInstanceOf(ConditionFailed);

@@ -3,7 +3,7 @@
  * ConditionFailed (shared/core/ports.ts); the SDK reports a failed condition
  * by error name, and a cancelled transaction by a code per item.
  */
-import { ConditionFailed } from '#shared/core/store-errors';
+import { ConditionFailed, WriteNotApplied } from '#shared/core/store-errors';
 
 export function errorName(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null ? (error as { name?: string }).name : undefined;
@@ -14,6 +14,23 @@ export function cancellationCodes(error: unknown): string[] {
   if (errorName(error) !== 'TransactionCanceledException') return [];
   const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
   return reasons.map((reason) => reason.Code ?? 'None');
+}
+
+/**
+ * DynamoDB's refusals of a whole request for its rate: nothing of the
+ * request was applied (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html).
+ */
+const THROTTLED = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
+
+/** A write DynamoDB throttled past the SDK's retries throws WriteNotApplied instead. */
+export async function mapThrottled<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    if (THROTTLED.has(errorName(error) ?? ''))
+      throw new WriteNotApplied('DynamoDB throttled the write', { cause: error });
+    throw error;
+  }
 }
 
 /** A single-item write whose condition failed throws ConditionFailed instead. */

@@ -45,6 +45,7 @@ import {
   toSubscriber,
   ttlAt,
 } from './keys';
+import { mapThrottled } from './errors';
 import { queryAll } from './query';
 import { BY_PENDING_INDEX } from './table';
 import {
@@ -85,7 +86,7 @@ export class DynamoGroupLog implements GroupLog {
   ): Promise<Appended> {
     const bytes = pushes.reduce((total, text) => total + utf8Bytes(text), 0);
     for (let attempt = 1; ; attempt += 1) {
-      const result = await this.update(appendInput(key, pushes, bytes, options));
+      const result = await mapThrottled(this.update(appendInput(key, pushes, bytes, options)));
       if (result !== undefined) return toAppended(result, pushes.length);
       // The condition failed: dissolved, or the head is full (its flush is far behind).
       const head = await this.getHead(key);

@@ -329,6 +329,30 @@ export class DynamoMeshStore implements MeshStore {
     return node;
   }
 
+  async releaseSeqs(
+    key: GroupKey,
+    nodeId: string,
+    connectionId: string,
+    seqs: { seq: number; count: number },
+  ): Promise<void> {
+    await ignoreConditionFailed(
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: nodeKey(key, nodeId),
+          UpdateExpression: 'SET #seq = :released',
+          ConditionExpression: '#seq = :seq AND #connectionId = :connectionId',
+          ExpressionAttributeNames: { '#seq': 'seq', '#connectionId': 'connectionId' },
+          ExpressionAttributeValues: {
+            ':seq': seqs.seq,
+            ':released': seqs.seq - seqs.count,
+            ':connectionId': connectionId,
+          },
+        }),
+      ),
+    );
+  }
+
   async dropConnection(connectionId: string): Promise<void> {
     const connection = await this.getConnection(connectionId);
     if (connection === undefined) return;

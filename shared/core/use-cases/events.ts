@@ -39,6 +39,7 @@ export async function fireEventsByNode(
   const firstSeq = node.seq - parts.length + 1;
   await publishPushes(
     deps,
+    caller,
     parts.map((part, i) => buildPush(key, { ...envelope, seq: firstSeq + i }, { batchEvent: part })),
   );
   return { ...key, batchEvent: parts.length === 1 ? batchEvent : parts[0] };

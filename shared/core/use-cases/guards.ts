@@ -10,7 +10,7 @@ import { isGroupLive, isNodeLive, requireLiveGroup, requireLiveNode, requireOwnN
 import type { Caller, ConnectionRecord, GroupKey, GroupRecord, NodeRecord } from '../model';
 import type { Push } from '../../protocol/messages';
 import { type MeshDeps, type NodeChange } from '../ports';
-import { ConditionFailed, GroupDissolved } from '../store-errors';
+import { ConditionFailed, GroupDissolved, WriteNotApplied } from '../store-errors';
 
 /** A live group and the live node the caller acts as. */
 export interface Actor {
@@ -159,12 +159,25 @@ function sameNode(a: GroupKey & { nodeId: string }, b: GroupKey & { nodeId: stri
 /**
  * Hands a request's pushes to the fan-out. A group dissolved since the
  * request's read (its dissolve push is in the log) takes no more pushes: the
- * request answers GroupNotFound, as it would have a moment later.
+ * request answers GroupNotFound, as it would have a moment later. When the
+ * log refused the pushes as a whole (throttled), their seqs are given back
+ * first, so the sender's next pushes take them and receivers wait for no gap;
+ * the request still fails, and the client sends it again.
  */
-export async function publishPushes(deps: MeshDeps, pushes: Push[]): Promise<void> {
+export async function publishPushes(deps: MeshDeps, caller: Caller, pushes: Push[]): Promise<void> {
   try {
     await deps.publisher.publish(pushes);
   } catch (error) {
-    throw error instanceof GroupDissolved ? new GroupNotFound() : error;
+    if (error instanceof GroupDissolved) throw new GroupNotFound();
+    if (error instanceof WriteNotApplied && pushes.length > 0) await releaseSeqsOf(deps, caller, pushes);
+    throw error;
   }
+}
+
+/** Gives back the seqs of one sender's pushes (consecutive, the last one the node's seq); best effort. */
+async function releaseSeqsOf(deps: MeshDeps, caller: Caller, pushes: Push[]): Promise<void> {
+  const last = pushes[pushes.length - 1];
+  const seqs = { seq: last.seq, count: pushes.length };
+  // A failure here leaves the gap, which receivers skip after their gap timeout.
+  await deps.store.releaseSeqs(keyOf(last), last.from, caller.connectionId, seqs).catch(() => undefined);
 }

@@ -43,7 +43,7 @@ export async function reportDataByNode(
   const entries: StatusEntry[] = Object.entries(delta).map(([k, value]) => ({ key: k, value }));
   const nodeStatus = presentStatus(key, node.nodeId, entries, now);
   const order = { from: node.nodeId, epoch: node.epoch, seq: node.seq, sentAt: iso(now) };
-  await publishPushes(deps, [buildPush(key, order, { nodeStatus })]);
+  await publishPushes(deps, caller, [buildPush(key, order, { nodeStatus })]);
   return { ...key, nodeStatus };
 }
 

@@ -1,6 +1,7 @@
 import { LIMITS, utf8Bytes } from '#shared/protocol/limits';
 import type { Push } from '#shared/protocol/messages';
 import type { BatchEvent, Group, MeshMessage } from '#shared/protocol/types';
+import { WriteNotApplied } from '#shared/core/store-errors';
 import type { FakeWorld } from './fakes';
 import { DOMAIN, expectErrorType, groupWorld, joinGroup, report, send } from './driver';
 
@@ -72,6 +73,35 @@ describe('fireEventsByNode', () => {
     expect(world.publisher.calls).toHaveLength(2);
     const [push] = world.publisher.calls[1];
     expect(push).toMatchObject({ type: 'message', from: 'member-1', seq: 2, batchEvent: message.batchEvent });
+  });
+
+  it('gives its seqs back when the log refused the batch as a whole (throttled), so the next batch takes them', async () => {
+    // Prepare
+    await fire([{ eventName: 'first', firedAt: '2026-01-05T09:00:00.000Z' }]);
+    world.publisher.failNext(new WriteNotApplied('throttled'));
+
+    // Act
+    const refused = fire([{ eventName: 'refused', firedAt: '2026-01-05T09:00:01.000Z' }]);
+    await expect(refused).rejects.toBeInstanceOf(WriteNotApplied);
+    await fire([{ eventName: 'again', firedAt: '2026-01-05T09:00:01.000Z' }]);
+
+    // Assess: seqs 1, 2 with no gap, as if the refused batch had never been sent.
+    expect(world.publisher.pushes.map((push) => [batchOf(push).events[0].name, push.seq])).toEqual([
+      ['first', 1],
+      ['again', 2],
+    ]);
+  });
+
+  it('keeps the seqs of a batch whose append may have happened (any other failure): receivers skip that gap', async () => {
+    // Prepare
+    world.publisher.failNext(new Error('timed out'));
+
+    // Act
+    await expect(fire([{ eventName: 'unknown', firedAt: '2026-01-05T09:00:00.000Z' }])).rejects.toThrow('timed out');
+    await fire([{ eventName: 'next', firedAt: '2026-01-05T09:00:01.000Z' }]);
+
+    // Assess
+    expect(world.publisher.pushes.map((push) => push.seq)).toEqual([2]);
   });
 
   it('reads its group once, then uses one write and one publish per batch (the hot path)', async () => {

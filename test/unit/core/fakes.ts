@@ -243,6 +243,18 @@ export class InMemoryMeshStore implements MeshStore {
     return copy(stored);
   }
 
+  async releaseSeqs(
+    key: GroupKey,
+    nodeId: string,
+    connectionId: string,
+    seqs: { seq: number; count: number },
+  ): Promise<void> {
+    await this.enter('releaseSeqs');
+    const stored = this.partitions.get(groupPk(key))?.nodes.get(nodeId);
+    if (stored === undefined || stored.connectionId !== connectionId || stored.seq !== seqs.seq) return;
+    stored.seq -= seqs.count;
+  }
+
   async dropConnection(connectionId: string): Promise<void> {
     await this.enter('dropConnection');
     const connection = this.connections.get(connectionId);
