@@ -92,7 +92,7 @@ export interface MeshStore {
    * is bound to `connectionId`; otherwise leaves it as it is. For pushes the
    * log refused as a whole, so receivers see no gap in the sender's seqs.
    */
-  releaseSeqs(key: GroupKey, nodeId: string, connectionId: string, seqs: { seq: number; count: number }): Promise<void>;
+  releaseSeqs(key: GroupKey, nodeId: string, connectionId: string, seqs: SeqRange): Promise<void>;
   /** Nodes in node id order, after `after` when given, at most `limit`. */
   listNodes(key: GroupKey, page: { after?: string; limit: number }): Promise<{ nodes: NodeRecord[]; more: boolean }>;
   /** Every connection subscribed to the group. */
@@ -245,6 +245,12 @@ export interface IdGenerator {
   token(): string;
   /** A new node token (node-tokens.ts): a secret of at least 128 random bits. */
   nodeToken(): string;
+}
+
+/** The last `count` seqs a node was given, up to and including `seq`. */
+export interface SeqRange {
+  seq: number;
+  count: number;
 }
 
 /** What every request use case is given. */

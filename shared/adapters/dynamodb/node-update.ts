@@ -2,11 +2,12 @@
  * The hot path's one write (MeshStore.updateNode) as an UpdateItem input:
  * status keys merged as map paths, seqs allocated by ADD, and every check the
  * request needs in its condition, so no read precedes it. Returns the whole
- * node (ALL_NEW): its epoch and last seq order the push.
+ * node (ALL_NEW): its epoch and last seq order the push. Beside it, the one
+ * write that takes back what it allocated (MeshStore.releaseSeqs).
  */
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { GroupKey } from '#shared/core/model';
-import type { NodeChange } from '#shared/core/ports';
+import type { NodeChange, SeqRange } from '#shared/core/ports';
 import { nodeKey } from './keys';
 import { storedStatusKey } from './status-map';
 
@@ -59,5 +60,27 @@ export function nodeUpdateInput(
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
     ReturnValues: 'ALL_NEW',
+  };
+}
+
+/**
+ * releaseSeqs: the node's seq back by `count`, only while it is still `seq`
+ * and the node is bound to the caller (else ConditionFailed, and the store
+ * leaves the node as it is).
+ */
+export function seqReleaseInput(
+  table: string,
+  key: GroupKey,
+  nodeId: string,
+  connectionId: string,
+  seqs: SeqRange,
+): UpdateCommandInput {
+  return {
+    TableName: table,
+    Key: nodeKey(key, nodeId),
+    UpdateExpression: 'SET #seq = :released',
+    ConditionExpression: '#seq = :seq AND #connectionId = :connectionId',
+    ExpressionAttributeNames: { '#seq': 'seq', '#connectionId': 'connectionId' },
+    ExpressionAttributeValues: { ':seq': seqs.seq, ':released': seqs.seq - seqs.count, ':connectionId': connectionId },
   };
 }

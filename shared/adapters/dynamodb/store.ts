@@ -19,7 +19,7 @@
  *                     + Query (node keys) + BatchWriteItem (25 deletes per call)
  *   setHostHeartbeat  UpdateItem
  *   setNodeExpiry     TransactWriteItems (node [, subscription])
- *   updateNode        UpdateItem (node-update.ts)
+ *   updateNode        UpdateItem (node-update.ts); releaseSeqs too, nothing when its condition fails
  *   listNodes         Query (usually one)
  *   listSubscribers   Query (per 1 MB page)
  *   dropConnection    GetItem + TransactWriteItems (connection, subscription, unbind node);
@@ -39,12 +39,12 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { ConnectionRecord, GroupKey, GroupRecord, HostRecord, NodeRecord, Subscriber } from '#shared/core/model';
-import { type Clock, type MeshStore, type NodeChange } from '#shared/core/ports';
+import { type Clock, type MeshStore, type NodeChange, type SeqRange } from '#shared/core/ports';
 import { ConditionFailed } from '#shared/core/store-errors';
 import { batchDelete, batchGet } from './batch';
 import { notExists, unchangedSinceRead } from './conditions';
 import { ignoreConditionFailed, mapConditionFailed } from './errors';
-import { nodeUpdateInput } from './node-update';
+import { nodeUpdateInput, seqReleaseInput } from './node-update';
 import { queryAll } from './query';
 import type { RetryPolicy } from './retry';
 import { BY_DOMAIN_INDEX } from './table';
@@ -329,30 +329,10 @@ export class DynamoMeshStore implements MeshStore {
     return node;
   }
 
-  async releaseSeqs(
-    key: GroupKey,
-    nodeId: string,
-    connectionId: string,
-    seqs: { seq: number; count: number },
-  ): Promise<void> {
-    await ignoreConditionFailed(
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: nodeKey(key, nodeId),
-          UpdateExpression: 'SET #seq = :released',
-          ConditionExpression: '#seq = :seq AND #connectionId = :connectionId',
-          ExpressionAttributeNames: { '#seq': 'seq', '#connectionId': 'connectionId' },
-          ExpressionAttributeValues: {
-            ':seq': seqs.seq,
-            ':released': seqs.seq - seqs.count,
-            ':connectionId': connectionId,
-          },
-        }),
-      ),
-    );
+  async releaseSeqs(key: GroupKey, nodeId: string, connectionId: string, seqs: SeqRange): Promise<void> {
+    const input = seqReleaseInput(this.table, key, nodeId, connectionId, seqs);
+    await ignoreConditionFailed(this.client.send(new UpdateCommand(input)));
   }
-
   async dropConnection(connectionId: string): Promise<void> {
     const connection = await this.getConnection(connectionId);
     if (connection === undefined) return;

@@ -15,6 +15,7 @@ import {
   type FlushRequest,
   type FlushTrigger,
   type IdGenerator,
+  type SeqRange,
   type MeshDeps,
   type MeshStore,
   type NodeChange,
@@ -243,12 +244,7 @@ export class InMemoryMeshStore implements MeshStore {
     return copy(stored);
   }
 
-  async releaseSeqs(
-    key: GroupKey,
-    nodeId: string,
-    connectionId: string,
-    seqs: { seq: number; count: number },
-  ): Promise<void> {
+  async releaseSeqs(key: GroupKey, nodeId: string, connectionId: string, seqs: SeqRange): Promise<void> {
     await this.enter('releaseSeqs');
     const stored = this.partitions.get(groupPk(key))?.nodes.get(nodeId);
     if (stored === undefined || stored.connectionId !== connectionId || stored.seq !== seqs.seq) return;
