@@ -29,6 +29,13 @@ export interface MeshClientOptions {
    * same node).
    */
   storage?: TokenStorage;
+  /**
+   * The credential of a mesh whose operator checks connections (an API key
+   * or a JWT it issued), sent as the `token` query parameter of every
+   * connect. A function is called before each attempt, so a token that
+   * expires can be fetched anew for a reconnect. Default: none (an open mesh).
+   */
+  authToken?: string | (() => string | Promise<string>);
   /** The domain to create and look for groups in. Default: none; `createGroup` then asks `createDomain`. */
   domain?: string;
   /** A WebSocket constructor. Default: `ws` in Node, the global WebSocket elsewhere. */

@@ -5,25 +5,31 @@
  * The message is validated by the action's schema, run by the core, and the
  * reply returned as the route response: API Gateway sends it to the caller
  * without a PostToConnection call. Errors become error replies in
- * wsErrorReply; the status code is always 200 and the connection stays open.
+ * wsErrorReply; the status code is always 200 and the connection stays open,
+ * except for a connection that keeps sending far over its rate
+ * (shared/core/rate-limit.ts): it gets its last RateLimited reply by
+ * PostToConnection and is closed (DeleteConnection, which API Gateway
+ * answers with close code 1000: the Management API takes no other).
  */
 import middy from '@middy/core';
+import { ManagementApiNotifier } from '#shared/adapters/apigw/notifier';
 import { DynamoGroupLog } from '#shared/adapters/dynamodb/log';
 import { DynamoMeshStore } from '#shared/adapters/dynamodb/store';
-import { createDocumentClient, createSnsClient } from '#shared/adapters/sdk-clients';
+import { createDocumentClient, createManagementApiClient, createSnsClient } from '#shared/adapters/sdk-clients';
 import { SnsFlushTrigger } from '#shared/adapters/sns/flush-trigger';
 import { randomIds, systemClock } from '#shared/adapters/system';
-import { domainSecret, fanoutSettings, meshSettings, tableName, topicArn } from '#shared/config';
+import { domainSecret, fanoutSettings, managementEndpoint, meshSettings, tableName, topicArn } from '#shared/config';
 import { runAction } from '#shared/core/actions';
-import { ValidationError } from '#shared/core/errors';
+import { RateLimited, ValidationError } from '#shared/core/errors';
 import { KnownGroups } from '#shared/core/known-groups';
 import { ConnectionRateLimiter } from '#shared/core/rate-limit';
 import { LogPublisher } from '#shared/core/fanout/publisher';
 import type { MeshDeps } from '#shared/core/ports';
 import { callerOf, messageBody, type WebSocketEvent } from '#shared/lambda/events';
+import { InFlightRequests } from '#shared/lambda/in-flight';
 import { createLogger } from '#shared/lambda/logger';
-import { replyResponse, wsErrorReply, type WebSocketResponse } from '#shared/lambda/ws-reply';
-import type { ResultReply } from '#shared/protocol/messages';
+import { echoOf, replyResponse, wsErrorReply, type WebSocketResponse } from '#shared/lambda/ws-reply';
+import type { ErrorReply, ResultReply } from '#shared/protocol/messages';
 import { parseRequest } from '#shared/protocol/requests';
 
 const logger = createLogger({ function: 'request' });
@@ -58,15 +64,25 @@ const deps: MeshDeps = {
 
 // Per container, as KnownGroups: shared/core/rate-limit.ts says what that means in AWS.
 const limiter = new ConnectionRateLimiter(settings);
+// One socket is plenty: it closes a flooding connection now and then.
+const notifier = new ManagementApiNotifier(createManagementApiClient(managementEndpoint(), 1));
+const inFlight = new InFlightRequests();
+/** How long a close waits for the connection's accepted requests to answer: well inside the function's timeout. */
+const CLOSE_WAIT_MS = 5_000;
 
-async function functionHandler(event: WebSocketEvent): Promise<WebSocketResponse> {
+async function functionHandler(event: WebSocketEvent): Promise<WebSocketResponse | { statusCode: 200 }> {
   const caller = callerOf(event);
   // Before parsing: a flood of bad frames is refused as cheaply as one of good ones.
-  limiter.admit(caller.connectionId, systemClock.now());
+  try {
+    limiter.admit(caller.connectionId, systemClock.now());
+  } catch (error) {
+    if (error instanceof RateLimited && error.closesConnection) return closeFlooding(event, caller.connectionId, error);
+    throw error;
+  }
   const parsed = parseRequest(messageBody(event));
   if (!parsed.ok) throw new ValidationError(parsed.message);
   const { request } = parsed;
-  const result = await runAction(request, caller, deps);
+  const result = await inFlight.track(caller.connectionId, runAction(request, caller, deps));
   const reply: ResultReply = {
     type: 'result',
     action: request.action,
@@ -75,6 +91,25 @@ async function functionHandler(event: WebSocketEvent): Promise<WebSocketResponse
     nextToken: result.nextToken,
   };
   return replyResponse(reply);
+}
+
+/**
+ * The last word to a connection that kept flooding: once its accepted
+ * requests have answered, its RateLimited reply posted (a route response
+ * would come after the close), then the close.
+ */
+async function closeFlooding(
+  event: WebSocketEvent,
+  connectionId: string,
+  error: RateLimited,
+): Promise<{ statusCode: 200 }> {
+  const reply: ErrorReply = { type: 'error', ...echoOf(event), errorType: 'RateLimited', message: error.message };
+  logger.warn('connection closed: it kept sending far over its rate', { connectionId });
+  // Its accepted requests answer first: nothing it was told was accepted goes unanswered.
+  await inFlight.settled(connectionId, CLOSE_WAIT_MS);
+  await notifier.post(connectionId, JSON.stringify(reply));
+  await notifier.close(connectionId);
+  return { statusCode: 200 };
 }
 
 export const handler = middy(functionHandler).use(wsErrorReply({ logger }));

@@ -6,7 +6,7 @@
  * without a stack.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { allowedOrigins, ENV, FANOUT_ENV, fanoutSettings, meshSettings } from '../shared/config';
+import { allowedOrigins, authSettings, ENV, FANOUT_ENV, fanoutSettings, meshSettings } from '../shared/config';
 import {
   DEFAULT_FANOUT,
   DEFAULT_FANOUT_CONCURRENCY,
@@ -46,6 +46,8 @@ export interface MeshConfig {
   request: FunctionSize;
   fanout: FunctionSize;
   sweep: FunctionSize;
+  /** The $connect authorizer (deployed always, invoked only when a credential is configured). */
+  authorize: FunctionSize;
   /** MESH_FANOUT_CONCURRENCY: PostToConnection calls in flight per fan-out invocation. */
   fanoutConcurrency: number;
   /**
@@ -58,6 +60,15 @@ export interface MeshConfig {
   settings: MeshSettings;
   /** MESH_ALLOWED_ORIGINS: the web origins $connect accepts, comma separated; empty: any (Mesh v2's open model). */
   allowedOrigins: string;
+  /**
+   * MESH_AUTH_JWKS_URL: where the identity provider publishes the RS256 keys
+   * of the JWTs it signs; set, it turns the $connect authorizer on. (API keys
+   * and an HS256 secret, the other two ways, are secrets: infra/secrets.ts.)
+   */
+  authJwksUrl: string;
+  /** MESH_AUTH_JWT_ISSUER / MESH_AUTH_JWT_AUDIENCE: the `iss` and `aud` every JWT must carry; empty: not checked. */
+  authJwtIssuer: string;
+  authJwtAudience: string;
   /** Minutes between two runs of the sweeper, which restarts the flushes of groups whose flush died. */
   sweepIntervalMinutes: number;
   /** DynamoDB point-in-time recovery (continuous backups, billed per GB-month). */
@@ -96,10 +107,14 @@ export const CONFIG_DEFAULTS: MeshConfig = {
   request: defaultSize('request'),
   fanout: defaultSize('fanout'),
   sweep: defaultSize('sweep'),
+  authorize: defaultSize('authorize'),
   fanoutConcurrency: DEFAULT_FANOUT_CONCURRENCY,
   fanoutSettings: DEFAULT_FANOUT,
   settings: DEFAULT_SETTINGS,
   allowedOrigins: '',
+  authJwksUrl: '',
+  authJwtIssuer: '',
+  authJwtAudience: '',
   sweepIntervalMinutes: TRIGGERS.schedule.intervalMinutes,
   pointInTimeRecovery: true,
   alarmEmail: '',
@@ -179,6 +194,7 @@ export function validateConfig(config: MeshConfig): MeshConfig {
     meshSettings(env);
     fanoutSettings(env);
     allowedOrigins(env);
+    authSettings(env);
   } catch (error) {
     throw new MeshConfigError(`mesh settings: ${(error as Error).message}`);
   }
@@ -207,11 +223,23 @@ function validateFanout(fanout: FanoutSettings, fanoutTimeoutSeconds: number): v
 
 /** The MESH_* variables of the time settings and the fan-out's settings, as the handlers read them. */
 export function settingsEnvironment(
-  config: Pick<MeshConfig, 'settings' | 'fanoutConcurrency' | 'fanoutSettings' | 'allowedOrigins'>,
+  config: Pick<
+    MeshConfig,
+    | 'settings'
+    | 'fanoutConcurrency'
+    | 'fanoutSettings'
+    | 'allowedOrigins'
+    | 'authJwksUrl'
+    | 'authJwtIssuer'
+    | 'authJwtAudience'
+  >,
 ): Record<string, string> {
   const env: Record<string, string> = {
     [ENV.fanoutConcurrency]: String(config.fanoutConcurrency),
     [ENV.allowedOrigins]: config.allowedOrigins,
+    [ENV.authJwksUrl]: config.authJwksUrl,
+    [ENV.authJwtIssuer]: config.authJwtIssuer,
+    [ENV.authJwtAudience]: config.authJwtAudience,
   };
   for (const key of Object.keys(FANOUT_KEYS) as (keyof FanoutSettings)[]) {
     env[ENV[FANOUT_KEYS[key]]] = String(config.fanoutSettings[key]);
@@ -253,10 +281,14 @@ export function readConfig(config: pulumi.Config = new pulumi.Config('mesh')): M
     request: size('request'),
     fanout: size('fanout'),
     sweep: size('sweep'),
+    authorize: size('authorize'),
     fanoutConcurrency: num('fanoutConcurrency'),
     fanoutSettings,
     settings,
     allowedOrigins: str('allowedOrigins'),
+    authJwksUrl: str('authJwksUrl'),
+    authJwtIssuer: str('authJwtIssuer'),
+    authJwtAudience: str('authJwtAudience'),
     sweepIntervalMinutes: num('sweepIntervalMinutes'),
     pointInTimeRecovery: bool('pointInTimeRecovery'),
     alarmEmail: str('alarmEmail'),
@@ -286,6 +318,9 @@ export function configKeyDefaults(): Record<string, string | number | boolean> {
     keys[FANOUT_KEYS[key]] = d.fanoutSettings[key];
   for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof MeshSettings)[]) keys[key] = d.settings[key];
   keys.allowedOrigins = d.allowedOrigins;
+  keys.authJwksUrl = d.authJwksUrl;
+  keys.authJwtIssuer = d.authJwtIssuer;
+  keys.authJwtAudience = d.authJwtAudience;
   keys.sweepIntervalMinutes = d.sweepIntervalMinutes;
   keys.pointInTimeRecovery = d.pointInTimeRecovery;
   keys.alarmEmail = d.alarmEmail;

@@ -9,7 +9,9 @@
  *   request     DynamoDB GetItem, BatchGetItem, Query, PutItem, UpdateItem,
  *               DeleteItem, BatchWriteItem (+ transactions) on the table, and
  *               Query on the byDomain index (listGroupsByDomain); sns:Publish
- *               on the topic (flush requests)
+ *               on the topic (flush requests); execute-api:ManageConnections
+ *               POST and DELETE on this API's stage (a connection flooding
+ *               far over its rate gets a last RateLimited frame and is closed)
  *   fanout      DynamoDB Query, UpdateItem, PutItem (sealed pages of the group
  *               log), DeleteItem (+ transactions) on the table; sns:Publish on
  *               the topic (a long flush hands over, a failed round is retried,
@@ -18,6 +20,8 @@
  *   sweep       DynamoDB Query on the byPending index (groups with pushes not
  *               yet posted) and UpdateItem on the table (it claims a dead
  *               flush); sns:Publish on the topic (the new flush request)
+ *   authorize   nothing (it checks a credential with the keys it is given,
+ *               or fetches them from the identity provider's public JWKS URL)
  *
  * Every function also writes to its own log group, and only there. The fanout
  * role's one other grant, sqs:SendMessage on the dead-letter queue (its failure
@@ -58,16 +62,19 @@ export interface FunctionContract {
   publishes: boolean;
   /** execute-api:ManageConnections on this API and stage, POST to @connections only. */
   postsToConnections: boolean;
+  /** execute-api:ManageConnections on this API and stage, DELETE of @connections only. */
+  closesConnections: boolean;
 }
 
 /** The contract above, per function. */
 export const CONTRACT: Record<FunctionName, FunctionContract> = {
-  connect: { table: [], queriesIndexes: [], publishes: false, postsToConnections: false },
+  connect: { table: [], queriesIndexes: [], publishes: false, postsToConnections: false, closesConnections: false },
   disconnect: {
     table: ['GetItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem'],
     queriesIndexes: [],
     publishes: false,
     postsToConnections: false,
+    closesConnections: false,
   },
   request: {
     table: [
@@ -82,15 +89,24 @@ export const CONTRACT: Record<FunctionName, FunctionContract> = {
     ],
     queriesIndexes: [BY_DOMAIN_INDEX],
     publishes: true,
-    postsToConnections: false,
+    postsToConnections: true,
+    closesConnections: true,
   },
   fanout: {
     table: ['Query', 'UpdateItem', 'PutItem', 'DeleteItem', 'ConditionCheckItem'],
     queriesIndexes: [],
     publishes: true,
     postsToConnections: true,
+    closesConnections: false,
   },
-  sweep: { table: ['UpdateItem'], queriesIndexes: [BY_PENDING_INDEX], publishes: true, postsToConnections: false },
+  sweep: {
+    table: ['UpdateItem'],
+    queriesIndexes: [BY_PENDING_INDEX],
+    publishes: true,
+    postsToConnections: false,
+    closesConnections: false,
+  },
+  authorize: { table: [], queriesIndexes: [], publishes: false, postsToConnections: false, closesConnections: false },
 };
 
 export interface ContractResources {
@@ -98,6 +114,8 @@ export interface ContractResources {
   topicArn: pulumi.Input<string>;
   /** `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/POST/@connections/*` */
   manageConnectionsArn: pulumi.Input<string>;
+  /** `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/DELETE/@connections/*` */
+  closeConnectionsArn: pulumi.Input<string>;
   /** ARN of the function's own log group; the function writes only there. */
   logGroupArn: pulumi.Input<string>;
 }
@@ -148,6 +166,14 @@ export function contractStatements(fn: FunctionName, r: ContractResources): Poli
       Effect: 'Allow',
       Action: ['execute-api:ManageConnections'],
       Resource: [r.manageConnectionsArn],
+    });
+  }
+  if (contract.closesConnections) {
+    statements.push({
+      Sid: 'CloseConnections',
+      Effect: 'Allow',
+      Action: ['execute-api:ManageConnections'],
+      Resource: [r.closeConnectionsArn],
     });
   }
   return statements;

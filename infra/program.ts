@@ -9,12 +9,14 @@
  * reads too. Order of declaration (each step needs something from the one before):
  *   table, WebSocket API, fan-out topic  ->  functions (their environment
  *   names the table, the topic and the API)  ->  SNS subscription, sweep
- *   schedule, routes and stage (they need the functions)  ->  alarms
+ *   schedule, the $connect authorizer when a credential is configured,
+ *   routes and stage (they need the functions)  ->  alarms
  */
 import * as pulumi from '@pulumi/pulumi';
 import { assertBundlesBuilt, bundleFolder, FUNCTION_NAMES, type FunctionName } from './bundles';
 import { settingsEnvironment, type MeshConfig } from './config';
 import { MeshAlarms } from './components/alarms';
+import { ConnectAuthorizer } from './components/authorizer';
 import { FanoutSubscription, FanoutTopic } from './components/fanout';
 import { MeshFunction } from './components/functions';
 import { SweepSchedule } from './components/sweep';
@@ -22,8 +24,8 @@ import { MeshTable } from './components/table';
 import { WebSocketApi, WebSocketRoutes } from './components/websocket';
 import { metricsEnvironment, metricsServiceName } from './metrics';
 // Relative, not '#shared/...': Pulumi's TypeScript loader does not read tsconfig paths.
-import { resourceEnvironment, ROUTES, secretEnvironment, TRIGGERS } from '../shared/topology';
-import type { MeshSecrets } from './secrets';
+import { CONNECT_AUTHORIZER, resourceEnvironment, ROUTES, secretEnvironment, TRIGGERS } from '../shared/topology';
+import { authorizerConfigured, type MeshSecrets } from './secrets';
 
 /** The Lambda code of each function. */
 export type CodeSource = (fn: FunctionName) => pulumi.asset.Archive;
@@ -68,6 +70,7 @@ export function declareMesh(config: MeshConfig, code: CodeSource, secrets: MeshS
     tableArn: table.arn,
     topicArn: fanoutTopic.topic.arn,
     manageConnectionsArn: api.manageConnectionsArn,
+    closeConnectionsArn: api.closeConnectionsArn,
   };
   const functions = Object.fromEntries(
     FUNCTION_NAMES.map((fn) => [
@@ -90,10 +93,16 @@ export function declareMesh(config: MeshConfig, code: CodeSource, secrets: MeshS
     intervalMinutes: config.sweepIntervalMinutes,
   });
 
+  // Off unless a credential is configured: then everyone connects, as in Mesh v2.
+  const connectAuthorizer = authorizerConfigured(config, secrets)
+    ? new ConnectAuthorizer('mesh-authorizer', { api, authorizer: functions[CONNECT_AUTHORIZER.fn] })
+    : undefined;
+
   const routes = new WebSocketRoutes('mesh', {
     api,
     routes: ROUTES,
     handlers: Object.fromEntries(FUNCTION_NAMES.map((fn) => [fn, functions[fn].function])),
+    connectAuthorizer,
     throttle: config.throttle,
     hotRouteThrottle: config.hotRouteThrottle,
     logRetentionDays: config.logRetentionDays,

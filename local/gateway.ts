@@ -1,8 +1,10 @@
 /**
  * An API Gateway WebSocket API on one machine, close to AWS where clients or
  * handlers can tell the difference:
- * - `$connect` runs during the upgrade; a throw or a non-2xx `statusCode`
- *   refuses it with that HTTP status, and no connection exists.
+ * - The $connect authorizer, when there is one, then `$connect`, run during
+ *   the upgrade; either can refuse it with an HTTP status, and then no
+ *   connection exists (admission.ts). The authorizer's answer is in every
+ *   event of the connection.
  * - Route selection on `$request.body.action`: a JSON object whose string
  *   `action` has a route goes there; anything else (not JSON, no action, an
  *   unrouted action, a binary frame) goes to `$default`.
@@ -29,7 +31,9 @@ import type { LocalLambda } from './lambda';
 import { type Log, describeError } from './log';
 import { type LocalStats } from './stats';
 import { LOCAL_HOST, base64Id, close, listen, requestId } from './net';
-import { type ApiInfo, connectEvent, requestContext, sourceIpOf } from './proxy-events';
+import { admitUpgrade, refuseUpgrade } from './admission';
+import type { AuthorizerContext, LocalAuthorizer } from './connect-authorizer';
+import { type ApiInfo, requestContext, sourceIpOf } from './proxy-events';
 
 /** A route's integration. `twoWay`: the route has a route response, so the handler's `body` goes back to the caller. */
 export interface Route {
@@ -47,6 +51,10 @@ export interface GatewayOptions {
   stage: string;
   apiId: string;
   routes: RouteTable;
+  /** The REQUEST authorizer of $connect (connect-authorizer.ts); none: every upgrade reaches $connect. */
+  connectAuthorizer?: LocalAuthorizer;
+  /** Region of the ARNs the events name; us-east-1 unless set. */
+  region?: string;
   /** API Gateway's 10 minutes unless set. */
   idleTimeoutSeconds?: number;
   /** API Gateway's 2 hours unless set. */
@@ -81,6 +89,8 @@ interface Connection {
   sourceIp: string;
   userAgent: string;
   domainName: string;
+  /** The authorizer's answer, in every event of the connection; absent without an authorizer. */
+  authorizer?: AuthorizerContext;
   idleTimer?: NodeJS.Timeout;
   maxTimer?: NodeJS.Timeout;
 }
@@ -89,17 +99,6 @@ const FRAME_LIMIT_BYTES = LIMITS.maxClientMessageBytes;
 const MESSAGE_LIMIT_BYTES = LIMITS.maxServerMessageBytes;
 /** Unsent bytes one connection may hold before the gateway drops it (a reader that stopped). */
 export const MAX_UNSENT_BYTES = 1024 * 1024;
-/** Refuses an upgrade with a plain HTTP answer, as API Gateway does when `$connect` fails. */
-function refuseUpgrade(socket: Duplex, status: number): void {
-  if (socket.destroyed) return;
-  const reason = http.STATUS_CODES[status] ?? 'Error';
-  const body = JSON.stringify({ message: status === 500 ? 'Internal server error' : reason });
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-      `Connection: close\r\n\r\n${body}`,
-  );
-}
-
 /** The running emulator. */
 export class Gateway implements Connections {
   private readonly server = http.createServer((_req, res) => {
@@ -215,26 +214,21 @@ export class Gateway implements Connections {
 
     const connectionId = this.options.connectionIds?.() ?? base64Id(11);
     const connectedAt = Date.now();
-    const route = routes.$connect;
-    if (route) {
-      let status: number;
-      try {
-        const result = (await route.fn.invoke(connectEvent(this.api(), req, connectionId, connectedAt))) as
-          { statusCode?: number; headers?: Record<string, string> } | undefined;
-        status = typeof result?.statusCode === 'number' ? result.statusCode : 200;
-        const protocol = Object.entries(result?.headers ?? {}).find(
-          ([name]) => name.toLowerCase() === 'sec-websocket-protocol',
-        )?.[1];
-        if (protocol) this.protocols.set(req, protocol);
-      } catch {
-        status = 500;
-      }
-      if (status < 200 || status > 299) {
-        stats.counters.ws.connectionsRefused += 1;
-        log('gateway', `$connect refused ${connectionId} with ${status}`);
-        return refuseUpgrade(socket, status);
-      }
+    const admission = await admitUpgrade({
+      api: this.api(),
+      region: this.options.region ?? 'us-east-1',
+      req,
+      connectionId,
+      connectedAt,
+      connectRoute: routes.$connect?.fn,
+      authorizer: this.options.connectAuthorizer,
+    });
+    if ('refusedBy' in admission) {
+      stats.counters.ws.connectionsRefused += 1;
+      log('gateway', `${admission.refusedBy} refused ${connectionId} with ${admission.status}`);
+      return refuseUpgrade(socket, admission.status);
     }
+    if (admission.protocol) this.protocols.set(req, admission.protocol);
     if (socket.destroyed) return;
 
     this.wss.handleUpgrade(req, socket, head, (ws) => {
@@ -246,6 +240,7 @@ export class Gateway implements Connections {
         sourceIp: sourceIpOf(req),
         userAgent: req.headers['user-agent'] ?? '',
         domainName: req.headers.host ?? `${LOCAL_HOST}:${this.boundPort}`,
+        authorizer: admission.authorizer,
       };
       this.connections.set(connectionId, connection);
       stats.counters.ws.connectionsCurrent += 1;

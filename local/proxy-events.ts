@@ -22,6 +22,8 @@ export interface Caller {
   sourceIp: string;
   userAgent: string;
   domainName: string;
+  /** The $connect authorizer's answer (principalId and context), when it ran. */
+  authorizer?: Record<string, string | number | boolean>;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -107,5 +109,6 @@ export function requestContext(
     domainName: connection.domainName,
     connectionId: connection.id,
     apiId: api.apiId,
+    ...(connection.authorizer ? { authorizer: connection.authorizer } : {}),
   };
 }

@@ -4,6 +4,7 @@
  * (functions.ts), wired from the topology the Pulumi program reads too
  * (shared/topology.ts, through wiring.ts):
  *   $connect → handlers/connect, $disconnect → handlers/disconnect,
+ *   the $connect authorizer → handlers/authorize, when a credential is set,
  *   every action and $default → handlers/request (two-way: its body is the reply),
  *   the SNS topic → handlers/fanout,
  *   a timer (EventBridge's schedule in AWS) → handlers/sweep.
@@ -20,7 +21,7 @@
  * (the integration harness starts each stack as its own process).
  */
 import { randomBytes } from 'node:crypto';
-import { ENV } from '#shared/config';
+import { authorizerEnabled, authSettings, ENV } from '#shared/config';
 import { type LocalDynamoDb, startDynamoDb } from './dynamodb';
 import { describeExit } from './dynamodb-engine';
 import { type FaultConfig, FaultInjector, faultsFromEnv } from './faults';
@@ -34,6 +35,7 @@ import { type LocalSns, startSns } from './sns';
 import { LocalStats } from './stats';
 import { LOCAL_ENV } from './env';
 import {
+  authorizerBinding,
   DEFAULT_SCHEDULE_SECONDS,
   resourceEnvironment,
   routeBindings,
@@ -287,6 +289,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       stage,
       apiId: 'meshlocal0',
       routes,
+      connectAuthorizer: authorizerBinding(lambdas, env),
+      region,
       idleTimeoutSeconds: options.idleTimeoutSeconds ?? numberFromEnv(env, LOCAL_ENV.wsIdleTimeoutSeconds),
       maxConnectionSeconds: options.maxConnectionSeconds ?? numberFromEnv(env, LOCAL_ENV.wsMaxConnectionSeconds),
       stats,
@@ -300,7 +304,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       name: 'WebSocket API',
       url: ws.url,
       ms: gatewayMs,
-      note: `stage ${stage}, ${Object.keys(routes).length} routes`,
+      note: `stage ${stage}, ${Object.keys(routes).length} routes, ${authorizerEnabled(authSettings(env)) ? 'authorizer on' : 'open'}`,
     });
 
     return {

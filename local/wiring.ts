@@ -8,10 +8,32 @@
  * (test/infra/topology.test.ts compares what each builds).
  */
 import path from 'node:path';
-import { FUNCTION_NAMES, FUNCTIONS, resourceEnvironment, ROUTES, TRIGGERS, type FunctionName } from '#shared/topology';
+import { authorizerEnabled, authSettings } from '#shared/config';
+import {
+  CONNECT_AUTHORIZER,
+  FUNCTION_NAMES,
+  FUNCTIONS,
+  resourceEnvironment,
+  ROUTES,
+  TRIGGERS,
+  type FunctionName,
+} from '#shared/topology';
 
 /** `resourceEnvironment`: the variables naming the table, the topic and the Management API, as the Pulumi program sets them. */
 export { FUNCTION_NAMES, resourceEnvironment, type FunctionName };
+
+/**
+ * The $connect authorizer when a credential is configured, as the Pulumi
+ * program declares it: its function and the query parameter API Gateway
+ * reads the credential from. None when the environment sets no credential.
+ */
+export function authorizerBinding<F>(
+  functions: Record<FunctionName, F>,
+  env: NodeJS.ProcessEnv,
+): { fn: F; queryParameter: string } | undefined {
+  if (!authorizerEnabled(authSettings(env))) return undefined;
+  return { fn: functions[CONNECT_AUTHORIZER.fn], queryParameter: CONNECT_AUTHORIZER.queryParameter };
+}
 
 const ROOT = path.resolve(__dirname, '..');
 

@@ -38,8 +38,14 @@ export const ENV = {
   maxGroupsPerDomain: 'MESH_MAX_GROUPS_PER_DOMAIN',
   connectionRequestsPerSecond: 'MESH_CONNECTION_REQUESTS_PER_SECOND',
   connectionRequestBurst: 'MESH_CONNECTION_REQUEST_BURST',
+  connectionRefusalsBeforeClose: 'MESH_CONNECTION_REFUSALS_BEFORE_CLOSE',
   domainSecret: 'MESH_DOMAIN_SECRET',
   allowedOrigins: 'MESH_ALLOWED_ORIGINS',
+  authApiKeys: 'MESH_AUTH_API_KEYS',
+  authJwtSecret: 'MESH_AUTH_JWT_SECRET',
+  authJwksUrl: 'MESH_AUTH_JWKS_URL',
+  authJwtIssuer: 'MESH_AUTH_JWT_ISSUER',
+  authJwtAudience: 'MESH_AUTH_JWT_AUDIENCE',
 } as const;
 
 /**
@@ -114,6 +120,90 @@ export function allowedOrigins(env: Env = process.env): string[] {
   }
   return origins;
 }
+
+/** Characters an API key or an HS256 secret of the authorizer needs at least (128 bits of base64; 256 for HS256, RFC 7518 §3.2). */
+export const MIN_API_KEY_LENGTH = 22;
+export const MIN_JWT_SECRET_LENGTH = 32;
+
+/** One API key of the authorizer: its holder's name (the connection's `sub`) and the key. */
+export interface ApiKey {
+  name: string;
+  key: string;
+}
+
+/**
+ * How the $connect authorizer checks a connection's credential (the `token`
+ * query parameter). It is on when at least one way is set; all unset, the
+ * mesh is open, as Mesh v2 is.
+ */
+export interface AuthSettings {
+  /** MESH_AUTH_API_KEYS: `name:key` pairs, comma separated (a secret). */
+  apiKeys: ApiKey[];
+  /** MESH_AUTH_JWT_SECRET: the HS256 key of the JWTs an operator signs itself (a secret). */
+  jwtSecret?: string;
+  /** MESH_AUTH_JWKS_URL: where the RS256 public keys of an identity provider are published. */
+  jwksUrl?: string;
+  /** MESH_AUTH_JWT_ISSUER / MESH_AUTH_JWT_AUDIENCE: the `iss` and `aud` a JWT must carry, when set. */
+  issuer?: string;
+  audience?: string;
+}
+
+/** The authorizer's settings; a malformed one fails the cold start. */
+export function authSettings(env: Env = process.env): AuthSettings {
+  const optional = (name: string) => env[name]?.trim() || undefined;
+  const apiKeys = (env[ENV.authApiKeys] ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry): ApiKey => {
+      const colon = entry.indexOf(':');
+      const name = entry.slice(0, colon).trim();
+      const key = entry.slice(colon + 1).trim();
+      // base64url only: the key travels in a query string, and a dot would make it look like a JWT.
+      if (colon <= 0 || key.length < MIN_API_KEY_LENGTH || !/^[\w-]+$/.test(key)) {
+        throw new ConfigError(
+          `${ENV.authApiKeys}: each entry is name:key, the key at least ${MIN_API_KEY_LENGTH} base64url characters`,
+        );
+      }
+      return { name, key };
+    });
+  const names = apiKeys.map((apiKey) => apiKey.name);
+  if (new Set(names).size !== names.length) throw new ConfigError(`${ENV.authApiKeys}: a name is given twice`);
+  const jwtSecret = optional(ENV.authJwtSecret);
+  if (jwtSecret !== undefined && jwtSecret.length < MIN_JWT_SECRET_LENGTH) {
+    throw new ConfigError(`${ENV.authJwtSecret} must be at least ${MIN_JWT_SECRET_LENGTH} characters`);
+  }
+  const jwksUrl = optional(ENV.authJwksUrl);
+  if (jwksUrl !== undefined && !isJwksUrl(jwksUrl)) {
+    throw new ConfigError(
+      `${ENV.authJwksUrl} must be an https:// URL (http:// only for a server on the same machine), got "${jwksUrl}"`,
+    );
+  }
+  return {
+    apiKeys,
+    jwtSecret,
+    jwksUrl,
+    issuer: optional(ENV.authJwtIssuer),
+    audience: optional(ENV.authJwtAudience),
+  };
+}
+
+/** Whether the authorizer checks connections: some way of checking is set. */
+export function authorizerEnabled(settings: AuthSettings): boolean {
+  return settings.apiKeys.length > 0 || settings.jwtSecret !== undefined || settings.jwksUrl !== undefined;
+}
+
+/** https, or http to this machine (a test's key server): keys fetched in the clear could be swapped on the way. */
+function isJwksUrl(text: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return false;
+  }
+  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.includes(url.hostname));
+}
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
 
 /** ARN of the SNS topic every push is published to. */
 export function topicArn(env: Env = process.env): string {

@@ -12,10 +12,11 @@
  */
 import { ENV, FANOUT_ENV, METRICS_ENV } from './config';
 import { DEFAULT_SETTINGS, type MeshSettings } from './core/settings';
+import { CREDENTIAL_QUERY_PARAMETER } from './protocol/connect';
 import { ACTIONS } from './protocol/requests';
 
 /** The Lambda functions, one per file in handlers/ and one bundle each. */
-export const FUNCTION_NAMES = ['connect', 'disconnect', 'request', 'fanout', 'sweep'] as const;
+export const FUNCTION_NAMES = ['connect', 'disconnect', 'request', 'fanout', 'sweep', 'authorize'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /** A variable a handler reads: one of shared/config.ts's ENV, or Powertools' METRICS_ENV. */
@@ -39,8 +40,12 @@ export type Resource = keyof typeof RESOURCE_ENV;
  */
 export const SECRET_ENV = {
   domainSecret: ENV.domainSecret,
+  authApiKeys: ENV.authApiKeys,
+  authJwtSecret: ENV.authJwtSecret,
 } as const;
 export type Secret = keyof typeof SECRET_ENV;
+/** The secrets a deployment must have; the others switch a feature on when set (the authorizer's). */
+export const REQUIRED_SECRETS = ['domainSecret'] as const satisfies readonly Secret[];
 const SECRET_NAMES: readonly EnvName[] = Object.values(SECRET_ENV);
 
 /** The time settings (heartbeats, expiry, the log's retention); defaults in shared/core/settings.ts. */
@@ -64,12 +69,20 @@ export interface FunctionSpec {
 export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
   connect: { entry: 'handlers/connect.ts', memoryMb: 256, timeoutSeconds: 10, env: [ENV.allowedOrigins] },
   disconnect: { entry: 'handlers/disconnect.ts', memoryMb: 256, timeoutSeconds: 10, env: [ENV.tableName] },
-  // The request function answers inside API Gateway's 29 s integration timeout.
+  // The request function answers inside API Gateway's 29 s integration timeout. It reaches the
+  // Management API only to close a connection that floods far over its rate.
   request: {
     entry: 'handlers/request.ts',
     memoryMb: 512,
     timeoutSeconds: 10,
-    env: [ENV.tableName, ENV.topicArn, ENV.domainSecret, ...FANOUT_SETTINGS_ENV, ...TIME_SETTINGS_ENV],
+    env: [
+      ENV.tableName,
+      ENV.topicArn,
+      ENV.managementEndpoint,
+      ENV.domainSecret,
+      ...FANOUT_SETTINGS_ENV,
+      ...TIME_SETTINGS_ENV,
+    ],
   },
   // Memory buys CPU and network for many PostToConnection calls at once.
   fanout: {
@@ -94,7 +107,28 @@ export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 60,
     env: [ENV.tableName, ENV.topicArn, ...FANOUT_SETTINGS_ENV, ...TIME_SETTINGS_ENV, ...METRICS_ENV_NAMES],
   },
+  // The upgrade waits for it: a JWKS fetch is bounded well inside this (shared/adapters/auth/credentials.ts).
+  authorize: {
+    entry: 'handlers/authorize.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    env: [ENV.authApiKeys, ENV.authJwtSecret, ENV.authJwksUrl, ENV.authJwtIssuer, ENV.authJwtAudience],
+  },
 };
+
+/**
+ * The REQUEST authorizer of $connect, when a credential is configured
+ * (shared/config.ts's authorizerEnabled): API Gateway reads the credential
+ * from the `token` query parameter (browsers cannot set headers on a
+ * WebSocket), refuses an upgrade without one with 401 before invoking
+ * anything, and otherwise asks this function. Off, the function is deployed
+ * but nothing invokes it.
+ */
+export const CONNECT_AUTHORIZER = {
+  fn: 'authorize',
+  routeKey: '$connect',
+  queryParameter: CREDENTIAL_QUERY_PARAMETER,
+} as const satisfies { fn: FunctionName; routeKey: string; queryParameter: string };
 
 /**
  * The variables any function reads, secrets aside, in a stable order. In AWS
@@ -107,10 +141,12 @@ export const FUNCTION_ENV: readonly EnvName[] = [
   ...new Set(FUNCTION_NAMES.flatMap((fn) => FUNCTIONS[fn].env).filter((name) => !SECRET_NAMES.includes(name))),
 ];
 
-/** The secret variables `fn` reads, given each secret's value: a function gets only the secrets it needs. */
-export function secretEnvironment<T>(fn: FunctionName, values: Record<Secret, T>): Record<string, T> {
-  const read = (Object.keys(SECRET_ENV) as Secret[]).filter((key) => FUNCTIONS[fn].env.includes(SECRET_ENV[key]));
-  return Object.fromEntries(read.map((key) => [SECRET_ENV[key], values[key]]));
+/** The secret variables `fn` reads, given each secret's value (unset ones left out): a function gets only the secrets it needs. */
+export function secretEnvironment<T>(fn: FunctionName, values: Partial<Record<Secret, T>>): Record<string, T> {
+  const read = (Object.keys(SECRET_ENV) as Secret[]).filter(
+    (key) => FUNCTIONS[fn].env.includes(SECRET_ENV[key]) && values[key] !== undefined,
+  );
+  return Object.fromEntries(read.map((key) => [SECRET_ENV[key], values[key] as T]));
 }
 
 export interface RouteSpec {

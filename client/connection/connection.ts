@@ -11,11 +11,13 @@ import { TypedEmitter } from '../emitter';
 import { MeshError } from '../errors';
 import { CLIENT_DEFAULTS, type MeshClientOptions } from '../options';
 import { messageText, OPEN, openSocket, resolveWebSocket, type SocketLike } from '../transport';
+import { withCredential } from '#shared/protocol/connect';
 import { canMove, STATES, type ConnectionState, type StateChange } from './states';
 
 type FromClientOptions = Pick<
   MeshClientOptions,
   | 'url'
+  | 'authToken'
   | 'WebSocket'
   | 'connectTimeoutMs'
   | 'reconnect'
@@ -258,7 +260,10 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
 
   private async openSocket(): Promise<SocketLike> {
     const Ctor = await resolveWebSocket(this.options.WebSocket);
-    return openSocket(Ctor, this.options.url, this.connectTimeoutMs);
+    const { authToken, url } = this.options;
+    // Asked anew for each attempt: a reconnect after the token expired presents a fresh one.
+    const credential = typeof authToken === 'function' ? await authToken() : authToken;
+    return openSocket(Ctor, credential ? withCredential(url, credential) : url, this.connectTimeoutMs);
   }
 
   private attach(socket: SocketLike): void {

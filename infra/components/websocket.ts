@@ -6,7 +6,8 @@
  *
  *   WebSocketApi     the API and the addresses derived from it
  *   WebSocketRoutes  per route: integration, route, route response, invoke
- *                    permission; the stage with throttling and access logs
+ *                    permission, the authorizer of $connect when there is
+ *                    one; the stage with throttling and access logs
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
@@ -31,6 +32,8 @@ export class WebSocketApi extends pulumi.ComponentResource {
   readonly managementEndpoint: pulumi.Output<string>;
   /** PostToConnection on this API and stage only; the fan-out's grant. */
   readonly manageConnectionsArn: pulumi.Output<string>;
+  /** DeleteConnection on this API and stage only; the request function's grant (closing a flooding connection). */
+  readonly closeConnectionsArn: pulumi.Output<string>;
 
   constructor(name: string, args: WebSocketApiArgs, opts?: pulumi.ComponentResourceOptions) {
     super('mesh:api:WebSocketApi', name, {}, opts);
@@ -54,6 +57,7 @@ export class WebSocketApi extends pulumi.ComponentResource {
     );
     // executionArn is arn:{partition}:execute-api:{region}:{account}:{apiId}.
     this.manageConnectionsArn = pulumi.interpolate`${this.api.executionArn}/${args.stageName}/POST/@connections/*`;
+    this.closeConnectionsArn = pulumi.interpolate`${this.api.executionArn}/${args.stageName}/DELETE/@connections/*`;
     this.registerOutputs({ url: this.url, managementEndpoint: this.managementEndpoint });
   }
 }
@@ -67,6 +71,8 @@ export interface WebSocketRoutesArgs {
   routes: readonly RouteSpec[];
   /** A function for every `fn` the routes name. */
   handlers: RouteHandlers;
+  /** The authorizer of a route ($connect), when the deployment has one (components/authorizer.ts). */
+  connectAuthorizer?: { routeKey: string; authorizer: aws.apigatewayv2.Authorizer };
   /** Default throttling of every route. */
   throttle: Throttle;
   /** Throttling of HOT_ROUTES. */
@@ -144,6 +150,9 @@ export class WebSocketRoutes extends pulumi.ComponentResource {
           routeKey,
           target: pulumi.interpolate`integrations/${integrations[fn]!.id}`,
           ...(twoWay ? { routeResponseSelectionExpression: '$default' } : {}),
+          ...(args.connectAuthorizer?.routeKey === routeKey
+            ? { authorizationType: 'CUSTOM', authorizerId: args.connectAuthorizer.authorizer.id }
+            : {}),
         },
         { parent: this },
       );

@@ -7,6 +7,7 @@ import type { Action, AnyRequest, RequestOf } from '../protocol/requests';
 import { ValidationError } from './errors';
 import type { Caller } from './model';
 import type { MeshDeps } from './ports';
+import { requireDomainAllowed } from './principals';
 import { dissolveGroup } from './use-cases/dissolve';
 import { createDomain, createGroup, listGroupsByDomain } from './use-cases/groups';
 import { renewHeartbeat, sendMemberHeartbeat } from './use-cases/heartbeats';
@@ -52,12 +53,15 @@ const ACTION_TABLE: { [A in Action]: Run<A> } = {
 /**
  * Runs one validated request for `caller`. Throws a MeshError (GroupNotFound,
  * NodeNotFound, Unauthorized, ValidationError) for the caller to turn into an
- * error reply; anything else thrown is a failure of a dependency.
+ * error reply; anything else thrown is a failure of a dependency. A domain
+ * the caller's credential does not allow is refused here (principals.ts).
  */
 export async function runAction(request: AnyRequest, caller: Caller, deps: MeshDeps): Promise<ActionResult> {
   if (!Object.prototype.hasOwnProperty.call(ACTION_TABLE, request.action)) {
     throw new ValidationError(`unknown action: ${String(request.action)}`);
   }
+  // Every action that names a domain names it as `domain`: one check covers them all.
+  if ('domain' in request && typeof request.domain === 'string') requireDomainAllowed(caller, request.domain);
   const run = ACTION_TABLE[request.action] as Run<Action>;
   return run(request as never, caller, deps);
 }

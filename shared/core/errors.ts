@@ -39,9 +39,16 @@ export class ValidationError extends MeshError {
   }
 }
 
-/** The connection sent more requests than its rate allows: this one did nothing; send again later. */
+/**
+ * The connection sent more requests than its rate allows: this one did
+ * nothing; send again later. `closesConnection`: it kept on far over its
+ * rate, and the mesh closes it after this reply (rate-limit.ts).
+ */
 export class RateLimited extends MeshError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly closesConnection = false,
+  ) {
     super('RateLimited', message);
   }
 }

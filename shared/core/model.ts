@@ -69,4 +69,14 @@ export interface Subscriber {
 export interface Caller {
   connectionId: string;
   sourceIp: string;
+  /** Whom the $connect authorizer let in; absent when the authorizer is off. */
+  principal?: Principal;
+}
+
+/** The credential's holder, as the $connect authorizer verified it (the claims bound to the connection). */
+export interface Principal {
+  /** The JWT's `sub`, or the API key's name. */
+  subject: string;
+  /** The domains the connection may use; null: any. */
+  domains: readonly string[] | null;
 }

@@ -226,10 +226,16 @@ export interface FlushRequest {
   at: number;
 }
 
-/** Sends a frame to one connection (the Management API's PostToConnection). */
+/** Sends a frame to one connection (the Management API's PostToConnection), or closes it (DeleteConnection). */
 export interface ConnectionNotifier {
   /** 'gone' when the connection no longer exists (410); throws on other failures. */
   post(connectionId: string, frame: string): Promise<'sent' | 'gone'>;
+  /**
+   * Closes the connection from the server's side (API Gateway closes it
+   * with 1000; its $disconnect follows). A connection already gone is no
+   * failure; other failures are thrown.
+   */
+  close(connectionId: string): Promise<void>;
 }
 
 export interface Clock {
@@ -270,7 +276,8 @@ export interface MeshDeps {
 export interface FlushDeps {
   log: GroupLog;
   store: MeshStore;
-  notifier: ConnectionNotifier;
+  /** The flush only posts. */
+  notifier: Pick<ConnectionNotifier, 'post'>;
   trigger: FlushTrigger;
   clock: Clock;
   fanout: FanoutSettings;

@@ -15,6 +15,12 @@ export interface MeshSettings {
   connectionRequestsPerSecond: number;
   /** Requests one connection may send at once before its rate applies (the bucket's size). */
   connectionRequestBurst: number;
+  /**
+   * Refused requests a connection may send, beyond what its rate refills,
+   * before the mesh closes it: a program that keeps sending at well over its
+   * rate is cut off instead of being refused forever.
+   */
+  connectionRefusalsBeforeClose: number;
 }
 
 /** Mesh v2's defaults. */
@@ -33,6 +39,8 @@ export const DEFAULT_SETTINGS: MeshSettings = {
   // MeshClient sends at most 16 status reports and 4 event batches a second, plus heartbeats.
   connectionRequestsPerSecond: 30,
   connectionRequestBurst: 60,
+  // A client that backs off after a RateLimited reply (MeshClient does) never comes near it.
+  connectionRefusalsBeforeClose: 60,
 };
 
 /**

@@ -5,6 +5,7 @@
  * (`requestContext.identity.sourceIp`), so the fields used are declared here.
  */
 import type { Caller } from '#shared/core/model';
+import { principalOf } from './principal-context';
 
 export interface WebSocketEvent {
   requestContext: {
@@ -15,6 +16,8 @@ export interface WebSocketEvent {
     identity?: { sourceIp?: string; userAgent?: string };
     disconnectStatusCode?: number;
     disconnectReason?: string;
+    /** What the $connect authorizer answered for this connection (principal-context.ts); absent when it is off. */
+    authorizer?: Record<string, unknown> | null;
   };
   body?: string | null;
   isBase64Encoded?: boolean;
@@ -22,8 +25,20 @@ export interface WebSocketEvent {
   headers?: Record<string, string | undefined>;
 }
 
+/**
+ * What a REQUEST authorizer of $connect is given: the upgrade's headers and
+ * query string, and the ARN of the route (`arn:aws:execute-api:…/{stage}/$connect`).
+ */
+export interface AuthorizerEvent {
+  type: 'REQUEST';
+  methodArn: string;
+  headers?: Record<string, string | undefined>;
+  queryStringParameters?: Record<string, string | undefined> | null;
+  requestContext: WebSocketEvent['requestContext'];
+}
+
 /** A header of the event by name, whatever its case. */
-export function headerOf(event: WebSocketEvent, name: string): string | undefined {
+export function headerOf(event: Pick<WebSocketEvent, 'headers'>, name: string): string | undefined {
   const wanted = name.toLowerCase();
   for (const [key, value] of Object.entries(event.headers ?? {})) if (key.toLowerCase() === wanted) return value;
   return undefined;
@@ -40,7 +55,14 @@ export function callerOf(event: WebSocketEvent): Caller {
   if (typeof connectionId !== 'string' || connectionId === '') {
     throw new MalformedEvent('requestContext.connectionId is missing');
   }
-  return { connectionId, sourceIp: event.requestContext.identity?.sourceIp ?? '' };
+  const sourceIp = event.requestContext.identity?.sourceIp ?? '';
+  let principal;
+  try {
+    principal = principalOf(event.requestContext.authorizer);
+  } catch (error) {
+    throw new MalformedEvent((error as Error).message);
+  }
+  return principal === undefined ? { connectionId, sourceIp } : { connectionId, sourceIp, principal };
 }
 
 /** The client's message text (API Gateway base64-encodes binary frames). */

@@ -37,7 +37,7 @@ export interface WsErrorReplyOptions {
  * The action and requestId to echo, recovered from the message the same way
  * the request parser does. Only used on the error path.
  */
-function echoOf(event: WebSocketEvent | undefined): Pick<ErrorReply, 'action' | 'requestId'> {
+export function echoOf(event: WebSocketEvent | undefined): Pick<ErrorReply, 'action' | 'requestId'> {
   const parsed = parseRequest(event === undefined ? undefined : messageBody(event));
   if (parsed.ok) return { action: parsed.request.action, requestId: parsed.request.requestId };
   return { action: parsed.action, requestId: parsed.requestId };

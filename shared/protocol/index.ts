@@ -1,4 +1,5 @@
 /** Wire protocol v1: limits, request schemas, data shapes and server frames. */
+export * from './connect';
 export * from './limits';
 export * from './requests';
 export type { ActionArgs, EventArgs } from './args';

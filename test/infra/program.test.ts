@@ -11,7 +11,7 @@ import { MESH_TABLE } from '#shared/adapters/dynamodb/table';
 import { ACTIONS } from '#shared/protocol/requests';
 
 const STAGE = 'dev';
-const FUNCTIONS = ['connect', 'disconnect', 'request', 'fanout', 'sweep'] as const;
+const FUNCTIONS = ['connect', 'disconnect', 'request', 'fanout', 'sweep', 'authorize'] as const;
 type Fn = (typeof FUNCTIONS)[number];
 
 let declared: Declared[];
@@ -221,6 +221,17 @@ describe('Lambda functions', () => {
     }
   });
 
+  it('declare no authorizer when no credential is configured: $connect stays open, as in Mesh v2', () => {
+    expect(ofType('aws:apigatewayv2/authorizer:Authorizer')).toEqual([]);
+    const connect = ofType('aws:apigatewayv2/route:Route').find((r) => r.inputs.routeKey === '$connect')!;
+    expect(connect.inputs.authorizationType).toBeUndefined();
+    expect(connect.inputs.authorizerId).toBeUndefined();
+    for (const fn of FUNCTIONS) {
+      expect(functionOf(fn).inputs.environment.variables).not.toHaveProperty('MESH_AUTH_API_KEYS');
+      expect(functionOf(fn).inputs.environment.variables).not.toHaveProperty('MESH_AUTH_JWT_SECRET');
+    }
+  });
+
   it('give $connect the Origin allow-list of the config', () => {
     expect(functionOf('connect').inputs.environment.variables).toMatchObject({
       MESH_ALLOWED_ORIGINS: 'https://school.example',
@@ -369,21 +380,19 @@ describe('IAM: least privilege per the contract', () => {
     }
   });
 
-  it('lets only fanout post to connections, on this API and stage, POST only', () => {
+  it('lets fanout post to connections and request post and close them, on this API and stage only', () => {
+    const on = (method: string) =>
+      `arn:aws:execute-api:${REGION}:${ACCOUNT}:${API_ID}/${STAGE}/${method}/@connections/*`;
     for (const fn of FUNCTIONS) {
       const manage = statementsOf(roleOf(fn).state.name).filter((s) =>
         list(s.Action).some((a) => a.startsWith('execute-api:')),
       );
-      if (fn === 'fanout') {
-        expect(manage).toEqual([
-          expect.objectContaining({
-            Action: ['execute-api:ManageConnections'],
-            Resource: [`arn:aws:execute-api:${REGION}:${ACCOUNT}:${API_ID}/${STAGE}/POST/@connections/*`],
-          }),
-        ]);
-      } else {
-        expect(manage).toEqual([]);
-      }
+      const resources = manage.flatMap((s) => list(s.Resource)).sort();
+      expect(manage.every((s) => list(s.Action).join() === 'execute-api:ManageConnections')).toBe(true);
+      // fanout posts the pushes; request posts a flooding connection's last RateLimited frame and closes it.
+      if (fn === 'fanout') expect(resources).toEqual([on('POST')]);
+      else if (fn === 'request') expect(resources).toEqual([on('DELETE'), on('POST')]);
+      else expect(resources).toEqual([]);
     }
   });
 
@@ -587,6 +596,7 @@ describe('sweep schedule', () => {
         tableArn: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/t`,
         topicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:t`,
         manageConnectionsArn: `arn:aws:execute-api:${REGION}:${ACCOUNT}:a/s/POST/@connections/*`,
+        closeConnectionsArn: `arn:aws:execute-api:${REGION}:${ACCOUNT}:a/s/DELETE/@connections/*`,
       },
     });
     new SweepSchedule('every-minute', { sweeper, intervalMinutes: 1 });

@@ -23,3 +23,40 @@ describe('mesh secrets', () => {
     expect(() => secretsFrom({})).toThrow(/domainSecret/);
   });
 });
+
+describe('the authorizer secrets', () => {
+  const domain = { 'mesh:domainSecret': 'a-domain-secret-of-the-secrets-test' };
+
+  it('are absent when unset: the authorizer is then off', async () => {
+    const { authorizerConfigured } = await import('../../infra/secrets');
+    const secrets = secretsFrom(domain);
+
+    expect(secrets.authApiKeys).toBeUndefined();
+    expect(secrets.authJwtSecret).toBeUndefined();
+    expect(authorizerConfigured({ authJwksUrl: '' }, secrets)).toBe(false);
+    expect(authorizerConfigured({ authJwksUrl: 'https://id.example/jwks.json' }, secrets)).toBe(true);
+  });
+
+  it('are read as secret outputs when set, and either one turns the authorizer on', async () => {
+    const { authorizerConfigured } = await import('../../infra/secrets');
+    const secrets = secretsFrom({ ...domain, 'mesh:authApiKeys': 'ops:an-api-key-of-the-secrets-test-01' });
+
+    expect(await pulumi.isSecret(secrets.authApiKeys!)).toBe(true);
+    expect(await valueOf(secrets.authApiKeys!)).toBe('ops:an-api-key-of-the-secrets-test-01');
+    expect(authorizerConfigured({ authJwksUrl: '' }, secrets)).toBe(true);
+  });
+
+  it('are checked as the authorizer will check them', async () => {
+    const { checkedAuthSecret } = await import('../../infra/secrets');
+
+    expect(() => checkedAuthSecret('authJwtSecret', 'too-short')).toThrow(
+      /mesh:authJwtSecret: .*at least 32 characters/,
+    );
+    expect(() => checkedAuthSecret('authApiKeys', 'no-colon-here-and-long-enough')).toThrow(
+      /mesh:authApiKeys: .*name:key/,
+    );
+    expect(checkedAuthSecret('authApiKeys', 'ops:an-api-key-of-the-secrets-test-01')).toBe(
+      'ops:an-api-key-of-the-secrets-test-01',
+    );
+  });
+});

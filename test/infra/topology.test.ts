@@ -14,6 +14,7 @@ import { startFunctions, type Functions } from '#local/functions';
 import { silentLog } from '#local/log';
 import { LocalStats } from '#local/stats';
 import {
+  authorizerBinding,
   DEFAULT_SCHEDULE_SECONDS,
   FUNCTION_NAMES,
   functionModule,
@@ -32,7 +33,12 @@ interface Deployment {
   modules: Record<FunctionName, string>;
   topicSubscriber: FunctionName;
   scheduled: { fn: FunctionName; everySeconds: number };
+  /** With a credential configured: the authorizer's function, the route it guards, where it reads the credential. */
+  authorizer: { fn: FunctionName; routeKey: string; queryParameter: string };
 }
+
+/** A credential, so both deployments run the authorizer. */
+const API_KEYS = 'ops:an-api-key-of-the-topology-test-0123';
 
 let declared: Declared[];
 let deployedEnvironment: Record<FunctionName, Record<string, string>>;
@@ -68,6 +74,8 @@ function deploymentDeclared(): Deployment {
   const [target] = ofType('aws:cloudwatch/eventTarget:EventTarget');
   const [rule] = ofType('aws:cloudwatch/eventRule:EventRule');
   const minutes = Number(/^rate\((\d+) minutes?\)$/.exec(rule.inputs.scheduleExpression)?.[1]);
+  const [authorizer] = ofType('aws:apigatewayv2/authorizer:Authorizer');
+  const guarded = ofType('aws:apigatewayv2/route:Route').find((route) => route.inputs.authorizerId === authorizer.id);
   const entries = bundleEntryPoints();
   return {
     routes,
@@ -77,6 +85,11 @@ function deploymentDeclared(): Deployment {
     modules: byName(FUNCTION_NAMES.map((fn) => [fn, entries[`${fn}/index`]])),
     topicSubscriber: fnWhere('arn', subscription.inputs.endpoint),
     scheduled: { fn: fnWhere('arn', target.inputs.arn), everySeconds: minutes * 60 },
+    authorizer: {
+      fn: fnWhere('invokeArn', authorizer.inputs.authorizerUri),
+      routeKey: guarded!.inputs.routeKey,
+      queryParameter: /^route\.request\.querystring\.(\w+)$/.exec(authorizer.inputs.identitySources[0])![1],
+    },
   };
 }
 
@@ -87,6 +100,8 @@ beforeAll(async () => {
   const pulumiSdk: typeof pulumi = await import('@pulumi/pulumi');
   declareMesh(CONFIG_DEFAULTS, () => new pulumiSdk.asset.AssetArchive({}), {
     domainSecret: pulumiSdk.secret('a-domain-secret-of-the-topology-test'),
+    authApiKeys: pulumiSdk.secret(API_KEYS),
+    authJwtSecret: pulumiSdk.secret('an-hs256-secret-of-the-topology-test-0123456'),
   });
   await settled();
   deployed = deploymentDeclared();
@@ -122,7 +137,13 @@ beforeAll(async () => {
     modules: byName(FUNCTION_NAMES.map((fn) => [fn, functionModule(fn)])),
     topicSubscriber: TOPIC_SUBSCRIBER,
     scheduled: { fn: SCHEDULED_FUNCTION, everySeconds: DEFAULT_SCHEDULE_SECONDS },
+    authorizer: authorizerOf(authorizerBinding(lambdas, { MESH_AUTH_API_KEYS: API_KEYS })),
   };
+  function authorizerOf(binding: ReturnType<typeof authorizerBinding<(typeof lambdas)[FunctionName]>>) {
+    if (!binding) throw new Error('the local stack wires no authorizer though a credential is set');
+    // The gateway runs the authorizer on the upgrade, which is $connect's (local/admission.ts).
+    return { fn: nameOf.get(binding.fn)!, routeKey: '$connect', queryParameter: binding.queryParameter };
+  }
 }, 60_000);
 
 afterAll(() => functions?.stop());
@@ -139,6 +160,11 @@ describe('the local stack and the Pulumi program', () => {
 
   it('give each function the same timeout', () => {
     expect(local.timeoutSeconds).toEqual(deployed.timeoutSeconds);
+  });
+
+  it('guard $connect with the same authorizer function, reading the same query parameter, when a credential is set', () => {
+    expect(local.authorizer).toEqual(deployed.authorizer);
+    expect(authorizerBinding(functions.lambdas, {})).toBeUndefined();
   });
 
   it('subscribe the same function to the push topic and schedule the same one, as often', () => {

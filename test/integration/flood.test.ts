@@ -2,9 +2,11 @@
  * One connection floods (2,000 reportDataByNode without waiting for a
  * reply, a Scratch loop without a wait) while another group goes about its
  * business. The flood gets its burst and its rate, the rest is refused with
- * RateLimited at once and changes nothing, every frame is answered, and the
- * other group's request latency stays what it was before the flood: both
- * measured in this one run, compared as a ratio.
+ * RateLimited at once and changes nothing; once it has used up its
+ * allowance of refusals the connection gets a last RateLimited reply and is
+ * closed (1000, as DeleteConnection closes). The other group's request
+ * latency stays what it was before the flood: both measured in this one
+ * run, compared as a ratio.
  */
 import { DEFAULT_SETTINGS } from '#shared/core/settings';
 import type { Reply } from '#shared/protocol/messages';
@@ -34,7 +36,7 @@ async function latencies(
 
 const p95 = (sorted: number[]) => sorted[Math.ceil(sorted.length * 0.95) - 1];
 
-test(`a flood of ${FLOOD} requests from one connection is held to its rate while another group keeps its latency`, async () => {
+test(`a flood of ${FLOOD} requests from one connection is held to its rate, then closed, while another group keeps its latency`, async () => {
   const victim = await openGroup(clients, { members: 1 });
   const calm = victim.members[0];
   const calmWhere = { groupId: victim.group.id, domain: victim.domain };
@@ -44,20 +46,6 @@ test(`a flood of ${FLOOD} requests from one connection is held to its rate while
 
   const before = await latencies(calm.client, calmWhere, calm.nodeId);
 
-  const replies: Reply[] = [];
-  const allAnswered = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${replies.length} of ${FLOOD} flood frames answered`)), 60_000);
-    const next = (): void => {
-      void flooder.client.nextUnclaimedReply(60_000).then((reply) => {
-        replies.push(reply);
-        if (replies.length === FLOOD) {
-          clearTimeout(timer);
-          resolve();
-        } else next();
-      }, reject);
-    };
-    next();
-  });
   const floodStarted = performance.now();
   for (let i = 0; i < FLOOD; i += 1) {
     flooder.client.sendRaw(
@@ -71,27 +59,56 @@ test(`a flood of ${FLOOD} requests from one connection is held to its rate while
     );
   }
   const during = await latencies(calm.client, calmWhere, calm.nodeId);
-  await allAnswered;
+  let timer: NodeJS.Timeout | undefined;
+  const closed = await Promise.race([
+    flooder.client.closed,
+    new Promise<never>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error('the flooder was not closed')), 60_000)),
+    ),
+  ]).finally(() => clearTimeout(timer));
   const floodSeconds = (performance.now() - floodStarted) / 1000;
+  const replies = await everyReplyKept(flooder.client);
 
-  const accepted = replies.filter((reply) => reply.type === 'result').length;
-  const limited = replies.filter((reply) => reply.type === 'error' && reply.errorType === 'RateLimited').length;
+  const accepted = replies.filter((reply) => reply.type === 'result');
+  const limited = replies.filter((reply) => reply.type === 'error' && reply.errorType === 'RateLimited');
+  const closing = limited.filter((reply) => reply.type === 'error' && reply.message.endsWith('it is closed'));
   const ratio = p95(during) / p95(before);
   process.stdout.write(
-    `flood: ${FLOOD} frames in ${floodSeconds.toFixed(1)} s, accepted ${accepted}, RateLimited ${limited}; ` +
+    `flood: ${FLOOD} frames sent, closed with ${closed.code} after ${floodSeconds.toFixed(1)} s, ` +
+      `accepted ${accepted.length}, RateLimited ${limited.length}; ` +
       `the other group's p95 ${p95(before).toFixed(0)} ms before, ${p95(during).toFixed(0)} ms during (×${ratio.toFixed(2)}), ` +
       `max ${before[before.length - 1].toFixed(0)} → ${during[during.length - 1].toFixed(0)} ms\n`,
   );
-  const { connectionRequestBurst: burst, connectionRequestsPerSecond: rate } = DEFAULT_SETTINGS;
-  expect(accepted + limited).toBe(FLOOD);
-  expect(accepted).toBeGreaterThanOrEqual(burst);
-  expect(accepted).toBeLessThanOrEqual(burst + Math.ceil(rate * floodSeconds) + 1);
+  const {
+    connectionRequestBurst: burst,
+    connectionRequestsPerSecond: rate,
+    connectionRefusalsBeforeClose: refusals,
+  } = DEFAULT_SETTINGS;
+  // Closed as API Gateway's DeleteConnection closes (1000), after one last RateLimited reply saying so.
+  expect(closed.code).toBe(1000);
+  expect(closing).toHaveLength(1);
+  expect(accepted.length).toBeGreaterThanOrEqual(burst);
+  expect(accepted.length).toBeLessThanOrEqual(burst + Math.ceil(rate * floodSeconds) + 1);
+  // Cut off once its allowance of refusals ran out; the frames still on the way were refused too.
+  expect(limited.length).toBeGreaterThan(refusals);
+  expect(accepted.length + limited.length).toBeLessThanOrEqual(FLOOD);
   expect(ratio).toBeLessThan(3);
-  // Only accepted reports changed the flooder's status: its value is one that was answered with a result.
-  const acceptedValues = replies
-    .filter((reply) => reply.type === 'result')
-    .map((reply) => reply.requestId?.slice('flood-'.length));
+  // Refused reports changed nothing: the flooder's status is none of the values answered RateLimited.
+  const refusedValues = limited.map((reply) => reply.requestId?.slice('flood-'.length));
   const status = await flooding.host.call('getNodeStatus', { ...floodWhere, nodeId: flooder.nodeId });
-  expect(acceptedValues).toContain(status?.data[0].value);
   expect(status?.data).toHaveLength(1);
+  expect(refusedValues).not.toContain(status?.data[0].value);
+  expect(accepted.map((reply) => reply.requestId?.slice('flood-'.length))).toContain(status?.data[0].value);
 });
+
+/** The replies a closed socket kept, none claimed by a call. */
+async function everyReplyKept(socket: ProtocolSocket): Promise<Reply[]> {
+  const replies: Reply[] = [];
+  for (;;) {
+    try {
+      replies.push(await socket.nextUnclaimedReply(200));
+    } catch {
+      return replies;
+    }
+  }
+}

@@ -35,6 +35,10 @@ const management = () =>
   (clients.management ??= new ApiGatewayManagementApiClient({ endpoint: process.env.MESH_MANAGEMENT_ENDPOINT }));
 
 const handlers: StackHandlers = {
+  // With no credential configured the gateway invokes no authorizer.
+  authorize: async () => {
+    throw new Error('the authorizer is off: nothing should invoke it');
+  },
   connect: async () => ({ statusCode: 200 }),
   disconnect: async (event) => {
     await dynamodb().send(
@@ -174,6 +178,7 @@ test('a second stack shares the engine through dynamodbEndpoint with its own tab
     request: async () => ({}),
     fanout: async () => {},
     sweep: async () => {},
+    authorize: async () => ({}),
   };
   const second = await startStack({
     handlers: trivial,

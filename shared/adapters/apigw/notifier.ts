@@ -1,6 +1,6 @@
 /**
  * The ConnectionNotifier on API Gateway's Management API: PostToConnection
- * sends one frame to one WebSocket connection.
+ * sends one frame to one WebSocket connection, DeleteConnection closes one.
  *
  * A 410 GoneException means the client has left (its $disconnect may still be
  * on its way, or may never come): the caller cleans that connection up. Any
@@ -8,6 +8,7 @@
  */
 import {
   ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
   GoneException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
@@ -25,6 +26,14 @@ export class ManagementApiNotifier implements ConnectionNotifier {
     } catch (error) {
       if (isGone(error)) return 'gone';
       throw error;
+    }
+  }
+
+  async close(connectionId: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+    } catch (error) {
+      if (!isGone(error)) throw error;
     }
   }
 }

@@ -29,7 +29,7 @@ export interface PostOutcome {
 
 export interface PostDeps {
   store: MeshStore;
-  notifier: ConnectionNotifier;
+  notifier: Pick<ConnectionNotifier, 'post'>;
   concurrency: number;
   sleep(ms: number): Promise<void>;
   /** A number in [0, 1): the jitter of the backoff (Math.random in handlers). */

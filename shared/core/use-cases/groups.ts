@@ -9,17 +9,22 @@ import { isGroupLive } from '../liveness';
 import type { Caller, ConnectionRecord, GroupRecord, NodeRecord } from '../model';
 import { issueNodeToken, requireBoundOrToken } from '../node-tokens';
 import type { MeshDeps } from '../ports';
+import { assignedDomain } from '../principals';
 import { sourceDomain } from '../source-domains';
 import { presentGroup } from '../presenters';
 import { keyOf, requireFreeConnection, retryOnConflict } from './guards';
 
-/** The "auto" domain of Mesh v2, from the caller's source address, which it does not reveal (source-domains.ts). */
+/**
+ * The "auto" domain of Mesh v2, from the caller's source address, which it
+ * does not reveal (source-domains.ts); or, for a credential that names its
+ * domains, the first of them (principals.ts).
+ */
 export async function createDomain(
   _request: RequestOf<'createDomain'>,
   caller: Caller,
   deps: MeshDeps,
 ): Promise<string> {
-  return sourceDomain(caller.sourceIp, deps.domainSecret);
+  return assignedDomain(caller) ?? sourceDomain(caller.sourceIp, deps.domainSecret);
 }
 
 /**

@@ -44,6 +44,7 @@ describeNotifierContract('Management API adapter on the local stack', () => ({
     return {
       connectionId,
       nextFrame: () => new Promise<string>((resolve) => host.socket.once('message', (raw) => resolve(raw.toString()))),
+      closedByServer: () => new Promise<number>((resolve) => host.socket.once('close', (code) => resolve(code))),
       close: async () => {
         await host.close();
         // The close handshake ends before the stack's $disconnect has run: wait for its record to go.

@@ -395,6 +395,15 @@ export class FakeNotifier implements ConnectionNotifier {
     }
   }
 
+  /** Connections closed by `close`, in order. */
+  readonly closed: string[] = [];
+
+  async close(connectionId: string): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (!this.gone.has(connectionId)) this.closed.push(connectionId);
+    this.gone.add(connectionId);
+  }
+
   /** Connections a frame was posted to, in post order. */
   get recipients(): string[] {
     return this.posts.map((post) => post.connectionId);

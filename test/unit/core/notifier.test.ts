@@ -21,6 +21,11 @@ describeNotifierContract('FakeNotifier', () => {
           }
         },
         close: async () => notifier.markGone(connectionId),
+        closedByServer: async () => {
+          while (!notifier.closed.includes(connectionId)) await new Promise((resolve) => setImmediate(resolve));
+          // API Gateway's DeleteConnection closes with 1000: the fake has no socket to say otherwise.
+          return 1000;
+        },
       };
     },
   };

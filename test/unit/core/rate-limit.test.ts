@@ -1,6 +1,6 @@
 import { ConnectionRateLimiter } from '#shared/core/rate-limit';
 
-const settings = { connectionRequestsPerSecond: 10, connectionRequestBurst: 5 };
+const settings = { connectionRequestsPerSecond: 10, connectionRequestBurst: 5, connectionRefusalsBeforeClose: 8 };
 const T0 = 1_000_000;
 
 /** How many of `n` requests at `at` the limiter admits. */
@@ -44,8 +44,8 @@ describe('ConnectionRateLimiter', () => {
   });
 
   it('holds a steady sender at the rate: 10 a second over 10 seconds, after the burst', () => {
-    // Prepare
-    const limiter = new ConnectionRateLimiter(settings);
+    // Prepare: never closed, so the rate alone is seen.
+    const limiter = new ConnectionRateLimiter({ ...settings, connectionRefusalsBeforeClose: Infinity });
 
     // Act: 100 requests a second for 10 s.
     let ok = 0;
@@ -54,5 +54,30 @@ describe('ConnectionRateLimiter', () => {
     // Assess
     expect(ok).toBeGreaterThanOrEqual(100);
     expect(ok).toBeLessThanOrEqual(5 + 100);
+  });
+
+  it('closes a connection that keeps sending far over its rate, once, and not one that backs off', () => {
+    // Prepare
+    const limiter = new ConnectionRateLimiter(settings);
+    const outcomes = (connectionId: string, n: number, at: number) => {
+      const seen: string[] = [];
+      for (let i = 0; i < n; i += 1) {
+        try {
+          limiter.admit(connectionId, at);
+          seen.push('ok');
+        } catch (error) {
+          seen.push((error as { closesConnection: boolean }).closesConnection ? 'close' : 'refused');
+        }
+      }
+      return seen;
+    };
+
+    // Act: a flood of 20 at once; a client that stops at its first refusal and waits a second each time.
+    const flood = outcomes('flood', 20, T0);
+    const polite = [0, 1, 2, 3, 4].flatMap((second) => outcomes('polite', 12, T0 + second * 1_000));
+
+    // Assess: 5 admitted, 8 refusals allowed, the 9th says close, and only it; the polite one is never closed.
+    expect(flood).toEqual([...Array(5).fill('ok'), ...Array(8).fill('refused'), 'close', ...Array(6).fill('refused')]);
+    expect(polite).not.toContain('close');
   });
 });

@@ -1,5 +1,10 @@
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import { mockClient } from 'aws-sdk-client-mock';
 import { groupItem, nodeItem } from '#shared/adapters/dynamodb/keys';
 import type { WebSocketEvent } from '#shared/lambda/events';
@@ -15,6 +20,7 @@ type RequestModule = typeof import('#handlers/request');
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const sns = mockClient(SNSClient);
+const management = mockClient(ApiGatewayManagementApiClient);
 const CONNECTION = 'R2d2CdyqEFAAcYg=';
 const key = { groupId: '0b4f5d1e-6a43-4f7e-9c1d-2f3a4b5c6d7e', domain: 'example.org' };
 
@@ -35,6 +41,7 @@ afterEach(() => {
   logs.restore();
   ddb.reset();
   sns.reset();
+  management.reset();
 });
 
 /** The message fixture (as API Gateway sends it) with another body. */
@@ -48,6 +55,7 @@ async function send(
   event: WebSocketEvent,
 ): Promise<{ statusCode: number; reply: ResultReply | ErrorReply; body: string }> {
   const response = await handler(event, lambdaContext('mesh-request'));
+  if (!('body' in response)) throw new Error('the request handler answered without a reply');
   return { statusCode: response.statusCode, reply: JSON.parse(response.body), body: response.body };
 }
 
@@ -245,6 +253,43 @@ describe('request handler: errors', () => {
     });
     expect(JSON.stringify(logged)).toContain('ECONNREFUSED');
     expect((logged?.error as { stack?: string }).stack).toContain('Error: connect ECONNREFUSED');
+  });
+});
+
+describe('request handler: a connection flooding far over its rate', () => {
+  it('is answered RateLimited, then gets one last RateLimited frame and is closed, once', async () => {
+    const flooder = { ...fixture<WebSocketEvent>('message.json') };
+    flooder.requestContext = { ...flooder.requestContext, connectionId: 'FloodFloodFlo=' };
+    flooder.body = '{"action":"createDomain","requestId":"loop"}';
+    // The default burst (60) and refusal allowance (60) at once: the 121st frame tips it over.
+    const answers: string[] = [];
+    for (let i = 0; i < 125; i += 1) {
+      const response = await handler(flooder, lambdaContext('mesh-request'));
+      answers.push('body' in response ? (JSON.parse(response.body) as ResultReply | ErrorReply).type : 'closed');
+    }
+
+    expect(answers.filter((answer) => answer === 'result')).toHaveLength(60);
+    expect(answers.indexOf('closed')).toBe(120);
+    expect(answers.filter((answer) => answer === 'closed')).toHaveLength(1);
+    const posts = management.commandCalls(PostToConnectionCommand);
+    expect(posts).toHaveLength(1);
+    expect(posts[0].args[0].input.ConnectionId).toBe('FloodFloodFlo=');
+    expect(JSON.parse(new TextDecoder().decode(posts[0].args[0].input.Data as Uint8Array))).toEqual({
+      type: 'error',
+      action: 'createDomain',
+      requestId: 'loop',
+      errorType: 'RateLimited',
+      message: 'far more than 30 requests a second from this connection: it is closed',
+    });
+    expect(management.commandCalls(DeleteConnectionCommand).map((call) => call.args[0].input)).toEqual([
+      { ConnectionId: 'FloodFloodFlo=' },
+    ]);
+    expect(
+      logs
+        .lines()
+        .filter((line) => line.level === 'WARN')
+        .map((line) => line.message),
+    ).toEqual(['connection closed: it kept sending far over its rate']);
   });
 });
 

@@ -6,7 +6,14 @@
 import { workerCountsFromEnv } from '#local/functions';
 
 test('one thread per function by default', () => {
-  expect(workerCountsFromEnv({})).toEqual({ connect: 1, disconnect: 1, request: 1, fanout: 1, sweep: 1 });
+  expect(workerCountsFromEnv({})).toEqual({
+    connect: 1,
+    disconnect: 1,
+    request: 1,
+    fanout: 1,
+    sweep: 1,
+    authorize: 1,
+  });
 });
 
 test('one number sets every function; 0 runs every handler in the stack thread', () => {
@@ -16,6 +23,7 @@ test('one number sets every function; 0 runs every handler in the stack thread',
     request: 0,
     fanout: 0,
     sweep: 0,
+    authorize: 0,
   });
   expect(workerCountsFromEnv({ MESH_LOCAL_WORKERS: '2' })).toEqual({
     connect: 2,
@@ -23,6 +31,7 @@ test('one number sets every function; 0 runs every handler in the stack thread',
     request: 2,
     fanout: 2,
     sweep: 2,
+    authorize: 2,
   });
 });
 
@@ -33,6 +42,7 @@ test('per function, the others keeping the default', () => {
     request: 2,
     fanout: 3,
     sweep: 1,
+    authorize: 1,
   });
 });
 

@@ -5,78 +5,19 @@
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import WebSocket from 'ws';
-import { Gateway, type RouteTable } from '#local/gateway';
-import { type LambdaHandler, LocalLambda } from '#local/lambda';
-import { silentLog } from '#local/log';
-import { LocalStats } from '#local/stats';
+import type { LambdaHandler } from '#local/lambda';
+import {
+  closeAll,
+  closeOf,
+  connect,
+  eventually,
+  inbox,
+  refusedWith,
+  startGateway,
+  stopGateway,
+} from './gateway-harness';
 
-type Routes = Record<string, { handler: LambdaHandler; twoWay?: boolean }>;
-
-const open: Gateway[] = [];
-const sockets: WebSocket[] = [];
-
-async function startGateway(routes: Routes, extra: Partial<ConstructorParameters<typeof Gateway>[0]> = {}) {
-  const stats = new LocalStats();
-  const table: RouteTable = {};
-  for (const [key, route] of Object.entries(routes)) {
-    table[key] = {
-      fn: new LocalLambda({ name: key, handler: route.handler, stats, log: silentLog }),
-      twoWay: route.twoWay,
-    };
-  }
-  const gateway = new Gateway({
-    port: 0,
-    stage: 'test',
-    apiId: 'testapi001',
-    routes: table,
-    stats,
-    log: silentLog,
-    ...extra,
-  });
-  await gateway.start();
-  open.push(gateway);
-  return { gateway, stats };
-}
-
-function connect(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    sockets.push(ws);
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-  });
-}
-
-/** Collects every message a socket receives, so none is missed between awaits. */
-function inbox(ws: WebSocket) {
-  const messages: string[] = [];
-  const waiters: (() => void)[] = [];
-  ws.on('message', (data) => {
-    messages.push(data.toString());
-    waiters.splice(0).forEach((wake) => wake());
-  });
-  return {
-    messages,
-    async next(): Promise<string> {
-      while (messages.length === 0) await new Promise<void>((resolve) => waiters.push(resolve));
-      return messages.shift()!;
-    },
-  };
-}
-
-function closeOf(ws: WebSocket): Promise<{ code: number; reason: string }> {
-  return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-}
-
-/** Resolves once `predicate` holds, checking on each tick of the event loop. */
-async function eventually(predicate: () => boolean): Promise<void> {
-  while (!predicate()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
-afterEach(async () => {
-  sockets.splice(0).forEach((ws) => ws.terminate());
-  await Promise.all(open.splice(0).map((gateway) => gateway.stop()));
-});
+afterEach(closeAll);
 
 const echo =
   (tag: string): LambdaHandler =>
@@ -261,12 +202,6 @@ describe('route responses', () => {
 });
 
 describe('$connect decides whether the upgrade happens', () => {
-  const refusedWith = (url: string) =>
-    connect(url).then(
-      () => 'opened',
-      (error: Error) => error.message,
-    );
-
   test('a non-2xx statusCode refuses the upgrade with that status', async () => {
     const { gateway, stats } = await startGateway({ $connect: { handler: async () => ({ statusCode: 401 }) } });
     expect(await refusedWith(gateway.url)).toBe('Unexpected server response: 401');
@@ -356,8 +291,7 @@ describe('stop', () => {
     const ids = gateway.connectionIds();
     // One client is closing on its own at the same moment.
     second.close();
-    await gateway.stop();
-    open.splice(open.indexOf(gateway), 1);
+    await stopGateway(gateway);
     expect(disconnected.sort()).toEqual(ids.sort());
     expect((await closes[0]).code).toBe(1001);
   });
