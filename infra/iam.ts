@@ -160,21 +160,13 @@ export function contractStatements(fn: FunctionName, r: ContractResources): Poli
     // sns:Publish also authorises PublishBatch.
     statements.push({ Sid: 'PublishPushes', Effect: 'Allow', Action: ['sns:Publish'], Resource: [r.topicArn] });
   }
-  if (contract.postsToConnections) {
-    statements.push({
-      Sid: 'PostToConnections',
-      Effect: 'Allow',
-      Action: ['execute-api:ManageConnections'],
-      Resource: [r.manageConnectionsArn],
-    });
-  }
-  if (contract.closesConnections) {
-    statements.push({
-      Sid: 'CloseConnections',
-      Effect: 'Allow',
-      Action: ['execute-api:ManageConnections'],
-      Resource: [r.closeConnectionsArn],
-    });
+  // One action for both: IAM tells a post from a close only by the method in the resource ARN.
+  const connectionGrants = [
+    { granted: contract.postsToConnections, Sid: 'PostToConnections', arn: r.manageConnectionsArn },
+    { granted: contract.closesConnections, Sid: 'CloseConnections', arn: r.closeConnectionsArn },
+  ];
+  for (const { granted, Sid, arn } of connectionGrants) {
+    if (granted) statements.push({ Sid, Effect: 'Allow', Action: ['execute-api:ManageConnections'], Resource: [arn] });
   }
   return statements;
 }

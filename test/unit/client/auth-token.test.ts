@@ -4,15 +4,13 @@
  * asked anew before each attempt (a reconnect presents a fresh token).
  */
 import { MeshClient, type MeshClientOptions } from '#client/mesh-client';
-import { FakeServer, T0 } from './fake-server';
+import { FakeServer, onFakeTime } from './fake-server';
 
 let client: MeshClient | undefined;
 
-beforeEach(() => jest.useFakeTimers({ now: T0 }));
-afterEach(() => {
+onFakeTime(() => {
   client?.close();
   client = undefined;
-  jest.useRealTimers();
 });
 
 async function joined(server: FakeServer, options: Partial<MeshClientOptions>): Promise<MeshClient> {

@@ -18,6 +18,15 @@ export type Handler = (request: Request, socket: FakeSocket) => HandlerResult;
 
 export const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 
+/** Runs each test of the enclosing block on fake time from T0; `cleanup` runs after it, before real time is back. */
+export function onFakeTime(cleanup: () => void = () => {}): void {
+  beforeEach(() => jest.useFakeTimers({ now: T0 }));
+  afterEach(() => {
+    cleanup();
+    jest.useRealTimers();
+  });
+}
+
 export class FakeSocket implements SocketLike {
   readyState = 0;
   onopen: ((event: unknown) => void) | null = null;

@@ -1,6 +1,6 @@
 import { MeshClient, type MeshClientOptions } from '#client/mesh-client';
 import { MeshError } from '#client/errors';
-import { FakeServer, group, node, status, T0, type Request } from './fake-server';
+import { FakeServer, group, node, onFakeTime, status, T0, type Request } from './fake-server';
 
 /** Advances fake time 1 ms at a time until `promise` settles. */
 async function settle<T>(promise: Promise<T>, maxMs = 1000): Promise<T> {
@@ -42,11 +42,9 @@ const eventsSent = (server: FakeServer) =>
 describe('MeshClient', () => {
   let client: MeshClient | undefined;
 
-  beforeEach(() => jest.useFakeTimers({ now: T0 }));
-  afterEach(() => {
+  onFakeTime(() => {
     client?.close();
     client = undefined;
-    jest.useRealTimers();
   });
 
   describe('requests', () => {
@@ -197,11 +195,9 @@ describe('MeshClient', () => {
 describe('MeshClient lifecycle', () => {
   let client: MeshClient | undefined;
 
-  beforeEach(() => jest.useFakeTimers({ now: T0 }));
-  afterEach(() => {
+  onFakeTime(() => {
     client?.close();
     client = undefined;
-    jest.useRealTimers();
   });
 
   it('renews the host heartbeat at the interval createGroup returned', async () => {
@@ -312,11 +308,9 @@ describe('MeshClient lifecycle', () => {
 describe('MeshClient reconnect', () => {
   let client: MeshClient | undefined;
 
-  beforeEach(() => jest.useFakeTimers({ now: T0 }));
-  afterEach(() => {
+  onFakeTime(() => {
     client?.close();
     client = undefined;
-    jest.useRealTimers();
   });
 
   it('rejoins, reloads statuses, re-sends its full status, then the events queued meanwhile, each once', async () => {
@@ -468,8 +462,7 @@ describe('MeshClient reconnect', () => {
 });
 
 describe('MeshClient storage', () => {
-  beforeEach(() => jest.useFakeTimers({ now: T0 }));
-  afterEach(() => jest.useRealTimers());
+  onFakeTime();
 
   /** A Web Storage stand-in, like sessionStorage. */
   function memoryStorage() {
