@@ -37,15 +37,16 @@ const logger = createLogger({ function: 'request' });
 // Built once per cold start; a missing setting fails here, not on a request.
 const documentClient = createDocumentClient();
 const settings = meshSettings();
+const log = new DynamoGroupLog({
+  client: documentClient,
+  tableName: tableName(),
+  retentionSeconds: settings.eventTtlSeconds,
+});
 const deps: MeshDeps = {
   store: new DynamoMeshStore({ client: documentClient, tableName: tableName(), clock: systemClock }),
   // Pushes are appended to their group's log; the fan-out posts them one frame per member per round.
   publisher: new LogPublisher({
-    log: new DynamoGroupLog({
-      client: documentClient,
-      tableName: tableName(),
-      retentionSeconds: settings.eventTtlSeconds,
-    }),
+    log,
     trigger: new SnsFlushTrigger({ client: createSnsClient(), topicArn: topicArn() }),
     clock: systemClock,
     ids: randomIds,
@@ -54,6 +55,8 @@ const deps: MeshDeps = {
     onFlushRequestFailed: (key, error) =>
       logger.warn('flush request failed; the sweeper will restart it', { ...key, error }),
   }),
+  // Polling nodes read the same logs.
+  events: log,
   // Lives as long as the container: the hot path reads a group once, not per request.
   knownGroups: new KnownGroups(),
   clock: systemClock,

@@ -15,6 +15,7 @@ import { joinGroup, leaveGroup } from './use-cases/membership';
 import { getNodeStatus, listGroupStatuses, listNodesInGroup } from './use-cases/queries';
 import { fireEventsByNode } from './use-cases/events';
 import { reportDataByNode } from './use-cases/status';
+import { getEventsSince, recordEventsByNode } from './use-cases/polling';
 
 /** What a result reply carries: `data`, and `nextToken` for list actions with more to read. */
 export interface ActionResult {
@@ -48,6 +49,8 @@ const ACTION_TABLE: { [A in Action]: Run<A> } = {
   getNodeStatus: data(getNodeStatus),
   listGroupStatuses,
   listNodesInGroup,
+  recordEventsByNode: data(recordEventsByNode),
+  getEventsSince: data(getEventsSince),
 };
 
 /**

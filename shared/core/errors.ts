@@ -60,6 +60,13 @@ export class LimitExceeded extends MeshError {
   }
 }
 
+/** A poller's cursor points into what the group's log no longer keeps: events were missed; reload the status. */
+export class CursorExpired extends MeshError {
+  constructor(message: string) {
+    super('CursorExpired', message);
+  }
+}
+
 export function isMeshError(error: unknown): error is MeshError {
   return error instanceof MeshError;
 }

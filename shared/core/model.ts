@@ -49,6 +49,8 @@ export interface NodeRecord extends GroupKey {
   statusAt: number | null;
   /** SHA-256 of the node's token (node-tokens.ts); empty for a node stored without one, which no token matches. */
   tokenHash: string;
+  /** How the node receives: pushes over its WebSocket, or (false) polling the group's log. */
+  useWebSocket: boolean;
 }
 
 /** Which node of which group a connection acts as. */

@@ -110,7 +110,8 @@ export interface MeshStore {
  * one such call succeeds per group, later ones throw GroupDissolved.
  */
 export interface PushPublisher {
-  publish(pushes: Push[], options?: { dissolve?: boolean }): Promise<void>;
+  /** Appends the pushes to their group's log; resolves with the position of the first (undefined for none). */
+  publish(pushes: Push[], options?: { dissolve?: boolean }): Promise<number | undefined>;
 }
 
 /** What a group's log holds at its head (one item): the recent pushes and the fan-out's state. */
@@ -135,6 +136,12 @@ export interface LogHead {
   rate: number;
   /** Set by the one dissolve the group gets: no push is appended after it. */
   dissolvedAt?: number;
+}
+
+/** Sealed pushes from a position on (GroupLog.readRetained). */
+export interface RetainedPushes {
+  start: number;
+  pushes: string[];
 }
 
 /** What an append tells the request that made it. */
@@ -174,6 +181,13 @@ export interface GroupLog {
   /** The sealed pushes at positions from, from + 1, …, below `to`, in order. */
   readSealed(key: GroupKey, from: number, to: number): Promise<string[]>;
   /**
+   * The sealed pushes still kept from `from` on, below `to`: `start` is the
+   * first position at or after `from` that is kept (`to` when none is: the
+   * retention has dropped them), `pushes` the ones from there on without a
+   * gap. A poller reads the log with it (shared/core/event-log.ts).
+   */
+  readRetained(key: GroupKey, from: number, to: number): Promise<RetainedPushes>;
+  /**
    * Moves the first `count` pushes of the head's page into a sealed page,
    * if the page still starts at `pageStart`. False when it has moved (another
    * seal won: nothing lost, its page holds the same pushes).
@@ -209,6 +223,9 @@ export interface GroupLog {
   /** Groups whose log has held unposted pushes since before `before` (the sweeper's work list). */
   listPending(before: number): Promise<GroupKey[]>;
 }
+
+/** What a poller's read of a group's log needs of it (shared/core/event-log.ts). */
+export type LogReader = Pick<GroupLog, 'read' | 'readRetained'>;
 
 /** Asks for a flush of a group's log (an SNS message in AWS). */
 export interface FlushTrigger {
@@ -265,6 +282,8 @@ export interface MeshDeps {
   /** Per container: groups lately found live, so the hot path need not read them. */
   knownGroups: KnownGroups;
   publisher: PushPublisher;
+  /** The group logs, read by polling nodes (the same logs the publisher appends to). */
+  events: LogReader;
   clock: Clock;
   ids: IdGenerator;
   settings: MeshSettings;

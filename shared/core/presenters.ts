@@ -42,6 +42,8 @@ export function presentNode(node: NodeRecord, group: GroupRecord, settings: Mesh
     heartbeatIntervalSeconds: node.isHost
       ? settings.hostHeartbeatIntervalSeconds
       : settings.memberHeartbeatIntervalSeconds,
+    useWebSocket: node.useWebSocket,
+    ...(node.useWebSocket ? {} : { pollingIntervalSeconds: settings.pollingIntervalSeconds }),
   };
 }
 

@@ -15,6 +15,8 @@ export interface EventArgs {
   payload?: string | null;
   /** ISO 8601 date-time: when the sender fired it. */
   firedAt: string;
+  /** The sender's order string, echoed on the event: it orders events of one sender fired in the same moment. */
+  orderKey?: string;
 }
 
 /** The arguments of every action, by action. */
@@ -31,7 +33,14 @@ export interface ActionArgs {
   };
   listGroupsByDomain: { domain: string };
   /** `nodeToken`: needed to rejoin as a live node bound to another connection (a reconnect). */
-  joinGroup: { groupId: string; domain: string; nodeId: string; nodeToken?: string };
+  joinGroup: {
+    groupId: string;
+    domain: string;
+    nodeId: string;
+    nodeToken?: string;
+    /** How this node receives: false, by polling (recorded on the node). Default: the group's setting. */
+    useWebSocket?: boolean | null;
+  };
   leaveGroup: { groupId: string; domain: string; nodeId: string };
   dissolveGroup: { groupId: string; domain: string; hostId: string };
   renewHeartbeat: { groupId: string; domain: string; hostId: string };
@@ -42,6 +51,10 @@ export interface ActionArgs {
   getNodeStatus: { nodeId: string; groupId?: string; domain?: string };
   listGroupStatuses: { groupId: string; domain: string; nextToken?: string };
   listNodesInGroup: { groupId: string; domain: string; nextToken?: string };
+  /** fireEventsByNode for a polling node: the same batch, answered with the log cursor after it. */
+  recordEventsByNode: { groupId: string; domain: string; nodeId: string; events: EventArgs[] };
+  /** The group's events after `since` ("" for the oldest kept), oldest first, at most 100. */
+  getEventsSince: { groupId: string; domain: string; since: string };
 }
 
 export type Action = keyof ActionArgs;

@@ -31,6 +31,10 @@ export const LIMITS = {
   maxNextTokenLength: 1024,
   /** The server issues 43-character tokens; the field takes a little more, not a page of text. */
   maxNodeTokenLength: 128,
+  /** A sender's order string of an event (the extension's are 22 characters). */
+  maxOrderKeyLength: 64,
+  /** A log cursor (`since`, `nextSince`): the mesh's are far shorter. */
+  maxCursorLength: 64,
 } as const;
 
 const encoder = new TextEncoder();

@@ -15,6 +15,7 @@ export const ERROR_TYPES = [
   'InternalError',
   'RateLimited',
   'LimitExceeded',
+  'CursorExpired',
 ] as const;
 export type ErrorType = (typeof ERROR_TYPES)[number];
 

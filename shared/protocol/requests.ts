@@ -40,7 +40,13 @@ const eventInput = z.strictObject({
   eventName: text('eventName', LIMITS.maxEventNameLength),
   payload: anyText('payload', LIMITS.maxEventPayloadLength).nullish(),
   firedAt: isoTimestamp('firedAt'),
+  orderKey: text('orderKey', LIMITS.maxOrderKeyLength).optional(),
 });
+
+const eventsField = z
+  .array(eventInput, { error: 'events must be a list of {eventName, payload?, firedAt, orderKey?}' })
+  .min(1, { error: 'events must not be empty' })
+  .max(LIMITS.maxEventsPerBatch, { error: `events holds at most ${LIMITS.maxEventsPerBatch} events` });
 
 const request = <A extends string, S extends z.ZodRawShape>(action: A, shape: S) =>
   z.strictObject({ action: z.literal(action), requestId: requestIdField, ...shape });
@@ -65,6 +71,7 @@ export const requestSchemas = {
     domain: domainField,
     nodeId: nodeIdField,
     nodeToken: nodeTokenField,
+    useWebSocket: z.boolean({ error: 'useWebSocket must be a boolean' }).nullish(),
   }),
   leaveGroup: request('leaveGroup', { groupId: groupIdField, domain: domainField, nodeId: nodeIdField }),
   dissolveGroup: request('dissolveGroup', { groupId: groupIdField, domain: domainField, hostId: hostIdField }),
@@ -87,10 +94,18 @@ export const requestSchemas = {
     groupId: groupIdField,
     domain: domainField,
     nodeId: nodeIdField,
-    events: z
-      .array(eventInput, { error: 'events must be a list of {eventName, payload?, firedAt}' })
-      .min(1, { error: 'events must not be empty' })
-      .max(LIMITS.maxEventsPerBatch, { error: `events holds at most ${LIMITS.maxEventsPerBatch} events` }),
+    events: eventsField,
+  }),
+  recordEventsByNode: request('recordEventsByNode', {
+    groupId: groupIdField,
+    domain: domainField,
+    nodeId: nodeIdField,
+    events: eventsField,
+  }),
+  getEventsSince: request('getEventsSince', {
+    groupId: groupIdField,
+    domain: domainField,
+    since: anyText('since', LIMITS.maxCursorLength),
   }),
   getNodeStatus: request('getNodeStatus', {
     nodeId: nodeIdField,

@@ -9,6 +9,8 @@ import type {
   Node,
   NodeStatus,
   NodeTokenGrant,
+  PolledEvent,
+  RecordEventsPayload,
 } from './types';
 
 export interface ActionResults {
@@ -25,6 +27,8 @@ export interface ActionResults {
   getNodeStatus: NodeStatus | null;
   listGroupStatuses: NodeStatus[];
   listNodesInGroup: Node[];
+  recordEventsByNode: RecordEventsPayload;
+  getEventsSince: PolledEvent[];
 }
 
 /** Actions whose replies come in pages (`nextToken`). */

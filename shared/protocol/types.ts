@@ -36,6 +36,10 @@ export interface Node {
   expiresAt: string;
   /** How often this node should send its heartbeat. */
   heartbeatIntervalSeconds: number;
+  /** How this node receives: pushes over its WebSocket, or (false) polling. */
+  useWebSocket: boolean;
+  /** Polling only (useWebSocket false): how often to poll. */
+  pollingIntervalSeconds?: number;
 }
 
 export interface StatusEntry {
@@ -59,6 +63,19 @@ export interface MeshEvent {
   payload: string | null;
   /** The sender's firedAt. */
   timestamp: string;
+  /** The sender's order string, when it gave one. */
+  orderKey?: string;
+}
+
+/** An event read from the group's log by a polling node: `cursor` is where to read on from (opaque). */
+export type PolledEvent = MeshEvent & { cursor: string };
+
+/** recordEventsByNode's answer: `nextSince` is the cursor just after the events recorded. */
+export interface RecordEventsPayload {
+  groupId: string;
+  domain: string;
+  recordedCount: number;
+  nextSince: string;
 }
 
 export interface BatchEvent {

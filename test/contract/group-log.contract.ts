@@ -12,6 +12,8 @@ export interface GroupLogSubject {
   log: GroupLog;
   /** A group key no other test uses. */
   newKey(): GroupKey;
+  /** Drops the sealed page that starts at `start`, as the retention's TTL does. */
+  dropSealedPage(key: GroupKey, start: number): Promise<void>;
 }
 
 const push = (n: number) => JSON.stringify({ type: 'message', from: 'a', epoch: 'e', seq: n });
@@ -21,10 +23,12 @@ export function describeGroupLogContract(name: string, subject: () => GroupLogSu
   describe(`GroupLog contract: ${name}`, () => {
     let log: GroupLog;
     let key: GroupKey;
+    let dropSealedPage: GroupLogSubject['dropSealedPage'];
     beforeEach(() => {
       const made = subject();
       log = made.log;
       key = made.newKey();
+      dropSealedPage = made.dropSealedPage;
     });
 
     it('gives consecutive positions and starts one flush: the first token offered stays until released', async () => {
@@ -121,6 +125,20 @@ export function describeGroupLogContract(name: string, subject: () => GroupLogSu
       expect(await log.readSealed(key, 1, 3)).toEqual([push(2), push(3)]);
       expect(await log.readSealed(key, 1, 2)).toEqual([push(2)]);
       expect(await log.readSealed(key, 3, 3)).toEqual([]);
+    });
+
+    it('reads what the retention kept from a position on: from the first kept position, without a gap', async () => {
+      await log.append(key, [1, 2, 3, 4, 5, 6].map(push), { now, token: 't1' });
+      await log.seal(key, 0, [push(1), push(2)], now);
+      await log.seal(key, 2, [push(3), push(4)], now);
+
+      expect(await log.readRetained(key, 0, 4)).toEqual({ start: 0, pushes: [1, 2, 3, 4].map(push) });
+      expect(await log.readRetained(key, 1, 4)).toEqual({ start: 1, pushes: [2, 3, 4].map(push) });
+      expect(await log.readRetained(key, 4, 4)).toEqual({ start: 4, pushes: [] });
+      await dropSealedPage(key, 0);
+      expect(await log.readRetained(key, 0, 4)).toEqual({ start: 2, pushes: [push(3), push(4)] });
+      await dropSealedPage(key, 2);
+      expect(await log.readRetained(key, 1, 4)).toEqual({ start: 4, pushes: [] });
     });
 
     it('lists a group as pending from its first unposted append until its flush is released', async () => {

@@ -50,6 +50,7 @@ function nodeOf(
     data: {},
     statusAt: null,
     tokenHash: `hash-${nodeId}`,
+    useWebSocket: true,
     ...extra,
   };
 }

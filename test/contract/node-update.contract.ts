@@ -41,6 +41,7 @@ function records(key: GroupKey): { group: GroupRecord; host: NodeRecord } {
     data: { a: '12345' },
     statusAt: NOW,
     tokenHash: 'hash-host',
+    useWebSocket: true,
   };
   return { group, host };
 }

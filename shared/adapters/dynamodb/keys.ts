@@ -158,6 +158,7 @@ export function nodeItem(node: NodeRecord): NodeItem {
     statusAt: node.statusAt ?? undefined,
     statusBytes: utf8Bytes(JSON.stringify(node.data)),
     tokenHash: node.tokenHash,
+    useWebSocket: node.useWebSocket,
     ttl: ttlAt(node.expiresAt),
   };
 }
@@ -233,6 +234,8 @@ export function toNode(item: Item | undefined, key: GroupKey, nodeId?: string): 
     statusAt: (item.statusAt as number | undefined) ?? null,
     // Absent on an item written before nodes had tokens: no token matches it.
     tokenHash: (item.tokenHash as string | undefined) ?? '',
+    // Absent on an item written before the polling mode: every node then used its WebSocket.
+    useWebSocket: (item.useWebSocket as boolean | undefined) ?? true,
   };
 }
 

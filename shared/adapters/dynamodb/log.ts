@@ -21,7 +21,7 @@
  * Calls: append, claim, advance (one, or two when a release lost to an
  * append), restart and the seal's head update are one UpdateItem each; a seal
  * is one PutItem before it; read is one strongly consistent Query of the head
- * and the subscriptions; readSealed one Query of pages; listPending one Query
+ * and the subscriptions; readSealed and readRetained one Query of pages; listPending one Query
  * of the index per shard.
  */
 import {
@@ -32,7 +32,8 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { GroupKey, Subscriber } from '#shared/core/model';
-import { type Appended, type GroupLog, type LogHead } from '#shared/core/ports';
+import { contiguousFrom } from '#shared/core/event-log';
+import { type Appended, type GroupLog, type LogHead, type RetainedPushes } from '#shared/core/ports';
 import { GroupDissolved } from '#shared/core/store-errors';
 import { utf8Bytes } from '#shared/protocol/limits';
 import {
@@ -140,6 +141,28 @@ export class DynamoGroupLog implements GroupLog {
       }
     }
     return pushes;
+  }
+
+  async readRetained(key: GroupKey, from: number, to: number): Promise<RetainedPushes> {
+    if (to <= from) return { start: to, pushes: [] };
+    const pages = await queryAll(this.client, {
+      TableName: this.table,
+      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :first AND :last',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+      // A page is keyed by its end: every page ending above `from` may hold positions from `from` on.
+      ExpressionAttributeValues: { ':pk': groupPk(key), ':first': logPageSk(from + 1), ':last': logPageSk(to) },
+      ConsistentRead: true,
+    });
+    const kept = new Map<number, string>();
+    for (const page of pages) {
+      if (page.groupId !== key.groupId || page.domain !== key.domain) continue;
+      const start = Number(page.start);
+      const texts = Array.isArray(page.pushes) ? page.pushes : [];
+      texts.forEach((text, i) => {
+        if (start + i >= from && start + i < to) kept.set(start + i, String(text));
+      });
+    }
+    return contiguousFrom(kept, to);
   }
 
   async seal(key: GroupKey, pageStart: number, pushes: string[], now: number): Promise<boolean> {

@@ -27,8 +27,8 @@ export interface LogPublisherDeps {
 export class LogPublisher implements PushPublisher {
   constructor(private readonly deps: LogPublisherDeps) {}
 
-  async publish(pushes: Push[], options: { dissolve?: boolean } = {}): Promise<void> {
-    if (pushes.length === 0) return;
+  async publish(pushes: Push[], options: { dissolve?: boolean } = {}): Promise<number | undefined> {
+    if (pushes.length === 0) return undefined;
     const key: GroupKey = { groupId: pushes[0].groupId, domain: pushes[0].domain };
     if (pushes.some((push) => push.groupId !== key.groupId || push.domain !== key.domain)) {
       throw new Error('one publish carries the pushes of one group');
@@ -59,5 +59,6 @@ export class LogPublisher implements PushPublisher {
     } catch (error) {
       this.deps.onFlushRequestFailed?.(key, error);
     }
+    return appended.first;
   }
 }

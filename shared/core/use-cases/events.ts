@@ -1,7 +1,7 @@
 /**
  * fireEventsByNode: the hot path for broadcast events. No read (the group
  * from KnownGroups), one conditional write (allocating one seq per push), one
- * publish of every push.
+ * publish of every push. recordEventsByNode (polling.ts) sends the same way.
  */
 import type { RequestOf } from '#shared/protocol/requests';
 import type { BatchEvent, MeshEvent, MeshMessage } from '#shared/protocol/types';
@@ -24,6 +24,24 @@ export async function fireEventsByNode(
   caller: Caller,
   deps: MeshDeps,
 ): Promise<MeshMessage> {
+  const { key, batchEvent, parts } = await sendEvents(request, caller, deps);
+  return { ...key, batchEvent: parts.length === 1 ? batchEvent : parts[0] };
+}
+
+/** What sending a batch did: the batch, the pushes it went as, and the log position of the first. */
+export interface SentEvents {
+  key: GroupKey;
+  batchEvent: BatchEvent;
+  parts: BatchEvent[];
+  first: number;
+}
+
+/** fireEventsByNode's work, shared with recordEventsByNode (polling.ts), which answers with the log position. */
+export async function sendEvents(
+  request: Omit<RequestOf<'fireEventsByNode'>, 'action' | 'requestId'>,
+  caller: Caller,
+  deps: MeshDeps,
+): Promise<SentEvents> {
   const key = keyOf(request);
   await requireKnownLiveGroup(deps, key);
   const now = deps.clock.now();
@@ -37,15 +55,18 @@ export async function fireEventsByNode(
   const node = await updateOwnNode(deps, key, request.nodeId, caller, { seqCount: parts.length });
   const envelope = { from: node.nodeId, epoch: node.epoch, sentAt: iso(now) };
   const firstSeq = node.seq - parts.length + 1;
-  await publishPushes(
+  const first = await publishPushes(
     deps,
     caller,
     parts.map((part, i) => buildPush(key, { ...envelope, seq: firstSeq + i }, { batchEvent: part })),
   );
-  return { ...key, batchEvent: parts.length === 1 ? batchEvent : parts[0] };
+  return { key, batchEvent, parts, first: first ?? 0 };
 }
 
-/** Mesh v2's Event: its timestamp is the sender's firedAt (normalised to UTC ms), payload null when absent. */
+/**
+ * Mesh v2's Event: its timestamp is the sender's firedAt (normalised to UTC
+ * ms), payload null when absent, and the sender's orderKey echoed when given.
+ */
 function meshEvent(event: EventInput, firedByNodeId: string, key: GroupKey): MeshEvent {
   const firedAt = Date.parse(event.firedAt);
   // The request schema admits only valid date-times; this keeps a bad one from becoming an InternalError.
@@ -56,5 +77,6 @@ function meshEvent(event: EventInput, firedByNodeId: string, key: GroupKey): Mes
     ...key,
     payload: event.payload ?? null,
     timestamp: iso(firedAt),
+    ...(event.orderKey === undefined ? {} : { orderKey: event.orderKey }),
   };
 }

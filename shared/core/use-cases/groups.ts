@@ -115,6 +115,7 @@ function hostNode(group: GroupRecord, caller: Caller, deps: MeshDeps, tokenHash:
     data: {},
     statusAt: null,
     tokenHash,
+    useWebSocket: group.useWebSocket,
   };
 }
 

@@ -162,11 +162,12 @@ function sameNode(a: GroupKey & { nodeId: string }, b: GroupKey & { nodeId: stri
  * request answers GroupNotFound, as it would have a moment later. When the
  * log refused the pushes as a whole (throttled), their seqs are given back
  * first, so the sender's next pushes take them and receivers wait for no gap;
- * the request still fails, and the client sends it again.
+ * the request still fails, and the client sends it again. Resolves with the
+ * log position of the first push.
  */
-export async function publishPushes(deps: MeshDeps, caller: Caller, pushes: Push[]): Promise<void> {
+export async function publishPushes(deps: MeshDeps, caller: Caller, pushes: Push[]): Promise<number | undefined> {
   try {
-    await deps.publisher.publish(pushes);
+    return await deps.publisher.publish(pushes);
   } catch (error) {
     if (error instanceof GroupDissolved) throw new GroupNotFound();
     if (error instanceof WriteNotApplied && pushes.length > 0) await releaseSeqsOf(deps, caller, pushes);

@@ -45,7 +45,10 @@ export async function joinGroup(
     if (live !== undefined) requireBoundOrToken(live, caller.connectionId, request.nodeToken);
     await requireFreeConnection(deps, caller, connection, { ...key, nodeId: request.nodeId });
     if (live === undefined) await requireRoomForMember(deps, key);
+    // A node says how it receives; one that does not takes the group's way (a rejoin keeps its own).
+    const useWebSocket = request.useWebSocket ?? live?.useWebSocket ?? group.useWebSocket;
     const { node, previousConnectionId, nodeToken } = memberNode(key, request.nodeId, live, caller, deps);
+    node.useWebSocket = useWebSocket;
     // ConditionFailed: the group went away or a concurrent write changed the node; read again.
     await deps.store.putNode(node, previousConnectionId);
     const presented = presentNode(node, group, deps.settings);
@@ -115,6 +118,7 @@ function memberNode(
     data: {},
     statusAt: null,
     tokenHash,
+    useWebSocket: true,
   };
   return { node, previousConnectionId: null, nodeToken };
 }

@@ -4,7 +4,9 @@
  * (its expressions are valid, a full head is sealed by the append that finds
  * it so). Each test uses a group key of its own in the main stack's table.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { groupPk, LOG_PAGE_PREFIX } from '#shared/adapters/dynamodb/keys';
+import type { GroupKey } from '#shared/core/model';
 import { DynamoGroupLog, LOG_LIMITS } from '#shared/adapters/dynamodb/log';
 import { describeGroupLogContract } from '../../contract/group-log.contract';
 import { localDocumentClient, localTableName } from '../local-dynamodb';
@@ -21,7 +23,21 @@ afterAll(() => db?.destroy());
 
 const newKey = () => ({ groupId: uniqueId('log'), domain: uniqueDomain() });
 
-describeGroupLogContract('DynamoDB adapter on DynamoDB Local', () => ({ log, newKey }));
+/** DynamoDB's TTL deleting a sealed page: the item keyed by its end, found by its start. */
+async function dropSealedPage(key: GroupKey, start: number): Promise<void> {
+  const { Items = [] } = await db.send(
+    new QueryCommand({
+      TableName: localTableName(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :pages)',
+      ExpressionAttributeValues: { ':pk': groupPk(key), ':pages': LOG_PAGE_PREFIX },
+    }),
+  );
+  for (const page of Items.filter((item) => item.start === start)) {
+    await db.send(new DeleteCommand({ TableName: localTableName(), Key: { pk: page.pk, sk: page.sk } }));
+  }
+}
+
+describeGroupLogContract('DynamoDB adapter on DynamoDB Local', () => ({ log, newKey, dropSealedPage }));
 
 describe('DynamoGroupLog on DynamoDB Local', () => {
   it('seals a full head itself and keeps every push in order', async () => {

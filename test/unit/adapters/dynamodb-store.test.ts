@@ -59,6 +59,7 @@ function node(overrides: Partial<NodeRecord> = {}): NodeRecord {
     data: {},
     statusAt: null,
     tokenHash: 'hash-1',
+    useWebSocket: true,
     ...overrides,
   };
 }

@@ -194,6 +194,7 @@ export function node(overrides: Partial<Node> = {}): Node {
     domain: 'd1',
     expiresAt: new Date(T0 + 1500_000).toISOString(),
     heartbeatIntervalSeconds: 120,
+    useWebSocket: true,
     ...overrides,
   };
 }

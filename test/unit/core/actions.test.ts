@@ -31,7 +31,7 @@ describe('runAction', () => {
 
     // Act / Assess
     await expectErrorType(
-      runAction({ action: 'recordEventsByNode' } as unknown as AnyRequest, caller('c'), world.deps),
+      runAction({ action: 'deleteEverything' } as unknown as AnyRequest, caller('c'), world.deps),
       'ValidationError',
     );
   });

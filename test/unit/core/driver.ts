@@ -111,8 +111,11 @@ export async function passTimeWithHostAlive(
  * The world most use-case tests start from: a fresh fake world with a group
  * hosted by `host` on `c-host`, and `members` members (`member-1` on `c-1`, …).
  */
-export async function groupWorld(members = 1): Promise<{ world: FakeWorld; group: Group }> {
-  const world = fakeWorld();
+export async function groupWorld(
+  members = 1,
+  options: Parameters<typeof fakeWorld>[0] = {},
+): Promise<{ world: FakeWorld; group: Group }> {
+  const world = fakeWorld(options);
   const group = await createGroup(world, 'c-host', 'host');
   for (let i = 1; i <= members; i++) await joinGroup(world, `c-${i}`, group, `member-${i}`);
   return { world, group };

@@ -5,7 +5,7 @@ import { WriteNotApplied } from '#shared/core/store-errors';
 import type { FakeWorld } from './fakes';
 import { DOMAIN, expectErrorType, groupWorld, joinGroup, report, send } from './driver';
 
-type EventInput = { eventName: string; payload?: string | null; firedAt: string };
+type EventInput = { eventName: string; payload?: string | null; firedAt: string; orderKey?: string };
 
 describe('fireEventsByNode', () => {
   let world: FakeWorld;
@@ -60,6 +60,21 @@ describe('fireEventsByNode', () => {
         timestamp: new Date(world.clock.now()).toISOString(),
       },
     });
+  });
+
+  it("echoes each event's orderKey in the reply and the push, and adds none where the sender gave none", async () => {
+    // Act
+    const message = await fire([
+      { eventName: 'a', firedAt: '2026-01-05T09:00:00.000Z', orderKey: '20260105180000-0000001' },
+      { eventName: 'b', firedAt: '2026-01-05T09:00:00.000Z' },
+    ]);
+
+    // Assess
+    const pushed = batchOf(world.publisher.pushes[0]).events;
+    for (const events of [message.batchEvent!.events, pushed]) {
+      expect(events[0].orderKey).toBe('20260105180000-0000001');
+      expect(events[1]).not.toHaveProperty('orderKey');
+    }
   });
 
   it('publishes a small batch as one push with the next seq of the sender', async () => {

@@ -6,7 +6,8 @@
  * call of a method throw, as a throttled or failing DynamoDB call would.
  */
 import type { GroupKey, Subscriber } from '#shared/core/model';
-import { type Appended, type GroupLog, type LogHead } from '#shared/core/ports';
+import { contiguousFrom } from '#shared/core/event-log';
+import { type Appended, type GroupLog, type LogHead, type RetainedPushes } from '#shared/core/ports';
 import { GroupDissolved } from '#shared/core/store-errors';
 
 interface Page {
@@ -95,6 +96,23 @@ export class InMemoryGroupLog implements GroupLog {
       });
     }
     return pushes;
+  }
+
+  async readRetained(key: GroupKey, from: number, to: number): Promise<RetainedPushes> {
+    this.enter('readRetained');
+    const kept = new Map<number, string>();
+    for (const page of this.groups.get(id(key))?.pages ?? []) {
+      page.pushes.forEach((text, i) => {
+        if (page.start + i >= from && page.start + i < to) kept.set(page.start + i, text);
+      });
+    }
+    return contiguousFrom(kept, to);
+  }
+
+  /** The retention at work: drops the sealed page that starts at `start` (DynamoDB's TTL deleting it). */
+  dropSealedPage(key: GroupKey, start: number): void {
+    const entry = this.groups.get(id(key));
+    if (entry) entry.pages = entry.pages.filter((page) => page.start !== start);
   }
 
   async seal(key: GroupKey, pageStart: number, pushes: string[]): Promise<boolean> {

@@ -22,6 +22,7 @@ import {
   type PushPublisher,
 } from '#shared/core/ports';
 import { ConditionFailed, GroupDissolved } from '#shared/core/store-errors';
+import { LogPublisher } from '#shared/core/fanout/publisher';
 import { KnownGroups } from '#shared/core/known-groups';
 import { DEFAULT_FANOUT, DEFAULT_SETTINGS, type FanoutSettings, type MeshSettings } from '#shared/core/settings';
 import { InMemoryGroupLog } from './fake-log';
@@ -317,6 +318,7 @@ export class RecordingPublisher implements PushPublisher {
   readonly calls: Push[][] = [];
   private failure?: Error;
   private readonly dissolved = new Set<string>();
+  private readonly positions = new Map<string, number>();
 
   get pushes(): Push[] {
     return this.calls.flat();
@@ -326,14 +328,19 @@ export class RecordingPublisher implements PushPublisher {
     this.failure = error;
   }
 
-  async publish(pushes: Push[], options: { dissolve?: boolean } = {}): Promise<void> {
+  async publish(pushes: Push[], options: { dissolve?: boolean } = {}): Promise<number | undefined> {
     const failure = this.failure;
     this.failure = undefined;
     if (failure !== undefined) throw failure;
-    const group = pushes.length > 0 ? groupPk(pushes[0]) : '';
+    if (pushes.length === 0) return undefined;
+    const group = groupPk(pushes[0]);
     if (this.dissolved.has(group)) throw new GroupDissolved('the group was dissolved');
     if (options.dissolve) this.dissolved.add(group);
     this.calls.push(structuredClone(pushes));
+    // Positions as a group's log gives them: one above the last, per group.
+    const first = this.positions.get(group) ?? 0;
+    this.positions.set(group, first + pushes.length);
+    return first;
   }
 }
 
@@ -478,7 +485,13 @@ export interface FakeWorld {
 
 /** A fresh world with Mesh v2's default settings unless overridden. */
 export function fakeWorld(
-  options: { settings?: Partial<MeshSettings>; fanout?: Partial<FanoutSettings>; concurrency?: number } = {},
+  options: {
+    settings?: Partial<MeshSettings>;
+    fanout?: Partial<FanoutSettings>;
+    concurrency?: number;
+    /** Requests append to `log` through the real LogPublisher (polling reads it), not to the recording publisher. */
+    publishToLog?: boolean;
+  } = {},
 ): FakeWorld {
   const store = new InMemoryMeshStore();
   const publisher = new RecordingPublisher();
@@ -499,7 +512,16 @@ export function fakeWorld(
     ids,
     settings,
     fanout,
-    deps: { store, publisher, knownGroups: new KnownGroups(), clock, ids, settings, domainSecret: FAKE_DOMAIN_SECRET },
+    deps: {
+      store,
+      publisher: options.publishToLog ? new LogPublisher({ log, trigger, clock, ids, fanout }) : publisher,
+      events: log,
+      knownGroups: new KnownGroups(),
+      clock,
+      ids,
+      settings,
+      domainSecret: FAKE_DOMAIN_SECRET,
+    },
     flushDeps: {
       log,
       store,

@@ -122,7 +122,7 @@ describe('liveness: every accepted push is posted after the fault clears', () =>
   it('a flush request that fails after the append: the request still succeeds and the sweeper restarts the flush', async () => {
     world.trigger.failNext();
 
-    await expect(publisher.publish([push('a')])).resolves.toBeUndefined();
+    await expect(publisher.publish([push('a')])).resolves.toBe(0);
     expect(flushFailures).toHaveLength(1);
     expect(world.trigger.requests).toHaveLength(0);
 

@@ -29,8 +29,33 @@ describe('joinGroup', () => {
       domain: DOMAIN,
       expiresAt: group.expiresAt,
       heartbeatIntervalSeconds: 120,
+      useWebSocket: true,
       nodeToken: 'node-token-2',
     });
+  });
+
+  it("records how the node receives: its own useWebSocket, else the group's, and a rejoin keeps it", async () => {
+    // Act
+    const polling = await send<Node>(world, 'c-1', {
+      ...key(),
+      action: 'joinGroup',
+      nodeId: 'poller',
+      useWebSocket: false,
+    });
+    const plain = await send<Node>(world, 'c-2', {
+      ...key(),
+      action: 'joinGroup',
+      nodeId: 'plain',
+      useWebSocket: null,
+    });
+    const again = await send<Node>(world, 'c-1', { ...key(), action: 'joinGroup', nodeId: 'poller' });
+
+    // Assess: a poller is told the polling interval; the group is not split by it.
+    expect(polling).toMatchObject({ useWebSocket: false, pollingIntervalSeconds: 2 });
+    expect(plain.useWebSocket).toBe(true);
+    expect(plain).not.toHaveProperty('pollingIntervalSeconds');
+    expect(again).toMatchObject({ useWebSocket: false, pollingIntervalSeconds: 2 });
+    expect(world.store.peekNode(key(), 'poller')?.useWebSocket).toBe(false);
   });
 
   it('creates the node with a new epoch, seq 0, no status and the member TTL, and subscribes the connection', async () => {

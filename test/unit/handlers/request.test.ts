@@ -127,6 +127,7 @@ function givenLiveMember(now: number): UpdateStub {
     data: {},
     statusAt: null,
     tokenHash: 'hash-1',
+    useWebSocket: true,
   };
   ddb.on(GetCommand).resolves({ Item: groupItem(group) });
   return ddb.on(UpdateCommand).resolvesOnce({ Attributes: nodeItem({ ...node, seq: 7 }) });

@@ -1,0 +1,100 @@
+/**
+ * A group's events read back from its log, for the nodes that poll
+ * (getEventsSince, and the answer of recordEventsByNode). Every accepted
+ * push has a position in the log, one above the last, whoever sent it, so a
+ * cursor made of positions never skips an event recorded by another node at
+ * the same moment, nor repeats one (Mesh v2's successor orders by the server's
+ * second and can). A cursor is the point just after an event: event `index`
+ * of the push at position `pos` is the next one to read. Its text
+ * (`"{pos}.{index}"`) is opaque to clients.
+ *
+ * The log keeps what the fan-out has posted for MESH_EVENT_TTL_SECONDS; a
+ * cursor into what it has dropped answers CursorExpired, so a poller knows
+ * it missed events and reloads the group's status.
+ */
+import type { Push } from '../protocol/messages';
+import type { PolledEvent } from '../protocol/types';
+import { CursorExpired, ValidationError } from './errors';
+import type { GroupKey } from './model';
+import type { LogHead, LogReader, RetainedPushes } from './ports';
+
+/** Events one read answers at most (Mesh v2's successor's page). */
+export const MAX_EVENTS_PER_READ = 100;
+
+interface LogPoint {
+  pos: number;
+  index: number;
+}
+
+const CURSOR = /^(\d{1,15})\.(\d{1,7})$/;
+
+function cursorOf(point: LogPoint): string {
+  return `${point.pos}.${point.index}`;
+}
+
+/** The cursor just after the last of `count` pushes appended from position `first`: where a sender's own events end. */
+export function cursorAfterPushes(first: number, count: number): string {
+  return cursorOf({ pos: first + count, index: 0 });
+}
+
+/** `""`: from the oldest event kept; else a cursor this mesh gave. */
+function parseSince(since: string): LogPoint | 'oldest' {
+  if (since === '') return 'oldest';
+  const match = CURSOR.exec(since);
+  if (!match) throw new ValidationError('since must be "" or a cursor the mesh gave (an event\'s cursor or nextSince)');
+  return { pos: Number(match[1]), index: Number(match[2]) };
+}
+
+/** The events after `since`, oldest first, at most `limit`. */
+export async function readEventsSince(
+  log: LogReader,
+  key: GroupKey,
+  since: string,
+  retentionSeconds: number,
+  limit = MAX_EVENTS_PER_READ,
+): Promise<PolledEvent[]> {
+  const from = parseSince(since);
+  const { head } = await log.read(key);
+  const fromPos = from === 'oldest' ? 0 : from.pos;
+  if (fromPos > (head?.pos ?? 0)) {
+    throw new ValidationError("since is ahead of this group's log: is it a cursor of another group?");
+  }
+  if (head === undefined) return [];
+  const kept = await pushesFrom(log, key, head, fromPos);
+  if (from !== 'oldest' && kept.start > from.pos) {
+    throw new CursorExpired(
+      `the events after this cursor are past the log's retention (${retentionSeconds} s): ` +
+        'reload the status and read on from since ""',
+    );
+  }
+  const events: PolledEvent[] = [];
+  for (let i = 0; i < kept.pushes.length && events.length < limit; i += 1) {
+    const pos = kept.start + i;
+    const push = JSON.parse(kept.pushes[i]) as Push;
+    if (!('batchEvent' in push) || push.batchEvent === undefined) continue;
+    const batch = push.batchEvent.events;
+    const first = from !== 'oldest' && pos === from.pos ? from.index : 0;
+    for (let index = first; index < batch.length && events.length < limit; index += 1) {
+      const next = index + 1 < batch.length ? { pos, index: index + 1 } : { pos: pos + 1, index: 0 };
+      events.push({ ...batch[index], cursor: cursorOf(next) });
+    }
+  }
+  return events;
+}
+
+/** The pushes kept from `fromPos` on, sealed pages first, then the head's page when nothing lies between. */
+async function pushesFrom(log: LogReader, key: GroupKey, head: LogHead, fromPos: number): Promise<RetainedPushes> {
+  if (fromPos >= head.pageStart) return { start: fromPos, pushes: head.page.slice(fromPos - head.pageStart) };
+  const sealed = await log.readRetained(key, fromPos, head.pageStart);
+  const reachesHead = sealed.start + sealed.pushes.length === head.pageStart;
+  return { start: sealed.start, pushes: reachesHead ? [...sealed.pushes, ...head.page] : sealed.pushes };
+}
+
+/** The pushes of `kept` (position → text, below `to`) from the lowest position on, without a gap. */
+export function contiguousFrom(kept: Map<number, string>, to: number): RetainedPushes {
+  if (kept.size === 0) return { start: to, pushes: [] };
+  const start = Math.min(...kept.keys());
+  const pushes: string[] = [];
+  while (kept.has(start + pushes.length)) pushes.push(kept.get(start + pushes.length)!);
+  return { start, pushes };
+}

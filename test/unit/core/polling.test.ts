@@ -1,0 +1,126 @@
+/**
+ * The polling mode on the core with the real publisher over the in-memory
+ * log: recordEventsByNode reaches the log as fireEventsByNode does, and
+ * getEventsSince reads every node's events back by cursor, oldest first,
+ * never skipping or repeating one, 100 at most per read, with CursorExpired
+ * past the retention.
+ */
+import type { Group, PolledEvent, RecordEventsPayload } from '#shared/protocol/types';
+import { DOMAIN, expectErrorType, groupWorld, send } from './driver';
+import type { FakeWorld } from './fakes';
+
+let world: FakeWorld;
+let group: Group;
+beforeEach(async () => ({ world, group } = await groupWorld(3, { publishToLog: true })));
+const where = () => ({ groupId: group.id, domain: DOMAIN });
+const at = '2026-01-05T09:00:00.000Z';
+
+const fire = (nodeId: string, connectionId: string, names: string[], action = 'fireEventsByNode') =>
+  send<RecordEventsPayload>(world, connectionId, {
+    action,
+    ...where(),
+    nodeId,
+    events: names.map((eventName) => ({ eventName, firedAt: at })),
+  } as never);
+const since = (cursor: string) =>
+  send<PolledEvent[]>(world, 'c-3', { action: 'getEventsSince', ...where(), since: cursor });
+
+/** Every event from `cursor` on, read as a poller does: by each page's last cursor. */
+async function readAll(cursor = ''): Promise<PolledEvent[]> {
+  const all: PolledEvent[] = [];
+  for (;;) {
+    const page = await since(cursor);
+    if (page.length === 0) return all;
+    all.push(...page);
+    cursor = page[page.length - 1].cursor;
+  }
+}
+
+describe('recordEventsByNode', () => {
+  it('records the batch in the log as fireEventsByNode does, and answers the count and the cursor after it', async () => {
+    const recorded = await fire('member-1', 'c-1', ['a', 'b'], 'recordEventsByNode');
+
+    expect(recorded).toEqual({ ...where(), recordedCount: 2, nextSince: expect.any(String) });
+    const events = await readAll();
+    expect(events.map((event) => [event.name, event.firedByNodeId])).toEqual([
+      ['a', 'member-1'],
+      ['b', 'member-1'],
+    ]);
+    await expect(since(recorded.nextSince)).resolves.toEqual([]);
+  });
+
+  it('refuses a node the connection is not, like fireEventsByNode', async () => {
+    await expectErrorType(fire('member-2', 'c-1', ['a'], 'recordEventsByNode'), 'Unauthorized');
+  });
+});
+
+describe('getEventsSince', () => {
+  it('reads every node\'s events from "" on, oldest first, each with the cursor to read on from', async () => {
+    await fire('member-1', 'c-1', ['a1', 'a2']);
+    await fire('member-2', 'c-2', ['b1']);
+    await fire('host', 'c-host', ['h1']);
+
+    const events = await since('');
+
+    expect(events.map((event) => event.name)).toEqual(['a1', 'a2', 'b1', 'h1']);
+    await expect(since(events[1].cursor)).resolves.toMatchObject([{ name: 'b1' }, { name: 'h1' }]);
+    await expect(since(events[3].cursor)).resolves.toEqual([]);
+  });
+
+  it('answers 100 at most, and a reader by cursor gets every event once, even from inside a batch', async () => {
+    await fire(
+      'member-1',
+      'c-1',
+      Array.from({ length: 150 }, (_, i) => `e${i}`),
+    );
+    await fire('member-2', 'c-2', ['last']);
+
+    const first = await since('');
+    const all = await readAll();
+
+    expect(first).toHaveLength(100);
+    expect(all.map((event) => event.name)).toEqual([...Array.from({ length: 150 }, (_, i) => `e${i}`), 'last']);
+  });
+
+  it('misses nothing sent between two reads, from any sender, and leaves out status pushes', async () => {
+    await fire('member-1', 'c-1', ['a']);
+    const [a] = await since('');
+    await send(world, 'c-2', {
+      action: 'reportDataByNode',
+      ...where(),
+      nodeId: 'member-2',
+      data: [{ key: 'k', value: 'v' }],
+    });
+    await fire('member-2', 'c-2', ['b']);
+    await fire('member-1', 'c-1', ['c']);
+
+    await expect(since(a.cursor)).resolves.toMatchObject([{ name: 'b' }, { name: 'c' }]);
+  });
+
+  it('answers CursorExpired for a cursor into what the retention dropped, and "" reads what is kept', async () => {
+    await fire('member-1', 'c-1', ['a']);
+    const [a] = await since('');
+    await fire('member-1', 'c-1', ['b']);
+    await fire('member-1', 'c-1', ['c']);
+    // The fan-out seals posted pushes (a, b) into a page; the retention then drops it, b unread.
+    const key = where();
+    const head = world.log.headOf(key)!;
+    await world.log.seal(key, head.pageStart, head.page.slice(0, 2));
+    world.log.dropSealedPage(key, 0);
+
+    await expectErrorType(since(a.cursor), 'CursorExpired');
+    await expect(since('')).resolves.toMatchObject([{ name: 'c' }]);
+  });
+
+  it('refuses a cursor it did not give, and one ahead of the log, as ValidationError', async () => {
+    await expectErrorType(since('2026-01-05T09:00:00Z'), 'ValidationError');
+    await expectErrorType(since('99.0'), 'ValidationError');
+  });
+
+  it('answers GroupNotFound for a group that is gone', async () => {
+    await expectErrorType(
+      send(world, 'c-3', { action: 'getEventsSince', groupId: 'nope', domain: DOMAIN, since: '' }),
+      'GroupNotFound',
+    );
+  });
+});
