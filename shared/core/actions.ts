@@ -15,7 +15,7 @@ import { joinGroup, leaveGroup } from './use-cases/membership';
 import { getNodeStatus, listGroupStatuses, listNodesInGroup } from './use-cases/queries';
 import { fireEventsByNode } from './use-cases/events';
 import { reportDataByNode } from './use-cases/status';
-import { getEventsSince, recordEventsByNode } from './use-cases/polling';
+import { getEventsSince, pollGroupData, recordEventsByNode } from './use-cases/polling';
 
 /** What a result reply carries: `data`, and `nextToken` for list actions with more to read. */
 export interface ActionResult {
@@ -51,6 +51,7 @@ const ACTION_TABLE: { [A in Action]: Run<A> } = {
   listNodesInGroup,
   recordEventsByNode: data(recordEventsByNode),
   getEventsSince: data(getEventsSince),
+  pollGroupData,
 };
 
 /**

@@ -12,6 +12,7 @@
  * cursor into what it has dropped answers CursorExpired, so a poller knows
  * it missed events and reloads the group's status.
  */
+import { LIMITS, utf8Bytes } from '../protocol/limits';
 import type { Push } from '../protocol/messages';
 import type { PolledEvent } from '../protocol/types';
 import { CursorExpired, ValidationError } from './errors';
@@ -45,13 +46,21 @@ function parseSince(since: string): LogPoint | 'oldest' {
   return { pos: Number(match[1]), index: Number(match[2]) };
 }
 
-/** The events after `since`, oldest first, at most `limit`. */
+/** How much one read may answer: events, and bytes of their JSON (a reply must stay under 128 KB). */
+export interface ReadBounds {
+  limit: number;
+  maxBytes: number;
+}
+
+const DEFAULT_BOUNDS: ReadBounds = { limit: MAX_EVENTS_PER_READ, maxBytes: LIMITS.maxListPageBytes };
+
+/** The events after `since`, oldest first, within `bounds` (always one at least, when there is one). */
 export async function readEventsSince(
   log: LogReader,
   key: GroupKey,
   since: string,
   retentionSeconds: number,
-  limit = MAX_EVENTS_PER_READ,
+  bounds: ReadBounds = DEFAULT_BOUNDS,
 ): Promise<PolledEvent[]> {
   const from = parseSince(since);
   const { head } = await log.read(key);
@@ -68,15 +77,19 @@ export async function readEventsSince(
     );
   }
   const events: PolledEvent[] = [];
-  for (let i = 0; i < kept.pushes.length && events.length < limit; i += 1) {
+  let bytes = 2; // "[]"
+  for (let i = 0; i < kept.pushes.length; i += 1) {
     const pos = kept.start + i;
     const push = JSON.parse(kept.pushes[i]) as Push;
     if (!('batchEvent' in push) || push.batchEvent === undefined) continue;
     const batch = push.batchEvent.events;
     const first = from !== 'oldest' && pos === from.pos ? from.index : 0;
-    for (let index = first; index < batch.length && events.length < limit; index += 1) {
+    for (let index = first; index < batch.length; index += 1) {
       const next = index + 1 < batch.length ? { pos, index: index + 1 } : { pos: pos + 1, index: 0 };
-      events.push({ ...batch[index], cursor: cursorOf(next) });
+      const event = { ...batch[index], cursor: cursorOf(next) };
+      bytes += utf8Bytes(JSON.stringify(event)) + 1;
+      if (events.length > 0 && (events.length >= bounds.limit || bytes > bounds.maxBytes)) return events;
+      events.push(event);
     }
   }
   return events;

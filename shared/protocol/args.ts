@@ -55,6 +55,8 @@ export interface ActionArgs {
   recordEventsByNode: { groupId: string; domain: string; nodeId: string; events: EventArgs[] };
   /** The group's events after `since` ("" for the oldest kept), oldest first, at most 100. */
   getEventsSince: { groupId: string; domain: string; since: string };
+  /** getEventsSince and listGroupStatuses in one request: a poller's one call per interval. */
+  pollGroupData: { groupId: string; domain: string; since: string };
 }
 
 export type Action = keyof ActionArgs;

@@ -48,6 +48,9 @@ const eventsField = z
   .min(1, { error: 'events must not be empty' })
   .max(LIMITS.maxEventsPerBatch, { error: `events holds at most ${LIMITS.maxEventsPerBatch} events` });
 
+/** A log cursor: "" or one the mesh gave (shared/core/event-log.ts checks it). */
+const sinceField = anyText('since', LIMITS.maxCursorLength);
+
 const request = <A extends string, S extends z.ZodRawShape>(action: A, shape: S) =>
   z.strictObject({ action: z.literal(action), requestId: requestIdField, ...shape });
 
@@ -105,7 +108,12 @@ export const requestSchemas = {
   getEventsSince: request('getEventsSince', {
     groupId: groupIdField,
     domain: domainField,
-    since: anyText('since', LIMITS.maxCursorLength),
+    since: sinceField,
+  }),
+  pollGroupData: request('pollGroupData', {
+    groupId: groupIdField,
+    domain: domainField,
+    since: sinceField,
   }),
   getNodeStatus: request('getNodeStatus', {
     nodeId: nodeIdField,

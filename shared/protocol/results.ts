@@ -10,6 +10,7 @@ import type {
   NodeStatus,
   NodeTokenGrant,
   PolledEvent,
+  PollGroupData,
   RecordEventsPayload,
 } from './types';
 
@@ -29,6 +30,7 @@ export interface ActionResults {
   listNodesInGroup: Node[];
   recordEventsByNode: RecordEventsPayload;
   getEventsSince: PolledEvent[];
+  pollGroupData: PollGroupData;
 }
 
 /** Actions whose replies come in pages (`nextToken`). */

@@ -70,6 +70,12 @@ export interface MeshEvent {
 /** An event read from the group's log by a polling node: `cursor` is where to read on from (opaque). */
 export type PolledEvent = MeshEvent & { cursor: string };
 
+/** pollGroupData's answer: the events after the cursor and every live node's full status. */
+export interface PollGroupData {
+  events: PolledEvent[];
+  nodeStatuses: NodeStatus[];
+}
+
 /** recordEventsByNode's answer: `nextSince` is the cursor just after the events recorded. */
 export interface RecordEventsPayload {
   groupId: string;

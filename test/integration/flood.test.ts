@@ -18,6 +18,8 @@ jest.setTimeout(120_000);
 const clients = useClients();
 const FLOOD = 2_000;
 const SAMPLES = 40;
+/** The smallest p95 taken as the group's normal latency (a request is two thread hops and a DynamoDB write). */
+const LATENCY_FLOOR_MS = 20;
 
 /** Round trips of `SAMPLES` reports, one after the other, in ms, sorted. */
 async function latencies(
@@ -72,7 +74,8 @@ test(`a flood of ${FLOOD} requests from one connection is held to its rate, then
   const accepted = replies.filter((reply) => reply.type === 'result');
   const limited = replies.filter((reply) => reply.type === 'error' && reply.errorType === 'RateLimited');
   const closing = limited.filter((reply) => reply.type === 'error' && reply.message.endsWith('it is closed'));
-  const ratio = p95(during) / p95(before);
+  // Below a few tens of ms the p95 is timer and scheduling jitter: the ratio is taken against this floor at least.
+  const ratio = p95(during) / Math.max(p95(before), LATENCY_FLOOR_MS);
   process.stdout.write(
     `flood: ${FLOOD} frames sent, closed with ${closed.code} after ${floodSeconds.toFixed(1)} s, ` +
       `accepted ${accepted.length}, RateLimited ${limited.length}; ` +

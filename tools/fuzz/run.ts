@@ -110,14 +110,20 @@ class FuzzWorld {
     return JSON.stringify({ groups: byId(groups), nodes: byId(nodes), statuses: byId(statuses) });
   }
 
-  /** A new connection for a sender whose socket closed; the member takes its node back with its token. */
+  /**
+   * A new connection for a sender whose socket closed; the member takes its
+   * node back with its token. If the fuzz made the member leave, its node is
+   * gone and stays gone: a join would create it anew, a change of state no
+   * frame made.
+   */
   async reopen(sender: Sender): Promise<void> {
     sender.socket = await ProtocolSocket.connect(this.url);
     if (sender.name !== 'member') return;
     const { groupId, domain, nodeId, nodeToken } = this.target;
+    const nodes = await patiently(this.observers[0], 'listNodesInGroup', { groupId, domain });
+    if (!nodes.some((node) => node.id === nodeId)) return;
     const rejoin = await sender.socket.reply('joinGroup', { groupId, domain, nodeId, nodeToken });
     // A new connection has a full bucket: RateLimited cannot be the answer here.
-    // The fuzz may have made the member leave; then its node is gone, which is fine.
     if (rejoin.type === 'error' && rejoin.errorType !== 'NodeNotFound' && rejoin.errorType !== 'Unauthorized') {
       throw new Error(`the member could not rejoin: ${rejoin.errorType}: ${rejoin.message}`);
     }

@@ -3,12 +3,18 @@
  * WebSockets: recordEventsByNode sends a batch as fireEventsByNode does (the
  * WebSocket members get it as a push) and answers with the log cursor after
  * it; getEventsSince reads the group's events after a cursor from the same
- * log (shared/core/event-log.ts). One log, so both kinds of member see every
+ * log (shared/core/event-log.ts), and pollGroupData adds every node's
+ * status. One log, so both kinds of member see every
  * event, whoever sent it.
  */
 import type { RequestOf } from '#shared/protocol/requests';
-import type { PolledEvent, RecordEventsPayload } from '#shared/protocol/types';
-import { cursorAfterPushes, readEventsSince } from '../event-log';
+import { LIMITS } from '#shared/protocol/limits';
+import type { PolledEvent, PollGroupData, RecordEventsPayload } from '#shared/protocol/types';
+import type { ActionResult } from '../actions';
+import { cursorAfterPushes, MAX_EVENTS_PER_READ, readEventsSince } from '../event-log';
+import { isNodeLive } from '../liveness';
+import { pageNodes } from '../paging';
+import { presentNodeStatus } from '../presenters';
 import type { Caller } from '../model';
 import type { MeshDeps } from '../ports';
 import { sendEvents } from './events';
@@ -26,6 +32,37 @@ export async function recordEventsByNode(
 ): Promise<RecordEventsPayload> {
   const { key, parts, first } = await sendEvents(request, caller, deps);
   return { ...key, recordedCount: request.events.length, nextSince: cursorAfterPushes(first, parts.length) };
+}
+
+/**
+ * A poller's one request per interval: the events after `since` and the
+ * group's statuses, each half of the reply's room. When the statuses do not
+ * all fit, the reply's `nextToken` goes on with listGroupStatuses.
+ */
+export async function pollGroupData(
+  request: RequestOf<'pollGroupData'>,
+  _caller: Caller,
+  deps: MeshDeps,
+): Promise<ActionResult> {
+  const key = keyOf(request);
+  await requireKnownLiveGroup(deps, key);
+  const now = deps.clock.now();
+  const half = Math.floor(LIMITS.maxListPageBytes / 2);
+  const [events, statuses] = await Promise.all([
+    readEventsSince(deps.events, key, request.since, deps.settings.eventTtlSeconds, {
+      limit: MAX_EVENTS_PER_READ,
+      maxBytes: half,
+    }),
+    pageNodes(
+      deps.store,
+      key,
+      undefined,
+      (node) => (isNodeLive(node, now) ? (presentNodeStatus(node) ?? undefined) : undefined),
+      half,
+    ),
+  ]);
+  const data: PollGroupData = { events, nodeStatuses: statuses.data };
+  return statuses.nextToken === undefined ? { data } : { data, nextToken: statuses.nextToken };
 }
 
 /** The group's events after `since`, oldest first, at most 100; each with the cursor to read on from. */

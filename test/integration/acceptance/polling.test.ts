@@ -98,6 +98,54 @@ test('twenty nodes firing at the same moment: a poller reading by cursor gets ev
   }
 });
 
+test("pollGroupData answers a poller the events and every node's status in one request", async () => {
+  const group = await openGroup(clients, { members: 1 });
+  const where = { groupId: group.group.id, domain: group.domain };
+  const member = group.members[0];
+  const polling = await poller(group);
+  await member.client.call('reportDataByNode', {
+    ...where,
+    nodeId: member.nodeId,
+    data: [{ key: 'score', value: '7' }],
+  });
+  await member.client.call('fireEventsByNode', {
+    ...where,
+    nodeId: member.nodeId,
+    events: [{ eventName: 'go', firedAt: firedAt() }],
+  });
+
+  const poll = await polling.socket.call('pollGroupData', { ...where, since: '' });
+
+  expect(poll.events.map((event) => event.name)).toEqual(['go']);
+  expect(poll.nodeStatuses).toEqual([
+    expect.objectContaining({ nodeId: member.nodeId, data: [{ key: 'score', value: '7' }] }),
+  ]);
+  await expect(polling.socket.call('pollGroupData', { ...where, since: poll.events[0].cursor })).resolves.toMatchObject(
+    {
+      events: [],
+    },
+  );
+});
+
+test('a read of large events fits one WebSocket message, and reading on by cursor gets every one', async () => {
+  const group = await openGroup(clients, { members: 1 });
+  const where = { groupId: group.group.id, domain: group.domain };
+  const member = group.members[0];
+  const payload = 'x'.repeat(8_000);
+  // 3 events a frame keeps each request under the 32 KB frame limit; 30 of them are ~240 KB to read back.
+  for (let i = 0; i < 10; i += 1) {
+    await member.client.call('fireEventsByNode', {
+      ...where,
+      nodeId: member.nodeId,
+      events: Array.from({ length: 3 }, (_, n) => ({ eventName: `e${i * 3 + n}`, payload, firedAt: firedAt() })),
+    });
+  }
+
+  const events = await readAll(group.host, group);
+
+  expect(events.map((event) => event.name)).toEqual(Array.from({ length: 30 }, (_, i) => `e${i}`));
+});
+
 test('a cursor the mesh did not give is a ValidationError', async () => {
   const group = await openGroup(clients);
   await expect(

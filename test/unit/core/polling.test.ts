@@ -5,8 +5,10 @@
  * never skipping or repeating one, 100 at most per read, with CursorExpired
  * past the retention.
  */
-import type { Group, PolledEvent, RecordEventsPayload } from '#shared/protocol/types';
-import { DOMAIN, expectErrorType, groupWorld, send } from './driver';
+import { runAction } from '#shared/core/actions';
+import { LIMITS } from '#shared/protocol/limits';
+import type { Group, PolledEvent, PollGroupData, RecordEventsPayload } from '#shared/protocol/types';
+import { caller, DOMAIN, expectErrorType, groupWorld, send } from './driver';
 import type { FakeWorld } from './fakes';
 
 let world: FakeWorld;
@@ -122,5 +124,51 @@ describe('getEventsSince', () => {
       send(world, 'c-3', { action: 'getEventsSince', groupId: 'nope', domain: DOMAIN, since: '' }),
       'GroupNotFound',
     );
+  });
+});
+
+describe('pollGroupData', () => {
+  it("answers the events after the cursor and every live node's full status in one reply", async () => {
+    await send(world, 'c-1', {
+      action: 'reportDataByNode',
+      ...where(),
+      nodeId: 'member-1',
+      data: [{ key: 'x', value: '1' }],
+    });
+    await fire('member-2', 'c-2', ['go']);
+
+    const { data, nextToken } = await runAction(
+      { action: 'pollGroupData', ...where(), since: '' },
+      caller('c-3'),
+      world.deps,
+    );
+
+    const poll = data as PollGroupData;
+    expect(poll.events.map((event) => event.name)).toEqual(['go']);
+    expect(poll.nodeStatuses).toEqual([
+      expect.objectContaining({ nodeId: 'member-1', data: [{ key: 'x', value: '1' }] }),
+    ]);
+    expect(nextToken).toBeUndefined();
+  });
+});
+
+describe('the size of a read', () => {
+  it('stays within a reply whatever the payloads, and reading on by cursor gets the rest', async () => {
+    const big = 'x'.repeat(LIMITS.maxEventPayloadLength);
+    for (let i = 0; i < 3; i += 1) {
+      await send(world, 'c-1', {
+        action: 'fireEventsByNode',
+        ...where(),
+        nodeId: 'member-1',
+        events: Array.from({ length: 10 }, (_, n) => ({ eventName: `e${i * 10 + n}`, payload: big, firedAt: at })),
+      });
+    }
+
+    const first = await since('');
+    const all = await readAll();
+
+    expect(Buffer.byteLength(JSON.stringify(first))).toBeLessThanOrEqual(LIMITS.maxListPageBytes);
+    expect(first.length).toBeLessThan(30);
+    expect(all.map((event) => event.name)).toEqual(Array.from({ length: 30 }, (_, i) => `e${i}`));
   });
 });
