@@ -122,29 +122,20 @@ export class DynamoGroupLog implements GroupLog {
   }
 
   async readSealed(key: GroupKey, from: number, to: number): Promise<string[]> {
-    if (to <= from) return [];
-    const pages = await queryAll(this.client, {
-      TableName: this.table,
-      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :first AND :last',
-      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
-      ExpressionAttributeValues: { ':pk': groupPk(key), ':first': logPageSk(from + 1), ':last': logPageSk(to) },
-      ConsistentRead: true,
-    });
-    // Two seals racing can leave overlapping pages (the loser's stays until its TTL): take each position once.
+    const kept = await this.sealedPushes(key, from, to);
     const pushes: string[] = [];
-    for (const page of pages) {
-      if (page.groupId !== key.groupId || page.domain !== key.domain) continue;
-      const start = Number(page.start);
-      const texts = Array.isArray(page.pushes) ? page.pushes : [];
-      for (let i = 0; i < texts.length; i += 1) {
-        if (start + i === from + pushes.length && start + i < to) pushes.push(String(texts[i]));
-      }
-    }
+    while (kept.has(from + pushes.length)) pushes.push(kept.get(from + pushes.length)!);
     return pushes;
   }
 
   async readRetained(key: GroupKey, from: number, to: number): Promise<RetainedPushes> {
-    if (to <= from) return { start: to, pushes: [] };
+    return contiguousFrom(await this.sealedPushes(key, from, to), to);
+  }
+
+  /** The sealed pushes kept at positions from … to - 1, by position: one Query of the pages. */
+  private async sealedPushes(key: GroupKey, from: number, to: number): Promise<Map<number, string>> {
+    const kept = new Map<number, string>();
+    if (to <= from) return kept;
     const pages = await queryAll(this.client, {
       TableName: this.table,
       KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :first AND :last',
@@ -153,16 +144,16 @@ export class DynamoGroupLog implements GroupLog {
       ExpressionAttributeValues: { ':pk': groupPk(key), ':first': logPageSk(from + 1), ':last': logPageSk(to) },
       ConsistentRead: true,
     });
-    const kept = new Map<number, string>();
+    // Two seals racing can leave overlapping pages (the loser's stays until its TTL): each position once.
     for (const page of pages) {
       if (page.groupId !== key.groupId || page.domain !== key.domain) continue;
       const start = Number(page.start);
       const texts = Array.isArray(page.pushes) ? page.pushes : [];
-      texts.forEach((text, i) => {
-        if (start + i >= from && start + i < to) kept.set(start + i, String(text));
+      texts.forEach((text, n) => {
+        if (start + n >= from && start + n < to && !kept.has(start + n)) kept.set(start + n, String(text));
       });
     }
-    return contiguousFrom(kept, to);
+    return kept;
   }
 
   async seal(key: GroupKey, pageStart: number, pushes: string[], now: number): Promise<boolean> {
