@@ -7,7 +7,7 @@
  * (connection/, requests.ts, membership.ts, status-mirror.ts; see README.md).
  */
 import { LIMITS } from '#shared/protocol/limits';
-import { pushesOf, type ResultReply, type ServerFrame } from '#shared/protocol/messages';
+import { pushesOf, type ResultReply } from '#shared/protocol/messages';
 import type { Action, ArgsOf } from '#shared/protocol/args';
 import type { ActionResults } from '#shared/protocol/results';
 import type { Group, Node, NodeStatus, StatusEntry } from '#shared/protocol/types';
@@ -26,7 +26,7 @@ import {
   type MeshClientOptions,
   type MeshClientStats,
 } from './options';
-import { allPages, errorFrom, Requests, type Send } from './requests';
+import { allPages, errorFrom, parseServerFrame, Requests, type Send } from './requests';
 import { StatusMirror } from './status-mirror';
 
 // Re-exported so `#client/mesh-client` alone still names the client's types.
@@ -374,13 +374,9 @@ export class MeshClient extends TypedEmitter<MeshClientEvents> {
   }
 
   private onFrame(text: string): void {
-    let frame: ServerFrame;
-    try {
-      frame = JSON.parse(text) as ServerFrame;
-    } catch {
-      this.report(new MeshError('InternalError', 'the server sent a frame that is not JSON'));
-      return;
-    }
+    const frame = parseServerFrame(text);
+    if (frame === undefined)
+      return this.report(new MeshError('InternalError', 'the server sent a frame that is not JSON'));
     if (frame.type === 'message' || frame.type === 'messages') {
       // Several pushes of one group gathered in one frame: each as if it came alone, in order.
       for (const push of pushesOf(frame)) this.mirror.receive(push, this.membership.current);

@@ -6,7 +6,7 @@
  * is the connection state's business (see connection/states.ts).
  */
 import { LIMITS, utf8Bytes } from '#shared/protocol/limits';
-import type { ErrorReply, ResultReply } from '#shared/protocol/messages';
+import type { ErrorReply, ResultReply, ServerFrame } from '#shared/protocol/messages';
 import type { Action, ArgsOf } from '#shared/protocol/args';
 import type { ActionResults, PagedAction } from '#shared/protocol/results';
 import { MeshError } from './errors';
@@ -141,4 +141,13 @@ export async function allPages<A extends PagedAction>(
 /** The MeshError of an error reply. */
 export function errorFrom(reply: ErrorReply): MeshError {
   return new MeshError(reply.errorType, reply.message, { action: reply.action, requestId: reply.requestId });
+}
+
+/** A frame's JSON, or undefined when the text is not JSON (a server fault the client reports). */
+export function parseServerFrame(text: string): ServerFrame | undefined {
+  try {
+    return JSON.parse(text) as ServerFrame;
+  } catch {
+    return undefined;
+  }
 }

@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   let url = process.env.MESH_URL;
   if (!url) {
     console.log('Starting a local stack (DynamoDB Local takes a few seconds)...');
-    stack = await startStack({ wsPort: 0, log: silentLog });
+    stack = await startStack({ wsPort: 0, httpPort: 0, log: silentLog });
     url = stack.wsUrl;
   }
   console.log(`Mesh at ${url}\n`);

@@ -13,60 +13,25 @@
  */
 import middy from '@middy/core';
 import { ManagementApiNotifier } from '#shared/adapters/apigw/notifier';
-import { DynamoGroupLog } from '#shared/adapters/dynamodb/log';
-import { DynamoMeshStore } from '#shared/adapters/dynamodb/store';
-import { createDocumentClient, createManagementApiClient, createSnsClient } from '#shared/adapters/sdk-clients';
-import { SnsFlushTrigger } from '#shared/adapters/sns/flush-trigger';
-import { randomIds, systemClock } from '#shared/adapters/system';
-import { domainSecret, fanoutSettings, managementEndpoint, meshSettings, tableName, topicArn } from '#shared/config';
+import { createManagementApiClient } from '#shared/adapters/sdk-clients';
+import { systemClock } from '#shared/adapters/system';
+import { managementEndpoint } from '#shared/config';
 import { runAction } from '#shared/core/actions';
 import { RateLimited, ValidationError } from '#shared/core/errors';
-import { KnownGroups } from '#shared/core/known-groups';
 import { ConnectionRateLimiter } from '#shared/core/rate-limit';
-import { LogPublisher } from '#shared/core/fanout/publisher';
-import type { MeshDeps } from '#shared/core/ports';
 import { callerOf, messageBody, type WebSocketEvent } from '#shared/lambda/events';
 import { InFlightRequests } from '#shared/lambda/in-flight';
 import { createLogger } from '#shared/lambda/logger';
+import { createMeshDeps } from '#shared/lambda/mesh-deps';
 import { echoOf, replyResponse, wsErrorReply, type WebSocketResponse } from '#shared/lambda/ws-reply';
 import type { ErrorReply, ResultReply } from '#shared/protocol/messages';
 import { parseRequest } from '#shared/protocol/requests';
 
 const logger = createLogger({ function: 'request' });
-
-// Built once per cold start; a missing setting fails here, not on a request.
-const documentClient = createDocumentClient();
-const settings = meshSettings();
-const log = new DynamoGroupLog({
-  client: documentClient,
-  tableName: tableName(),
-  retentionSeconds: settings.eventTtlSeconds,
-});
-const deps: MeshDeps = {
-  store: new DynamoMeshStore({ client: documentClient, tableName: tableName(), clock: systemClock }),
-  // Pushes are appended to their group's log; the fan-out posts them one frame per member per round.
-  publisher: new LogPublisher({
-    log,
-    trigger: new SnsFlushTrigger({ client: createSnsClient(), topicArn: topicArn() }),
-    clock: systemClock,
-    ids: randomIds,
-    fanout: fanoutSettings(),
-    // The pushes are in the log: the sweeper restarts their flush. Worth a line, not an error reply.
-    onFlushRequestFailed: (key, error) =>
-      logger.warn('flush request failed; the sweeper will restart it', { ...key, error }),
-  }),
-  // Polling nodes read the same logs.
-  events: log,
-  // Lives as long as the container: the hot path reads a group once, not per request.
-  knownGroups: new KnownGroups(),
-  clock: systemClock,
-  ids: randomIds,
-  settings,
-  domainSecret: domainSecret(),
-};
+const deps = createMeshDeps(logger);
 
 // Per container, as KnownGroups: shared/core/rate-limit.ts says what that means in AWS.
-const limiter = new ConnectionRateLimiter(settings);
+const limiter = new ConnectionRateLimiter(deps.settings);
 // One socket is plenty: it closes a flooding connection now and then.
 const notifier = new ManagementApiNotifier(createManagementApiClient(managementEndpoint(), 1));
 const inFlight = new InFlightRequests();

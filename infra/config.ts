@@ -15,7 +15,7 @@ import {
   type FanoutSettings,
   type MeshSettings,
 } from '../shared/core/settings';
-import { FUNCTIONS, routeFunctions, TRIGGERS } from '../shared/topology';
+import { FUNCTIONS, HTTP_ROUTE, routeFunctions, TRIGGERS } from '../shared/topology';
 import { DEFAULT_BUNDLE_DIR, FUNCTION_NAMES, type FunctionName } from './bundles';
 
 export { FUNCTION_NAMES, type FunctionName };
@@ -41,9 +41,13 @@ export interface MeshConfig {
   throttle: Throttle;
   /** Throttling of the hot routes (reportDataByNode, fireEventsByNode): each message fans out to the group. */
   hotRouteThrottle: Throttle;
+  /** Throttling of the HTTPS endpoint's stage (polling nodes: one pollGroupData per node per interval). */
+  httpThrottle: Throttle;
   connect: FunctionSize;
   disconnect: FunctionSize;
   request: FunctionSize;
+  /** The HTTPS endpoint's function (polling nodes). */
+  http: FunctionSize;
   fanout: FunctionSize;
   sweep: FunctionSize;
   /** The $connect authorizer (deployed always, invoked only when a credential is configured). */
@@ -58,7 +62,10 @@ export interface MeshConfig {
   fanoutSettings: FanoutSettings;
   /** The MESH_* time settings the handlers read (shared/config.ts); eventTtlSeconds is the group log's retention. */
   settings: MeshSettings;
-  /** MESH_ALLOWED_ORIGINS: the web origins $connect accepts, comma separated; empty: any (Mesh v2's open model). */
+  /**
+   * MESH_ALLOWED_ORIGINS: the web origins $connect accepts, comma separated;
+   * empty: any (Mesh v2's open model). The HTTPS endpoint's CORS allows the same.
+   */
   allowedOrigins: string;
   /**
    * MESH_AUTH_JWKS_URL: where the identity provider publishes the RS256 keys
@@ -101,10 +108,12 @@ export const CONFIG_DEFAULTS: MeshConfig = {
   logRetentionDays: 14,
   throttle: { rateLimit: 1000, burstLimit: 500 },
   hotRouteThrottle: { rateLimit: 300, burstLimit: 300 },
+  httpThrottle: { rateLimit: 1000, burstLimit: 500 },
   // Memory and timeout of each function: the topology's (shared/topology.ts says why each).
   connect: defaultSize('connect'),
   disconnect: defaultSize('disconnect'),
   request: defaultSize('request'),
+  http: defaultSize('http'),
   fanout: defaultSize('fanout'),
   sweep: defaultSize('sweep'),
   authorize: defaultSize('authorize'),
@@ -166,8 +175,8 @@ export function validateConfig(config: MeshConfig): MeshConfig {
       throw new MeshConfigError(`mesh:${fn}TimeoutSeconds must be at most 900, got ${timeoutSeconds}`);
     }
   }
-  // API Gateway gives up on an integration after 29 s; a longer Lambda timeout only hides the failure.
-  for (const fn of routeFunctions()) {
+  // API Gateway gives up on an integration after 29 s (WebSocket) or 30 s (HTTP API); a longer Lambda timeout only hides the failure.
+  for (const fn of [...routeFunctions(), HTTP_ROUTE.fn]) {
     if (config[fn].timeoutSeconds > 29) {
       throw new MeshConfigError(`mesh:${fn}TimeoutSeconds must be at most 29 (API Gateway's integration timeout)`);
     }
@@ -183,6 +192,7 @@ export function validateConfig(config: MeshConfig): MeshConfig {
   for (const [key, throttle] of [
     ['throttle', config.throttle],
     ['hotRouteThrottle', config.hotRouteThrottle],
+    ['httpThrottle', config.httpThrottle],
   ] as const) {
     if (!(throttle.rateLimit > 0) || !Number.isInteger(throttle.burstLimit) || throttle.burstLimit <= 0) {
       throw new MeshConfigError(`mesh:${key} limits must be positive (burst an integer)`);
@@ -276,9 +286,11 @@ export function readConfig(config: pulumi.Config = new pulumi.Config('mesh')): M
       rateLimit: num('hotRouteThrottlingRateLimit'),
       burstLimit: num('hotRouteThrottlingBurstLimit'),
     },
+    httpThrottle: { rateLimit: num('httpThrottlingRateLimit'), burstLimit: num('httpThrottlingBurstLimit') },
     connect: size('connect'),
     disconnect: size('disconnect'),
     request: size('request'),
+    http: size('http'),
     fanout: size('fanout'),
     sweep: size('sweep'),
     authorize: size('authorize'),
@@ -308,6 +320,8 @@ export function configKeyDefaults(): Record<string, string | number | boolean> {
     throttlingBurstLimit: d.throttle.burstLimit,
     hotRouteThrottlingRateLimit: d.hotRouteThrottle.rateLimit,
     hotRouteThrottlingBurstLimit: d.hotRouteThrottle.burstLimit,
+    httpThrottlingRateLimit: d.httpThrottle.rateLimit,
+    httpThrottlingBurstLimit: d.httpThrottle.burstLimit,
   };
   for (const fn of FUNCTION_NAMES) {
     keys[`${fn}MemoryMb`] = d[fn].memoryMb;

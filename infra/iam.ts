@@ -66,6 +66,18 @@ export interface FunctionContract {
   closesConnections: boolean;
 }
 
+/** What the two request functions (WebSocket and HTTPS) do on the table: the core's every read and write. */
+const REQUEST_TABLE_ACTIONS = [
+  'GetItem',
+  'BatchGetItem',
+  'Query',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'BatchWriteItem',
+  'ConditionCheckItem',
+] as const;
+
 /** The contract above, per function. */
 export const CONTRACT: Record<FunctionName, FunctionContract> = {
   connect: { table: [], queriesIndexes: [], publishes: false, postsToConnections: false, closesConnections: false },
@@ -77,20 +89,19 @@ export const CONTRACT: Record<FunctionName, FunctionContract> = {
     closesConnections: false,
   },
   request: {
-    table: [
-      'GetItem',
-      'BatchGetItem',
-      'Query',
-      'PutItem',
-      'UpdateItem',
-      'DeleteItem',
-      'BatchWriteItem',
-      'ConditionCheckItem',
-    ],
+    table: REQUEST_TABLE_ACTIONS,
     queriesIndexes: [BY_DOMAIN_INDEX],
     publishes: true,
     postsToConnections: true,
     closesConnections: true,
+  },
+  // The request function's table and topic, without the Management API: it has no connection to post to or close.
+  http: {
+    table: REQUEST_TABLE_ACTIONS,
+    queriesIndexes: [BY_DOMAIN_INDEX],
+    publishes: true,
+    postsToConnections: false,
+    closesConnections: false,
   },
   fanout: {
     table: ['Query', 'UpdateItem', 'PutItem', 'DeleteItem', 'ConditionCheckItem'],

@@ -12,6 +12,8 @@ const mesh = declareMesh(config, builtBundles(config.bundleDir), readSecrets());
 
 /** wss://{apiId}.execute-api.{region}.amazonaws.com/{stage}: give this to clients. */
 export const url = mesh.url;
+/** https://{apiId}.execute-api.{region}.amazonaws.com/: polling nodes POST their requests here. */
+export const httpUrl = mesh.httpUrl;
 /** https://{apiId}.execute-api.{region}.amazonaws.com/{stage}: the Management API (PostToConnection). */
 export const managementEndpoint = mesh.managementEndpoint;
 export const tableName = mesh.tableName;

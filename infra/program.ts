@@ -10,7 +10,7 @@
  *   table, WebSocket API, fan-out topic  ->  functions (their environment
  *   names the table, the topic and the API)  ->  SNS subscription, sweep
  *   schedule, the $connect authorizer when a credential is configured,
- *   routes and stage (they need the functions)  ->  alarms
+ *   routes and stage, the HTTPS endpoint (they need the functions)  ->  alarms
  */
 import * as pulumi from '@pulumi/pulumi';
 import { assertBundlesBuilt, bundleFolder, FUNCTION_NAMES, type FunctionName } from './bundles';
@@ -18,13 +18,22 @@ import { settingsEnvironment, type MeshConfig } from './config';
 import { MeshAlarms } from './components/alarms';
 import { ConnectAuthorizer } from './components/authorizer';
 import { FanoutSubscription, FanoutTopic } from './components/fanout';
+import { HttpEndpoint } from './components/http-api';
 import { MeshFunction } from './components/functions';
 import { SweepSchedule } from './components/sweep';
 import { MeshTable } from './components/table';
 import { WebSocketApi, WebSocketRoutes } from './components/websocket';
 import { metricsEnvironment, metricsServiceName } from './metrics';
 // Relative, not '#shared/...': Pulumi's TypeScript loader does not read tsconfig paths.
-import { CONNECT_AUTHORIZER, resourceEnvironment, ROUTES, secretEnvironment, TRIGGERS } from '../shared/topology';
+import { allowedOrigins } from '../shared/config';
+import {
+  CONNECT_AUTHORIZER,
+  HTTP_ROUTE,
+  resourceEnvironment,
+  ROUTES,
+  secretEnvironment,
+  TRIGGERS,
+} from '../shared/topology';
 import { authorizerConfigured, type MeshSecrets } from './secrets';
 
 /** The Lambda code of each function. */
@@ -39,6 +48,8 @@ export function builtBundles(bundleDir?: string): CodeSource {
 export interface MeshOutputs {
   /** Where clients connect: wss://{apiId}.execute-api.{region}.amazonaws.com/{stage}. */
   url: pulumi.Output<string>;
+  /** Where polling nodes POST their requests: https://{apiId}.execute-api.{region}.amazonaws.com/ */
+  httpUrl: pulumi.Output<string>;
   /** The Management API (PostToConnection) endpoint the fan-out uses. */
   managementEndpoint: pulumi.Output<string>;
   tableName: pulumi.Output<string>;
@@ -109,6 +120,15 @@ export function declareMesh(config: MeshConfig, code: CodeSource, secrets: MeshS
     manageApiGatewayAccount: config.manageApiGatewayAccount,
   });
 
+  // Polling nodes: the same authorizer, when on, and the same origins as $connect.
+  const http = new HttpEndpoint('mesh-http', {
+    handler: functions[HTTP_ROUTE.fn],
+    authorizer: connectAuthorizer ? functions[CONNECT_AUTHORIZER.fn] : undefined,
+    allowedOrigins: allowedOrigins(settingsEnvironment(config)),
+    throttle: config.httpThrottle,
+    logRetentionDays: config.logRetentionDays,
+  });
+
   new MeshAlarms('mesh', {
     functions,
     deadLetterQueue: fanoutTopic.deadLetterQueue,
@@ -120,6 +140,7 @@ export function declareMesh(config: MeshConfig, code: CodeSource, secrets: MeshS
 
   return {
     url: routes.url,
+    httpUrl: http.url,
     managementEndpoint: api.managementEndpoint,
     tableName: table.name,
     topicArn: fanoutTopic.topic.arn,

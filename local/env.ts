@@ -6,6 +6,7 @@
 export const LOCAL_ENV = {
   wsPort: 'MESH_WS_PORT',
   wsHost: 'MESH_WS_HOST',
+  httpPort: 'MESH_HTTP_PORT',
   wsIdleTimeoutSeconds: 'MESH_WS_IDLE_TIMEOUT_SECONDS',
   wsMaxConnectionSeconds: 'MESH_WS_MAX_CONNECTION_SECONDS',
   stage: 'MESH_STAGE',

@@ -22,7 +22,14 @@ function summary(stack: Stack): string {
     );
   }
   lines.push(`  Ready in ${stack.startupMs} ms. Counters: ${stack.statsUrl}`);
-  lines.push('', `  Connect WebSocket clients to  ${stack.wsUrl}`, '', '  Ctrl-C stops everything.', '');
+  lines.push(
+    '',
+    `  Connect WebSocket clients to  ${stack.wsUrl}`,
+    `  Polling clients POST to       ${stack.httpUrl}`,
+    '',
+    '  Ctrl-C stops everything.',
+    '',
+  );
   return lines.join('\n');
 }
 

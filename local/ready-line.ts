@@ -1,7 +1,7 @@
 /**
  * The one line a stack process prints on stdout once every part is up:
  *
- *   MESH_READY {"wsUrl":…,"managementUrl":…,"statsUrl":…,"dynamodbUrl":…,"dynamodbPid":…,…}
+ *   MESH_READY {"wsUrl":…,"httpUrl":…,"managementUrl":…,"statsUrl":…,"dynamodbUrl":…,"dynamodbPid":…,…}
  *
  * Scripts and tests wait for it and read the stack's URLs from it, so its name
  * and its fields are a contract (local/README.md): main.ts and
@@ -17,6 +17,8 @@ export const READY_MARKER = 'MESH_READY';
 export interface ReadyPayload {
   /** Where WebSocket clients connect. */
   wsUrl: string;
+  /** Where polling clients POST their requests. */
+  httpUrl: string;
   /** The handlers' Management API endpoint. */
   managementUrl: string;
   /** GET: the counters; POST {statsUrl}/reset zeroes them. */
@@ -39,6 +41,7 @@ export interface ReadyPayload {
 export function readyPayloadOf(stack: Stack): ReadyPayload {
   return {
     wsUrl: stack.wsUrl,
+    httpUrl: stack.httpUrl,
     managementUrl: stack.managementUrl,
     statsUrl: stack.statsUrl,
     snsUrl: stack.snsUrl,

@@ -66,7 +66,7 @@ export function startStackProcess(options: StackProcessOptions = {}): Promise<St
   return startReadyProcess<ReadyPayload>(script, READY_MARKER, {
     name: 'local stack',
     ...rest,
-    env: { [LOCAL_ENV.wsPort]: '0', ...options.env },
+    env: { [LOCAL_ENV.wsPort]: '0', [LOCAL_ENV.httpPort]: '0', ...options.env },
   });
 }
 

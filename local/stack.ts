@@ -6,6 +6,7 @@
  *   $connect → handlers/connect, $disconnect → handlers/disconnect,
  *   the $connect authorizer → handlers/authorize, when a credential is set,
  *   every action and $default → handlers/request (two-way: its body is the reply),
+ *   POST / of the HTTPS endpoint's stand-in → handlers/http (through the authorizer, when on),
  *   the SNS topic → handlers/fanout,
  *   a timer (EventBridge's schedule in AWS) → handlers/sweep.
  * The handlers reach DynamoDB, SNS and the Management API through the real
@@ -21,12 +22,13 @@
  * (the integration harness starts each stack as its own process).
  */
 import { randomBytes } from 'node:crypto';
-import { authorizerEnabled, authSettings, ENV } from '#shared/config';
+import { allowedOrigins, authorizerEnabled, authSettings, ENV } from '#shared/config';
 import { type LocalDynamoDb, startDynamoDb } from './dynamodb';
 import { describeExit } from './dynamodb-engine';
 import { type FaultConfig, FaultInjector, faultsFromEnv } from './faults';
 import { type Functions, type StackHandlers, startFunctions, workerCountsFromEnv } from './functions';
 import { type Connections, Gateway, type RouteTable } from './gateway';
+import { startHttpApi } from './http-api';
 import { type Log, consoleLog } from './log';
 import { startManagementApi } from './management';
 import { portFromEnv } from './net';
@@ -37,6 +39,7 @@ import { LOCAL_ENV } from './env';
 import {
   authorizerBinding,
   DEFAULT_SCHEDULE_SECONDS,
+  httpBinding,
   resourceEnvironment,
   routeBindings,
   SCHEDULED_FUNCTION,
@@ -51,6 +54,8 @@ export interface StackOptions {
   handlers?: Partial<StackHandlers>;
   /** MESH_WS_PORT, 3001; 0 = any free port. */
   wsPort?: number;
+  /** MESH_HTTP_PORT, 3002; 0 = any free port. */
+  httpPort?: number;
   /** MESH_MANAGEMENT_PORT, any free port. */
   managementPort?: number;
   /** MESH_SNS_PORT, any free port. */
@@ -99,6 +104,8 @@ export interface StartedPart {
 export interface Stack {
   /** Where WebSocket clients connect. */
   wsUrl: string;
+  /** Where polling clients POST their requests (the HTTPS endpoint's stand-in). */
+  httpUrl: string;
   /** The handlers' MESH_MANAGEMENT_ENDPOINT: `http://127.0.0.1:{port}/{stage}`. */
   managementUrl: string;
   snsUrl: string;
@@ -307,8 +314,23 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       note: `stage ${stage}, ${Object.keys(routes).length} routes, ${authorizerEnabled(authSettings(env)) ? 'authorizer on' : 'open'}`,
     });
 
+    const [httpApi, httpMs] = await timed(() =>
+      startHttpApi({
+        port: options.httpPort ?? portFromEnv(LOCAL_ENV.httpPort, env) ?? 3002,
+        host: env[LOCAL_ENV.wsHost] || undefined,
+        ...httpBinding(lambdas, env),
+        allowedOrigins: allowedOrigins(env),
+        region,
+        log,
+      }),
+    );
+    // Stopped before the gateway: no request reaches a stopping function.
+    stoppers.push(() => httpApi.stop());
+    parts.push({ name: 'HTTPS endpoint', url: httpApi.url, ms: httpMs, note: 'POST /, for polling clients' });
+
     return {
       wsUrl: ws.url,
+      httpUrl: httpApi.url,
       managementUrl,
       snsUrl: sns.url,
       dynamodbUrl: dynamodb.engineUrl,

@@ -13,6 +13,7 @@ import {
   CONNECT_AUTHORIZER,
   FUNCTION_NAMES,
   FUNCTIONS,
+  HTTP_ROUTE,
   resourceEnvironment,
   ROUTES,
   TRIGGERS,
@@ -33,6 +34,21 @@ export function authorizerBinding<F>(
 ): { fn: F; queryParameter: string } | undefined {
   if (!authorizerEnabled(authSettings(env))) return undefined;
   return { fn: functions[CONNECT_AUTHORIZER.fn], queryParameter: CONNECT_AUTHORIZER.queryParameter };
+}
+
+/**
+ * The HTTPS endpoint's function and, when a credential is configured, its
+ * authorizer: the Pulumi program's HTTP API route, which the $connect
+ * authorizer guards too.
+ */
+export function httpBinding<F>(
+  functions: Record<FunctionName, F>,
+  env: NodeJS.ProcessEnv,
+): { fn: F; authorizer?: { fn: F; queryParameter: string } } {
+  const authorizer = authorizerEnabled(authSettings(env))
+    ? { fn: functions[CONNECT_AUTHORIZER.fn], queryParameter: HTTP_ROUTE.queryParameter }
+    : undefined;
+  return { fn: functions[HTTP_ROUTE.fn], ...(authorizer ? { authorizer } : {}) };
 }
 
 const ROOT = path.resolve(__dirname, '..');

@@ -16,7 +16,7 @@ import { CREDENTIAL_QUERY_PARAMETER } from './protocol/connect';
 import { ACTIONS } from './protocol/requests';
 
 /** The Lambda functions, one per file in handlers/ and one bundle each. */
-export const FUNCTION_NAMES = ['connect', 'disconnect', 'request', 'fanout', 'sweep', 'authorize'] as const;
+export const FUNCTION_NAMES = ['connect', 'disconnect', 'request', 'http', 'fanout', 'sweep', 'authorize'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /** A variable a handler reads: one of shared/config.ts's ENV, or Powertools' METRICS_ENV. */
@@ -80,6 +80,20 @@ export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
       ENV.topicArn,
       ENV.managementEndpoint,
       ENV.domainSecret,
+      ...FANOUT_SETTINGS_ENV,
+      ...TIME_SETTINGS_ENV,
+    ],
+  },
+  // The HTTPS endpoint for polling nodes: the request function's core and table, no Management API.
+  http: {
+    entry: 'handlers/http.ts',
+    memoryMb: 512,
+    timeoutSeconds: 10,
+    env: [
+      ENV.tableName,
+      ENV.topicArn,
+      ENV.domainSecret,
+      ENV.allowedOrigins,
       ...FANOUT_SETTINGS_ENV,
       ...TIME_SETTINGS_ENV,
     ],
@@ -173,6 +187,21 @@ export const ROUTES: readonly RouteSpec[] = [
 export function routeFunctions(routes: readonly RouteSpec[] = ROUTES): FunctionName[] {
   return [...new Set(routes.map((route) => route.fn))];
 }
+
+/**
+ * The HTTPS endpoint (an HTTP API in AWS, MESH_HTTP_PORT locally): one route,
+ * `POST /`, whose body is a request frame and whose response is its reply
+ * (handlers/http.ts). The $connect authorizer, when on, guards it too, with
+ * the credential in the same query parameter: otherwise HTTPS would be a way
+ * around it.
+ */
+export const HTTP_ROUTE = {
+  fn: 'http',
+  method: 'POST',
+  path: '/',
+  routeKey: 'POST /',
+  queryParameter: CREDENTIAL_QUERY_PARAMETER,
+} as const satisfies { fn: FunctionName; method: string; path: string; routeKey: string; queryParameter: string };
 
 /** What runs the two functions no route reaches. */
 export const TRIGGERS = {

@@ -47,16 +47,27 @@ export class ConnectAuthorizer extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    new aws.lambda.Permission(
-      name,
-      {
-        action: 'lambda:InvokeFunction',
-        function: fn.name,
-        principal: 'apigateway.amazonaws.com',
-        sourceArn: pulumi.interpolate`${args.api.api.executionArn}/authorizers/${this.authorizer.id}`,
-      },
-      { parent: this },
-    );
+    allowInvokeAsAuthorizer(name, fn, args.api.api.executionArn, this.authorizer, this);
     this.registerOutputs({ authorizerId: this.authorizer.id });
   }
+}
+
+/** Lets API Gateway invoke `fn` as `authorizer` of the API whose execution ARN is given, and as nothing else. */
+export function allowInvokeAsAuthorizer(
+  name: string,
+  fn: aws.lambda.Function,
+  executionArn: pulumi.Input<string>,
+  authorizer: aws.apigatewayv2.Authorizer,
+  parent: pulumi.Resource,
+): aws.lambda.Permission {
+  return new aws.lambda.Permission(
+    name,
+    {
+      action: 'lambda:InvokeFunction',
+      function: fn.name,
+      principal: 'apigateway.amazonaws.com',
+      sourceArn: pulumi.interpolate`${executionArn}/authorizers/${authorizer.id}`,
+    },
+    { parent },
+  );
 }

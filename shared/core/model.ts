@@ -38,7 +38,10 @@ export interface NodeRecord extends GroupKey {
   epoch: string;
   /** The last push sequence number allocated to this node (0 before its first push). */
   seq: number;
-  /** The connection acting as this node; null after it closed, until the node rejoins. */
+  /**
+   * What the node is bound to (bindings.ts): the connection acting as it, or a
+   * polling node's token binding; null after its connection closed, until it rejoins.
+   */
   connectionId: string | null;
   joinedAt: number;
   /** Members: last heartbeat + member TTL. The host: the group's expiresAt. */
@@ -67,12 +70,18 @@ export interface Subscriber {
   expiresAt: number;
 }
 
-/** Who sent a request: API Gateway's identity of the connection. */
+/** Who sent a request: API Gateway's identity of the connection, or of an HTTPS request. */
 export interface Caller {
+  /**
+   * What the caller's node is bound to: the WebSocket connection's id, or
+   * over HTTPS the binding its nodeToken names (bindings.ts). Never empty.
+   */
   connectionId: string;
   sourceIp: string;
   /** Whom the $connect authorizer let in; absent when the authorizer is off. */
   principal?: Principal;
+  /** The request came over HTTPS: a node it creates is bound to the node's token (bindings.ts). */
+  overHttps?: true;
 }
 
 /** The credential's holder, as the $connect authorizer verified it (the claims bound to the connection). */

@@ -41,7 +41,15 @@ type LimiterSettings = Pick<
 export class ConnectionRateLimiter {
   private readonly buckets = new Map<string, Bucket>();
 
-  constructor(private readonly settings: LimiterSettings) {}
+  /**
+   * `closes`: whether a caller that keeps flooding is to be closed. Over
+   * HTTPS there is no connection to close, so a flooder only keeps getting
+   * refusals.
+   */
+  constructor(
+    private readonly settings: LimiterSettings,
+    private readonly closes = true,
+  ) {}
 
   /**
    * Takes one request's token for `connectionId` at `now` (epoch ms), or
@@ -63,7 +71,7 @@ export class ConnectionRateLimiter {
     this.buckets.delete(connectionId);
     // A connection told to close accepts nothing more: its close waits only for what it had accepted.
     if (tokens < 1 || bucket.closing) {
-      const closes = strikes < 1 && !bucket.closing;
+      const closes = this.closes && strikes < 1 && !bucket.closing;
       this.buckets.set(connectionId, {
         tokens,
         strikes: Math.max(0, strikes - 1),

@@ -10,9 +10,13 @@
  */
 import type { Principal } from '#shared/core/model';
 
-/** The authorizer's `context` map of a principal (its `principalId` is the subject). */
-export function principalContext(principal: Principal): { domains: string } {
-  return { domains: principal.domains === null ? '' : JSON.stringify(principal.domains) };
+/**
+ * The authorizer's `context` map of a principal. Its `principalId` is the
+ * subject; the subject is in the map too, since an HTTP API hands a Lambda
+ * integration the map alone (`requestContext.authorizer.lambda`).
+ */
+export function principalContext(principal: Principal): { subject: string; domains: string } {
+  return { subject: principal.subject, domains: principal.domains === null ? '' : JSON.stringify(principal.domains) };
 }
 
 /** The principal of `requestContext.authorizer`, or undefined when no authorizer ran; throws on a malformed one. */

@@ -4,14 +4,12 @@
  * reply is `{ statusCode: 200, body: JSON.stringify(reply) }` — errors too: a
  * bad request gets an error reply and the connection stays open.
  *
- * `wsErrorReply` is the one place where thrown errors become replies:
- * a MeshError becomes its own errorType and message; anything else becomes
- * InternalError with a fixed message, and its detail (stack included) goes to
- * the log only, never to the client.
+ * `wsErrorReply` turns what a request threw into its error reply
+ * (error-reply.ts says how).
  */
 import type { MiddlewareObj, Request } from '@middy/core';
-import { isMeshError } from '#shared/core/errors';
 import type { ErrorReply, Reply } from '#shared/protocol/messages';
+import { errorReplyOf } from './error-reply';
 import { parseRequest } from '#shared/protocol/requests';
 import { messageBody, type WebSocketEvent } from './events';
 import type { Logger } from './logger';
@@ -25,9 +23,6 @@ export interface WebSocketResponse {
 export function replyResponse(reply: Reply): WebSocketResponse {
   return { statusCode: 200, body: JSON.stringify(reply) };
 }
-
-/** The message sent for any error that is not a MeshError. */
-export const INTERNAL_ERROR_MESSAGE = 'internal error; the request may not have been applied';
 
 export interface WsErrorReplyOptions {
   logger: Logger;
@@ -48,17 +43,8 @@ export function wsErrorReply(options: WsErrorReplyOptions): MiddlewareObj<WebSoc
 
   const wsErrorReplyOnError = (request: Request<WebSocketEvent, WebSocketResponse>): void => {
     const { error, event } = request;
-    const echo = echoOf(event);
     const connectionId = event?.requestContext?.connectionId;
-    let reply: ErrorReply;
-    if (isMeshError(error)) {
-      reply = { type: 'error', ...echo, errorType: error.errorType, message: error.message };
-      logger.info('request refused', { ...echo, connectionId, errorType: error.errorType, reason: error.message });
-    } else {
-      reply = { type: 'error', ...echo, errorType: 'InternalError', message: INTERNAL_ERROR_MESSAGE };
-      logger.error('request failed', { ...echo, connectionId, error });
-    }
-    request.response = replyResponse(reply);
+    request.response = replyResponse(errorReplyOf(error, echoOf(event), logger, { connectionId }));
   };
 
   return { onError: wsErrorReplyOnError };

@@ -1,6 +1,6 @@
 /**
  * What a caller passes for each request action of wire protocol v1: the
- * request without `action` and `requestId`, as plain types.
+ * request without `action` and the envelope's fields, as plain types.
  *
  * The schemas in requests.ts stay the one definition of what the server
  * accepts; these types mirror them for the client SDK, whose published
@@ -28,16 +28,12 @@ export interface ActionArgs {
     domain: string;
     maxConnectionTimeSeconds?: number;
     useWebSocket?: boolean;
-    /** The host node's token: needed when this connection is not the host's (a reconnect). */
-    nodeToken?: string;
   };
   listGroupsByDomain: { domain: string };
-  /** `nodeToken`: needed to rejoin as a live node bound to another connection (a reconnect). */
   joinGroup: {
     groupId: string;
     domain: string;
     nodeId: string;
-    nodeToken?: string;
     /** How this node receives: false, by polling (recorded on the node). Default: the group's setting. */
     useWebSocket?: boolean | null;
   };
@@ -61,5 +57,19 @@ export interface ActionArgs {
 
 export type Action = keyof ActionArgs;
 
-/** What a caller passes for an action: the request without `action` and `requestId`. */
-export type ArgsOf<A extends Action> = ActionArgs[A];
+/** The fields any request may carry besides `action` and its arguments. */
+export interface RequestEnvelope {
+  /** Echoed on the reply, so the caller can match replies to requests. */
+  requestId?: string;
+  /**
+   * The node's secret, handed out once by the createGroup or joinGroup that
+   * created the node. Over HTTPS it is how a request proves which node it acts
+   * as (there is no connection to be bound to). Over a WebSocket the
+   * connection does that, and only createGroup and joinGroup read it: to take
+   * the node over from another connection (a reconnect).
+   */
+  nodeToken?: string;
+}
+
+/** What a caller passes for an action: its arguments, and the node's token where it has one. */
+export type ArgsOf<A extends Action> = ActionArgs[A] & Pick<RequestEnvelope, 'nodeToken'>;

@@ -2,7 +2,7 @@
 export * from './connect';
 export * from './limits';
 export * from './requests';
-export type { ActionArgs, EventArgs } from './args';
+export type { ActionArgs, EventArgs, RequestEnvelope } from './args';
 export * from './messages';
 export * from './types';
 export * from './results';

@@ -5,7 +5,7 @@
  * check below holds to these schemas.
  */
 import * as z from 'zod';
-import type { Action, ActionArgs } from './args';
+import type { Action, ActionArgs, RequestEnvelope } from './args';
 import { isWellFormed, LIMITS, utf8Bytes } from './limits';
 
 export type { Action, ArgsOf } from './args';
@@ -25,7 +25,7 @@ export const nodeIdField = text('nodeId', LIMITS.maxNodeIdLength);
 export const hostIdField = text('hostId', LIMITS.maxNodeIdLength);
 const requestIdField = anyText('requestId', LIMITS.maxRequestIdLength).optional();
 const nextTokenField = anyText('nextToken', LIMITS.maxNextTokenLength).optional();
-/** The secret createGroup or joinGroup issued for the node: needed to act as it from another connection. */
+/** The secret createGroup or joinGroup issued for the node (args.ts's RequestEnvelope says when it is read). */
 const nodeTokenField = text('nodeToken', LIMITS.maxNodeTokenLength).optional();
 /** ISO 8601 date-time, e.g. 2026-01-02T03:04:05.678Z. */
 const isoTimestamp = (field: string) =>
@@ -52,7 +52,7 @@ const eventsField = z
 const sinceField = anyText('since', LIMITS.maxCursorLength);
 
 const request = <A extends string, S extends z.ZodRawShape>(action: A, shape: S) =>
-  z.strictObject({ action: z.literal(action), requestId: requestIdField, ...shape });
+  z.strictObject({ action: z.literal(action), requestId: requestIdField, nodeToken: nodeTokenField, ...shape });
 
 export const requestSchemas = {
   createDomain: request('createDomain', {}),
@@ -66,14 +66,12 @@ export const requestSchemas = {
       .min(1, { error: 'maxConnectionTimeSeconds must be at least 1' })
       .optional(),
     useWebSocket: z.boolean({ error: 'useWebSocket must be a boolean' }).optional(),
-    nodeToken: nodeTokenField,
   }),
   listGroupsByDomain: request('listGroupsByDomain', { domain: domainField }),
   joinGroup: request('joinGroup', {
     groupId: groupIdField,
     domain: domainField,
     nodeId: nodeIdField,
-    nodeToken: nodeTokenField,
     useWebSocket: z.boolean({ error: 'useWebSocket must be a boolean' }).nullish(),
   }),
   leaveGroup: request('leaveGroup', { groupId: groupIdField, domain: domainField, nodeId: nodeIdField }),
@@ -138,7 +136,7 @@ export const ACTIONS = Object.keys(requestSchemas) as Action[];
 /** True when `A` and `B` take the same values and name the same keys (optional ones too). */
 type Same<A, B> = [A, keyof A] extends [B, keyof B] ? ([B, keyof B] extends [A, keyof A] ? true : false) : false;
 type SchemaArgs = {
-  [A in keyof typeof requestSchemas]: Omit<z.input<(typeof requestSchemas)[A]>, 'action' | 'requestId'>;
+  [A in keyof typeof requestSchemas]: Omit<z.input<(typeof requestSchemas)[A]>, 'action' | keyof RequestEnvelope>;
 };
 /** The actions whose schema accepts other arguments than args.ts says (never, while they agree). */
 type Disagreeing = { [A in Action]: Same<SchemaArgs[A], ActionArgs[A]> extends true ? never : A }[Action];

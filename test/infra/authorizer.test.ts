@@ -8,7 +8,7 @@
  * same program with no credential: no authorizer at all.)
  */
 import type * as pulumi from '@pulumi/pulumi';
-import { ACCOUNT, API_ID, installMocks, isSecretInput, REGION, settled, type Declared } from './mocks';
+import { ACCOUNT, API_ID, installMocks, isSecretInput, REGION, settled, type Declared, ofHttpApi } from './mocks';
 
 const STAGE = 'school';
 const API_KEYS = 'ops:an-api-key-of-the-authorizer-test-0123';
@@ -17,6 +17,8 @@ const JWKS_URL = 'https://id.school.example/.well-known/jwks.json';
 
 let declared: Declared[];
 const ofType = (type: string) => declared.filter((r) => r.type === type);
+/** The WebSocket API's resources of a type (the HTTPS endpoint's are test/infra/http-api.test.ts's). */
+const wsOfType = (type: string) => ofType(type).filter((r) => !ofHttpApi(r));
 const functionOf = (fn: string) => ofType('aws:lambda/function:Function').find((r) => r.name === `mesh-${fn}`)!;
 
 beforeAll(async () => {
@@ -38,7 +40,7 @@ beforeAll(async () => {
 
 describe('with a credential configured', () => {
   it('declares one REQUEST authorizer on the API, reading the token query parameter, backed by the authorize function', () => {
-    const authorizers = ofType('aws:apigatewayv2/authorizer:Authorizer');
+    const authorizers = wsOfType('aws:apigatewayv2/authorizer:Authorizer');
     expect(authorizers).toHaveLength(1);
     expect(authorizers[0].inputs).toMatchObject({
       apiId: API_ID,
@@ -49,9 +51,10 @@ describe('with a credential configured', () => {
   });
 
   it('lets API Gateway invoke the authorize function as that authorizer only', () => {
-    const [authorizer] = ofType('aws:apigatewayv2/authorizer:Authorizer');
+    const [authorizer] = wsOfType('aws:apigatewayv2/authorizer:Authorizer');
+    // The HTTPS endpoint's own authorizer permission is test/infra/http-api.test.ts's.
     const permissions = ofType('aws:lambda/permission:Permission').filter(
-      (p) => p.inputs.function === functionOf('authorize').state.name,
+      (p) => p.inputs.function === functionOf('authorize').state.name && p.inputs.sourceArn.includes(`:${API_ID}/`),
     );
     expect(permissions.map((p) => p.inputs)).toEqual([
       expect.objectContaining({
@@ -63,8 +66,8 @@ describe('with a credential configured', () => {
   });
 
   it('puts $connect behind it, and no other route (WebSocket APIs authorize at connect only)', () => {
-    const [authorizer] = ofType('aws:apigatewayv2/authorizer:Authorizer');
-    const routes = ofType('aws:apigatewayv2/route:Route');
+    const [authorizer] = wsOfType('aws:apigatewayv2/authorizer:Authorizer');
+    const routes = wsOfType('aws:apigatewayv2/route:Route');
     const guarded = routes.filter((r) => r.inputs.authorizationType === 'CUSTOM');
     expect(guarded.map((r) => [r.inputs.routeKey, r.inputs.authorizerId])).toEqual([['$connect', authorizer.id]]);
   });
@@ -79,7 +82,7 @@ describe('with a credential configured', () => {
       MESH_AUTH_JWT_AUDIENCE: '',
     });
     expect(isSecretInput(functionOf('authorize').rawInputs.environment)).toBe(true);
-    for (const fn of ['connect', 'disconnect', 'request', 'fanout', 'sweep']) {
+    for (const fn of ['connect', 'disconnect', 'request', 'http', 'fanout', 'sweep']) {
       expect(functionOf(fn).inputs.environment.variables).not.toHaveProperty('MESH_AUTH_API_KEYS');
       expect(functionOf(fn).inputs.environment.variables).not.toHaveProperty('MESH_AUTH_JWT_SECRET');
     }

@@ -9,6 +9,13 @@ import * as pulumi from '@pulumi/pulumi';
 export const REGION = 'us-east-1';
 export const ACCOUNT = '123456789012';
 export const API_ID = 'abc123';
+/** The id of the HTTPS endpoint's HTTP API. */
+export const HTTP_API_ID = 'http456';
+
+/** Whether a declared API Gateway resource belongs to the HTTPS endpoint's HTTP API, not the WebSocket API. */
+export function ofHttpApi(resource: { id: string; inputs: Props }): boolean {
+  return resource.inputs.apiId === HTTP_API_ID || resource.id === HTTP_API_ID;
+}
 
 /** A resource's inputs or state: whatever the program passed, which the tests read by path. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the shapes are the AWS provider's, hundreds of them
@@ -48,6 +55,16 @@ function computed(type: string, name: string, inputs: Props): { id: string; stat
   const arn = (service: string, resource: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}:${resource}`;
   switch (type) {
     case 'aws:apigatewayv2/api:Api':
+      if (inputs.protocolType === 'HTTP') {
+        return {
+          id: HTTP_API_ID,
+          state: {
+            apiEndpoint: `https://${HTTP_API_ID}.execute-api.${REGION}.amazonaws.com`,
+            executionArn: arn('execute-api', HTTP_API_ID),
+            arn: `arn:aws:apigateway:${REGION}::/apis/${HTTP_API_ID}`,
+          },
+        };
+      }
       return {
         id: API_ID,
         state: {

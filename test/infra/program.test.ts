@@ -4,14 +4,24 @@
  * recorded resources, their inputs and the stack outputs.
  */
 import type * as pulumi from '@pulumi/pulumi';
-import { ACCOUNT, API_ID, installMocks, isSecretInput, REGION, settled, valueOf, type Declared } from './mocks';
+import {
+  ACCOUNT,
+  API_ID,
+  installMocks,
+  isSecretInput,
+  REGION,
+  settled,
+  valueOf,
+  type Declared,
+  ofHttpApi,
+} from './mocks';
 import type { MeshConfig } from '../../infra/config';
 import type { MeshOutputs } from '../../infra/program';
 import { MESH_TABLE } from '#shared/adapters/dynamodb/table';
 import { ACTIONS } from '#shared/protocol/requests';
 
 const STAGE = 'dev';
-const FUNCTIONS = ['connect', 'disconnect', 'request', 'fanout', 'sweep', 'authorize'] as const;
+const FUNCTIONS = ['connect', 'disconnect', 'request', 'http', 'fanout', 'sweep', 'authorize'] as const;
 type Fn = (typeof FUNCTIONS)[number];
 
 let declared: Declared[];
@@ -27,6 +37,8 @@ interface Statement {
 }
 
 const ofType = (type: string) => declared.filter((r) => r.type === type);
+/** The WebSocket API's resources of a type (the HTTPS endpoint's are test/infra/http-api.test.ts's). */
+const wsOfType = (type: string) => ofType(type).filter((r) => !ofHttpApi(r));
 const one = (type: string, name: string) => {
   const found = declared.filter((r) => r.type === type && r.name === name);
   if (found.length !== 1) throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
@@ -84,20 +96,20 @@ describe('WebSocket API', () => {
     routeKey === '$connect' ? 'connect' : routeKey === '$disconnect' ? 'disconnect' : 'request';
 
   it('is a WebSocket API selecting routes by the action field', () => {
-    const [api] = ofType('aws:apigatewayv2/api:Api');
+    const [api] = wsOfType('aws:apigatewayv2/api:Api');
     expect(api.inputs.protocolType).toBe('WEBSOCKET');
     expect(api.inputs.routeSelectionExpression).toBe('$request.body.action');
   });
 
   it('has one route per action plus $connect, $disconnect and $default, and no other', () => {
-    const keys = ofType('aws:apigatewayv2/route:Route').map((r) => r.inputs.routeKey);
+    const keys = wsOfType('aws:apigatewayv2/route:Route').map((r) => r.inputs.routeKey);
     expect(keys.sort()).toEqual([...routeKeys].sort());
   });
 
   it.each(routeKeys)('routes %s to a Lambda proxy integration of the right function', (routeKey) => {
-    const route = ofType('aws:apigatewayv2/route:Route').find((r) => r.inputs.routeKey === routeKey)!;
+    const route = wsOfType('aws:apigatewayv2/route:Route').find((r) => r.inputs.routeKey === routeKey)!;
     expect(route.inputs.apiId).toBe(API_ID);
-    const integration = ofType('aws:apigatewayv2/integration:Integration').find(
+    const integration = wsOfType('aws:apigatewayv2/integration:Integration').find(
       (i) => `integrations/${i.id}` === route.inputs.target,
     );
     expect(integration).toBeDefined();
@@ -117,8 +129,8 @@ describe('WebSocket API', () => {
   });
 
   it('gives every request route and $default a route response, so replies need no PostToConnection', () => {
-    const routes = ofType('aws:apigatewayv2/route:Route');
-    const responses = ofType('aws:apigatewayv2/routeResponse:RouteResponse');
+    const routes = wsOfType('aws:apigatewayv2/route:Route');
+    const responses = wsOfType('aws:apigatewayv2/routeResponse:RouteResponse');
     for (const route of routes) {
       const twoWay = route.inputs.routeKey !== '$connect' && route.inputs.routeKey !== '$disconnect';
       const response = responses.filter((r) => r.inputs.routeId === route.id);
@@ -133,7 +145,7 @@ describe('WebSocket API', () => {
   });
 
   it('throttles the stage by default and the hot routes on their own', () => {
-    const [stage] = ofType('aws:apigatewayv2/stage:Stage');
+    const [stage] = wsOfType('aws:apigatewayv2/stage:Stage');
     expect(stage.inputs).toMatchObject({ apiId: API_ID, name: STAGE, autoDeploy: true });
     expect(stage.inputs.defaultRouteSettings).toMatchObject({ throttlingRateLimit: 900, throttlingBurstLimit: 450 });
     const hot = Object.fromEntries(stage.inputs.routeSettings.map((s: { routeKey: string }) => [s.routeKey, s]));
@@ -144,7 +156,7 @@ describe('WebSocket API', () => {
   });
 
   it('writes access logs to a log group with retention', () => {
-    const [stage] = ofType('aws:apigatewayv2/stage:Stage');
+    const [stage] = wsOfType('aws:apigatewayv2/stage:Stage');
     const group = ofType('aws:cloudwatch/logGroup:LogGroup').find(
       (g) => g.state.arn === stage.inputs.accessLogSettings.destinationArn,
     );
@@ -222,8 +234,8 @@ describe('Lambda functions', () => {
   });
 
   it('declare no authorizer when no credential is configured: $connect stays open, as in Mesh v2', () => {
-    expect(ofType('aws:apigatewayv2/authorizer:Authorizer')).toEqual([]);
-    const connect = ofType('aws:apigatewayv2/route:Route').find((r) => r.inputs.routeKey === '$connect')!;
+    expect(wsOfType('aws:apigatewayv2/authorizer:Authorizer')).toEqual([]);
+    const connect = wsOfType('aws:apigatewayv2/route:Route').find((r) => r.inputs.routeKey === '$connect')!;
     expect(connect.inputs.authorizationType).toBeUndefined();
     expect(connect.inputs.authorizerId).toBeUndefined();
     for (const fn of FUNCTIONS) {
@@ -238,11 +250,14 @@ describe('Lambda functions', () => {
     });
   });
 
-  it('hand the domain secret, as a secret, to the request function only, the one that reads it', () => {
-    expect(functionOf('request').inputs.environment.variables).toMatchObject({ MESH_DOMAIN_SECRET: DOMAIN_SECRET });
-    // Secret in the engine's eyes: encrypted in the state, masked in the CLI.
-    expect(isSecretInput(functionOf('request').rawInputs.environment)).toBe(true);
-    for (const fn of FUNCTIONS.filter((name) => name !== 'request')) {
+  it('hand the domain secret, as a secret, to the two request functions only, the ones that read it', () => {
+    const readers: Fn[] = ['request', 'http'];
+    for (const fn of readers) {
+      expect(functionOf(fn).inputs.environment.variables).toMatchObject({ MESH_DOMAIN_SECRET: DOMAIN_SECRET });
+      // Secret in the engine's eyes: encrypted in the state, masked in the CLI.
+      expect(isSecretInput(functionOf(fn).rawInputs.environment)).toBe(true);
+    }
+    for (const fn of FUNCTIONS.filter((name) => !readers.includes(name))) {
       expect(functionOf(fn).inputs.environment.variables).not.toHaveProperty('MESH_DOMAIN_SECRET');
     }
   });
@@ -368,11 +383,11 @@ describe('IAM: least privilege per the contract', () => {
     expect([...new Set(services)].sort()).toEqual(['dynamodb', 'logs', 'sns']);
   });
 
-  it('lets only request, fanout and sweep publish (flush requests), and only to the push topic', () => {
+  it('lets only request, http, fanout and sweep publish (flush requests), and only to the push topic', () => {
     const topic = one('aws:sns/topic:Topic', 'mesh-pushes');
     for (const fn of FUNCTIONS) {
       const sns = statementsOf(roleOf(fn).state.name).filter((s) => list(s.Action).some((a) => a.startsWith('sns:')));
-      if (fn === 'request' || fn === 'fanout' || fn === 'sweep') {
+      if (fn === 'request' || fn === 'http' || fn === 'fanout' || fn === 'sweep') {
         expect(sns).toEqual([expect.objectContaining({ Action: ['sns:Publish'], Resource: [topic.state.arn] })]);
       } else {
         expect(sns).toEqual([]);

@@ -47,7 +47,16 @@ it("runs infra/index.ts under Pulumi's loader and exports the stack outputs", ()
     managementEndpoint: 'https://abc123.execute-api.us-east-1.amazonaws.com/dev',
   });
   expect(Object.keys(result.outputs).sort()).toEqual(
-    ['deadLetterQueueUrl', 'functionNames', 'managementEndpoint', 'tableName', 'topicArn', 'topicName', 'url'].sort(),
+    [
+      'deadLetterQueueUrl',
+      'functionNames',
+      'httpUrl',
+      'managementEndpoint',
+      'tableName',
+      'topicArn',
+      'topicName',
+      'url',
+    ].sort(),
   );
 }, 60_000);
 

@@ -7,7 +7,7 @@
  * handler module or timeout, a trigger, or the variables the handlers need.
  */
 import type * as pulumi from '@pulumi/pulumi';
-import { installMocks, settled, type Declared } from './mocks';
+import { installMocks, settled, type Declared, ofHttpApi } from './mocks';
 import { bundleEntryPoints } from '../../infra/build';
 import { FaultInjector } from '#local/faults';
 import { startFunctions, type Functions } from '#local/functions';
@@ -18,13 +18,14 @@ import {
   DEFAULT_SCHEDULE_SECONDS,
   FUNCTION_NAMES,
   functionModule,
+  httpBinding,
   resourceEnvironment,
   routeBindings,
   SCHEDULED_FUNCTION,
   TOPIC_SUBSCRIBER,
   type FunctionName,
 } from '#local/wiring';
-import { FUNCTION_ENV, FUNCTIONS } from '#shared/topology';
+import { FUNCTION_ENV, FUNCTIONS, HTTP_ROUTE } from '#shared/topology';
 
 /** What a deployment runs: comparable across the two. */
 interface Deployment {
@@ -35,6 +36,8 @@ interface Deployment {
   scheduled: { fn: FunctionName; everySeconds: number };
   /** With a credential configured: the authorizer's function, the route it guards, where it reads the credential. */
   authorizer: { fn: FunctionName; routeKey: string; queryParameter: string };
+  /** The HTTPS endpoint: its route, the function behind it, and its authorizer's function and query parameter. */
+  http: { routeKey: string; fn: FunctionName; authorizer: { fn: FunctionName; queryParameter: string } };
 }
 
 /** A credential, so both deployments run the authorizer. */
@@ -47,6 +50,8 @@ let local: Deployment;
 let functions: Functions;
 
 const ofType = (type: string) => declared.filter((r) => r.type === type);
+/** The WebSocket API's resources of a type (the HTTPS endpoint's are test/infra/http-api.test.ts's). */
+const wsOfType = (type: string) => ofType(type).filter((r) => !ofHttpApi(r));
 const byName = <T>(entries: [FunctionName, T][]) => Object.fromEntries(entries) as Record<FunctionName, T>;
 
 /** Reads the Pulumi program's resources back into a Deployment. */
@@ -57,9 +62,9 @@ function deploymentDeclared(): Deployment {
     if (!found) throw new Error(`no function has ${key} ${value}`);
     return found.name.replace(/^mesh-/, '') as FunctionName;
   };
-  const integrations = ofType('aws:apigatewayv2/integration:Integration');
+  const integrations = wsOfType('aws:apigatewayv2/integration:Integration');
   const routes = Object.fromEntries(
-    ofType('aws:apigatewayv2/route:Route').map((route) => {
+    wsOfType('aws:apigatewayv2/route:Route').map((route) => {
       const integration = integrations.find((i) => `integrations/${i.id}` === route.inputs.target)!;
       return [
         route.inputs.routeKey,
@@ -74,9 +79,17 @@ function deploymentDeclared(): Deployment {
   const [target] = ofType('aws:cloudwatch/eventTarget:EventTarget');
   const [rule] = ofType('aws:cloudwatch/eventRule:EventRule');
   const minutes = Number(/^rate\((\d+) minutes?\)$/.exec(rule.inputs.scheduleExpression)?.[1]);
-  const [authorizer] = ofType('aws:apigatewayv2/authorizer:Authorizer');
-  const guarded = ofType('aws:apigatewayv2/route:Route').find((route) => route.inputs.authorizerId === authorizer.id);
+  const [authorizer] = wsOfType('aws:apigatewayv2/authorizer:Authorizer');
+  const guarded = wsOfType('aws:apigatewayv2/route:Route').find((route) => route.inputs.authorizerId === authorizer.id);
   const entries = bundleEntryPoints();
+  const httpRoutes = ofType('aws:apigatewayv2/route:Route').filter(ofHttpApi);
+  if (httpRoutes.length !== 1) throw new Error(`the HTTP API has ${httpRoutes.length} routes, not one`);
+  const httpIntegration = ofType('aws:apigatewayv2/integration:Integration').find(
+    (i) => `integrations/${i.id}` === httpRoutes[0].inputs.target,
+  )!;
+  const httpAuthorizer = ofType('aws:apigatewayv2/authorizer:Authorizer').find(
+    (a) => ofHttpApi(a) && a.id === httpRoutes[0].inputs.authorizerId,
+  )!;
   return {
     routes,
     timeoutSeconds: byName(
@@ -89,6 +102,14 @@ function deploymentDeclared(): Deployment {
       fn: fnWhere('invokeArn', authorizer.inputs.authorizerUri),
       routeKey: guarded!.inputs.routeKey,
       queryParameter: /^route\.request\.querystring\.(\w+)$/.exec(authorizer.inputs.identitySources[0])![1],
+    },
+    http: {
+      routeKey: httpRoutes[0].inputs.routeKey,
+      fn: fnWhere('invokeArn', httpIntegration.inputs.integrationUri),
+      authorizer: {
+        fn: fnWhere('invokeArn', httpAuthorizer.inputs.authorizerUri),
+        queryParameter: /^\$request\.querystring\.(\w+)$/.exec(httpAuthorizer.inputs.identitySources[0])![1],
+      },
     },
   };
 }
@@ -138,7 +159,14 @@ beforeAll(async () => {
     topicSubscriber: TOPIC_SUBSCRIBER,
     scheduled: { fn: SCHEDULED_FUNCTION, everySeconds: DEFAULT_SCHEDULE_SECONDS },
     authorizer: authorizerOf(authorizerBinding(lambdas, { MESH_AUTH_API_KEYS: API_KEYS })),
+    http: httpOf(httpBinding(lambdas, { MESH_AUTH_API_KEYS: API_KEYS })),
   };
+  function httpOf(binding: ReturnType<typeof httpBinding<(typeof lambdas)[FunctionName]>>) {
+    if (!binding.authorizer) throw new Error('the local HTTPS endpoint runs no authorizer though a credential is set');
+    const authorizer = { fn: nameOf.get(binding.authorizer.fn)!, queryParameter: binding.authorizer.queryParameter };
+    // local/http-api.ts serves HTTP_ROUTE alone.
+    return { routeKey: HTTP_ROUTE.routeKey, fn: nameOf.get(binding.fn)!, authorizer };
+  }
   function authorizerOf(binding: ReturnType<typeof authorizerBinding<(typeof lambdas)[FunctionName]>>) {
     if (!binding) throw new Error('the local stack wires no authorizer though a credential is set');
     // The gateway runs the authorizer on the upgrade, which is $connect's (local/admission.ts).
@@ -165,6 +193,11 @@ describe('the local stack and the Pulumi program', () => {
   it('guard $connect with the same authorizer function, reading the same query parameter, when a credential is set', () => {
     expect(local.authorizer).toEqual(deployed.authorizer);
     expect(authorizerBinding(functions.lambdas, {})).toBeUndefined();
+  });
+
+  it('serve the HTTPS endpoint on the same route and function, behind the same authorizer when a credential is set', () => {
+    expect(local.http).toEqual(deployed.http);
+    expect(httpBinding(functions.lambdas, {}).authorizer).toBeUndefined();
   });
 
   it('subscribe the same function to the push topic and schedule the same one, as often', () => {

@@ -64,6 +64,12 @@ const handlers: StackHandlers = {
     );
     return { statusCode: 200, body: JSON.stringify({ type: 'result', stored: true }) };
   },
+  // Shows what the HTTPS endpoint's stand-in hands its function.
+  http: async (event) => ({
+    statusCode: 201,
+    headers: { 'content-type': 'application/json', 'x-seen': 'yes' },
+    body: JSON.stringify({ routeKey: event.routeKey, body: event.body, http: event.requestContext.http }),
+  }),
   fanout: async (event: SNSEvent) => {
     for (const record of event.Records) {
       const { to, body } = JSON.parse(record.Sns.Message);
@@ -94,6 +100,7 @@ beforeAll(async () => {
   stack = await startStack({
     handlers,
     wsPort: 0,
+    httpPort: 0,
     tableName: 'mesh_stack_test',
     sweepIntervalSeconds: 1,
     log: silentLog,
@@ -120,6 +127,31 @@ test('the handlers get the env vars that point their SDK clients at the stack', 
     AWS_REGION: 'us-east-1',
   });
   expect(stack.managementUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/local$/);
+});
+
+test('the HTTPS endpoint hands POST / to the http function as a payload-2.0 event and answers with what it returns', async () => {
+  expect(stack.httpUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+  const response = await fetch(stack.httpUrl, { method: 'POST', body: '{"action":"createDomain"}' });
+  expect(response.status).toBe(201);
+  expect(response.headers.get('x-seen')).toBe('yes');
+  expect(await response.json()).toEqual({
+    routeKey: 'POST /',
+    body: '{"action":"createDomain"}',
+    http: expect.objectContaining({ method: 'POST', path: '/', sourceIp: '127.0.0.1' }),
+  });
+  // No other method or path is routed.
+  expect((await fetch(stack.httpUrl)).status).toBe(404);
+  expect((await fetch(`${stack.httpUrl}other`, { method: 'POST', body: '{}' })).status).toBe(404);
+});
+
+test('the HTTPS endpoint answers CORS preflights for any origin when no origin list is set', async () => {
+  const response = await fetch(stack.httpUrl, {
+    method: 'OPTIONS',
+    headers: { origin: 'https://school.example', 'access-control-request-method': 'POST' },
+  });
+  expect(response.status).toBe(204);
+  expect(response.headers.get('access-control-allow-origin')).toBe('*');
+  expect(response.headers.get('access-control-allow-methods')).toBe('POST');
 });
 
 test('the table exists in DynamoDB Local with TTL on the ttl attribute', async () => {
@@ -176,6 +208,7 @@ test('a second stack shares the engine through dynamodbEndpoint with its own tab
     connect: async () => ({}),
     disconnect: async () => {},
     request: async () => ({}),
+    http: async () => ({}),
     fanout: async () => {},
     sweep: async () => {},
     authorize: async () => ({}),
@@ -183,6 +216,7 @@ test('a second stack shares the engine through dynamodbEndpoint with its own tab
   const second = await startStack({
     handlers: trivial,
     wsPort: 0,
+    httpPort: 0,
     tableName: 'mesh_stack_test_second',
     dynamodbEndpoint: stack.dynamodbUrl,
     log: silentLog,

@@ -14,6 +14,7 @@ export type StackEnv = Partial<Record<keyof ReadyPayload, string>>;
 export const TEST_ENV = {
   main: {
     wsUrl: 'MESH_TEST_WS_URL',
+    httpUrl: 'MESH_TEST_HTTP_URL',
     statsUrl: 'MESH_TEST_STATS_URL',
     managementUrl: 'MESH_TEST_MANAGEMENT_URL',
     dynamodbUrl: 'MESH_TEST_DYNAMODB_URL',
@@ -21,6 +22,7 @@ export const TEST_ENV = {
   },
   short: {
     wsUrl: 'MESH_TEST_SHORT_WS_URL',
+    httpUrl: 'MESH_TEST_SHORT_HTTP_URL',
     statsUrl: 'MESH_TEST_SHORT_STATS_URL',
     managementUrl: 'MESH_TEST_SHORT_MANAGEMENT_URL',
     tableName: 'MESH_TEST_SHORT_TABLE_NAME',

@@ -16,6 +16,7 @@
  * (from, epoch, seq).
  */
 import type { GroupKey, Subscriber } from '../model';
+import { isTokenBinding } from '../bindings';
 import { isSubscriberLive } from '../liveness';
 import type { FlushDeps, FlushRequest, LogHead } from '../ports';
 import { framesByReceiver, inSenderOrder, roundPushOf } from './frames';
@@ -143,7 +144,8 @@ async function postRound(key: GroupKey, texts: string[], subscribers: Subscriber
   const framesFor = framesByReceiver(key, pushes);
   const now = deps.clock.now();
   const posts = subscribers
-    .filter((subscriber) => isSubscriberLive(subscriber, now))
+    // A polling node (bound to its token) has no connection: it reads the log instead.
+    .filter((subscriber) => isSubscriberLive(subscriber, now) && !isTokenBinding(subscriber.connectionId))
     .map((subscriber) => ({ subscriber, frames: framesFor(subscriber.nodeId) }))
     .filter((post) => post.frames.length > 0);
   return postFrames(key, posts, deps);

@@ -7,6 +7,7 @@ import type { Group, NodeTokenGrant } from '#shared/protocol/types';
 import { LimitExceeded, ValidationError } from '../errors';
 import { isGroupLive } from '../liveness';
 import type { Caller, ConnectionRecord, GroupRecord, NodeRecord } from '../model';
+import { newNodeBinding } from '../bindings';
 import { issueNodeToken, requireBoundOrToken } from '../node-tokens';
 import type { MeshDeps } from '../ports';
 import { assignedDomain } from '../principals';
@@ -109,13 +110,14 @@ function hostNode(group: GroupRecord, caller: Caller, deps: MeshDeps, tokenHash:
     isHost: true,
     epoch: deps.ids.epoch(),
     seq: 0,
-    connectionId: caller.connectionId,
+    connectionId: newNodeBinding(caller, tokenHash),
     joinedAt: deps.clock.now(),
     expiresAt: group.expiresAt,
     data: {},
     statusAt: null,
     tokenHash,
-    useWebSocket: group.useWebSocket,
+    // Over HTTPS there is no socket to push to: the host polls, whatever its group's members do.
+    useWebSocket: caller.overHttps ? false : group.useWebSocket,
   };
 }
 

@@ -7,6 +7,7 @@ import type { LeaveGroupPayload, Node, NodeTokenGrant } from '#shared/protocol/t
 import { LimitExceeded, Unauthorized, ValidationError } from '../errors';
 import { isNodeLive, isSubscriberLive, requireLiveGroup } from '../liveness';
 import type { Caller, GroupKey, NodeRecord } from '../model';
+import { newNodeBinding } from '../bindings';
 import { issueNodeToken, requireBoundOrToken } from '../node-tokens';
 import type { MeshDeps } from '../ports';
 import { presentNode } from '../presenters';
@@ -46,7 +47,8 @@ export async function joinGroup(
     await requireFreeConnection(deps, caller, connection, { ...key, nodeId: request.nodeId });
     if (live === undefined) await requireRoomForMember(deps, key);
     // A node says how it receives; one that does not takes the group's way (a rejoin keeps its own).
-    const useWebSocket = request.useWebSocket ?? live?.useWebSocket ?? group.useWebSocket;
+    // Over HTTPS there is no socket to push to: the node polls, whatever it says.
+    const useWebSocket = caller.overHttps ? false : (request.useWebSocket ?? live?.useWebSocket ?? group.useWebSocket);
     const { node, previousConnectionId, nodeToken } = memberNode(key, request.nodeId, live, caller, deps);
     node.useWebSocket = useWebSocket;
     // ConditionFailed: the group went away or a concurrent write changed the node; read again.
@@ -112,7 +114,7 @@ function memberNode(
     isHost: false,
     epoch: deps.ids.epoch(),
     seq: 0,
-    connectionId: caller.connectionId,
+    connectionId: newNodeBinding(caller, tokenHash),
     joinedAt: now,
     expiresAt,
     data: {},

@@ -13,6 +13,7 @@ import { MeshClient } from '#client/index';
 import { type StackProcess, startStackProcess } from '#local/stack-process';
 import { withCredential } from '#shared/protocol/connect';
 import type { MeshEvent } from '#shared/protocol/types';
+import { ProtocolHttp } from '#tools/protocol-http';
 import { ProtocolSocket } from '#tools/protocol-socket';
 import { type JwksServer, startJwksServer } from '../jwks-server';
 import { readStats } from '../stats';
@@ -126,6 +127,24 @@ describe('with the authorizer on', () => {
     const listed = (await operator.call('listGroupsByDomain', { domain: 'class-5b' })) as { id: string }[];
     expect(listed.map((g) => g.id)).toContain(group.id);
     await expect(operator.call('createDomain', {})).resolves.toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('guards the HTTPS endpoint too: 401 without a valid credential, and a token keeps its domains there', async () => {
+    const http = (credential?: string) =>
+      new ProtocolHttp(
+        credential === undefined ? stack!.ready.httpUrl : withCredential(stack!.ready.httpUrl, credential),
+      );
+    const createDomain = JSON.stringify({ action: 'createDomain' });
+
+    await expect(http().post(createDomain)).resolves.toMatchObject({ status: 401 });
+    await expect(http('not-a-credential').post(createDomain)).resolves.toMatchObject({ status: 401 });
+    const teacher = http(await hs256({ sub: 'teacher-8', mesh_domains: ['class-6a'] }));
+    await expect(teacher.call('createDomain', {})).resolves.toBe('class-6a');
+    await expect(teacher.reply('listGroupsByDomain', { domain: uniqueId('elsewhere') })).resolves.toMatchObject({
+      status: 403,
+      reply: { errorType: 'Unauthorized' },
+    });
+    await expect(http(API_KEY).call('listGroupsByDomain', { domain: 'class-6a' })).resolves.toEqual([]);
   });
 
   it('carries a whole MeshClient group: tokens from a function, domain from the token, events delivered', async () => {

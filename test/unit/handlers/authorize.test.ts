@@ -62,14 +62,15 @@ describe('authorize', () => {
         Version: '2012-10-17',
         Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: METHOD_ARN }],
       },
-      context: { domains: '["class-5b"]' },
+      // The subject is in the map too: an HTTP API hands its Lambda integration the map alone.
+      context: { subject: 'teacher-7', domains: '["class-5b"]' },
     });
   });
 
   it('allows a valid API key, with any domain', async () => {
     const answer = await authorize(requestEvent({ token: API_KEY }), lambdaContext('mesh-authorize'));
 
-    expect(answer).toMatchObject({ principalId: 'ops', context: { domains: '' } });
+    expect(answer).toMatchObject({ principalId: 'ops', context: { subject: 'ops', domains: '' } });
   });
 
   it.each([

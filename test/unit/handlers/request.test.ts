@@ -8,7 +8,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { groupItem, nodeItem } from '#shared/adapters/dynamodb/keys';
 import type { WebSocketEvent } from '#shared/lambda/events';
-import { INTERNAL_ERROR_MESSAGE } from '#shared/lambda/ws-reply';
+import { INTERNAL_ERROR_MESSAGE } from '#shared/lambda/error-reply';
 import type { ErrorReply, Push, ResultReply } from '#shared/protocol/messages';
 import { sourceDomain } from '#shared/core/source-domains';
 import { captureLogs, fixture, HANDLER_ENV, lambdaContext, setHandlerEnv } from './support';

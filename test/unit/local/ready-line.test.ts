@@ -7,6 +7,7 @@ import { READY_MARKER, type ReadyPayload, formatMarkedLine, formatReadyLine, par
 
 const payload: ReadyPayload = {
   wsUrl: 'ws://127.0.0.1:3001',
+  httpUrl: 'http://127.0.0.1:3002/',
   managementUrl: 'http://127.0.0.1:4000/local',
   statsUrl: 'http://127.0.0.1:4000/_local/stats',
   snsUrl: 'http://127.0.0.1:4001',
