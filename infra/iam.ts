@@ -40,7 +40,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import type { FunctionName } from './config';
 // Relative, not '#shared/...': Pulumi's TypeScript loader does not read tsconfig paths.
-import { BY_DOMAIN_INDEX, BY_PENDING_INDEX, MESH_TABLE } from '../shared/adapters/dynamodb/table';
+import { BY_DOMAIN_INDEX, BY_NAME_INDEX, BY_PENDING_INDEX, MESH_TABLE } from '../shared/adapters/dynamodb/table';
 
 export interface PolicyStatement {
   Sid: string;
@@ -90,7 +90,7 @@ export const CONTRACT: Record<FunctionName, FunctionContract> = {
   },
   request: {
     table: REQUEST_TABLE_ACTIONS,
-    queriesIndexes: [BY_DOMAIN_INDEX],
+    queriesIndexes: [BY_DOMAIN_INDEX, BY_NAME_INDEX],
     publishes: true,
     postsToConnections: true,
     closesConnections: true,
@@ -98,7 +98,7 @@ export const CONTRACT: Record<FunctionName, FunctionContract> = {
   // The request function's table and topic, without the Management API: it has no connection to post to or close.
   http: {
     table: REQUEST_TABLE_ACTIONS,
-    queriesIndexes: [BY_DOMAIN_INDEX],
+    queriesIndexes: [BY_DOMAIN_INDEX, BY_NAME_INDEX],
     publishes: true,
     postsToConnections: false,
     closesConnections: false,

@@ -9,7 +9,7 @@ import type { Caller } from './model';
 import type { MeshDeps } from './ports';
 import { requireDomainAllowed } from './principals';
 import { dissolveGroup } from './use-cases/dissolve';
-import { createDomain, createGroup, listGroupsByDomain } from './use-cases/groups';
+import { createDomain, createGroup, listGroupsByDomain, searchGroupsByNamePrefix } from './use-cases/groups';
 import { renewHeartbeat, sendMemberHeartbeat } from './use-cases/heartbeats';
 import { joinGroup, leaveGroup } from './use-cases/membership';
 import { getNodeStatus, listGroupStatuses, listNodesInGroup } from './use-cases/queries';
@@ -39,6 +39,7 @@ const ACTION_TABLE: { [A in Action]: Run<A> } = {
   createDomain: data(createDomain),
   createGroup: data(createGroup),
   listGroupsByDomain: data(listGroupsByDomain),
+  searchGroupsByNamePrefix: data(searchGroupsByNamePrefix),
   joinGroup: data(joinGroup),
   leaveGroup: data(leaveGroup),
   dissolveGroup: data(dissolveGroup),

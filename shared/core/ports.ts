@@ -43,6 +43,12 @@ export interface MeshStore {
   findHostGroup(domain: string, hostId: string): Promise<HostRecord | undefined>;
   /** Groups of a domain, oldest first, expired ones included (the caller filters). */
   listGroups(domain: string): Promise<GroupRecord[]>;
+  /**
+   * Up to `max` groups of any domain whose name starts with `prefix`
+   * (case-sensitive), by name, none past its expiresAt at `now` (a lapsed
+   * heartbeat is the caller's to filter).
+   */
+  searchGroups(prefix: string, options: { now: number; max: number }): Promise<GroupRecord[]>;
   getConnection(connectionId: string): Promise<ConnectionRecord | undefined>;
 
   /**

@@ -10,10 +10,15 @@
 import { Unauthorized } from './errors';
 import type { Caller } from './model';
 
+/** Whether the caller's credential allows `domain` (any, with the authorizer off). */
+export function isDomainAllowed(caller: Caller, domain: string): boolean {
+  const allowed = caller.principal?.domains;
+  return allowed === null || allowed === undefined || allowed.includes(domain);
+}
+
 /** Throws Unauthorized when the caller's credential does not allow `domain`. */
 export function requireDomainAllowed(caller: Caller, domain: string): void {
-  const allowed = caller.principal?.domains;
-  if (allowed === null || allowed === undefined || allowed.includes(domain)) return;
+  if (isDomainAllowed(caller, domain)) return;
   throw new Unauthorized(`this connection's credential does not allow domain "${domain}"`);
 }
 

@@ -30,6 +30,8 @@ export interface ActionArgs {
     useWebSocket?: boolean;
   };
   listGroupsByDomain: { domain: string };
+  /** Live groups of any domain whose name starts with `namePrefix` (1-6 characters, case-sensitive); at most 10, or `limit` if fewer. */
+  searchGroupsByNamePrefix: { namePrefix: string; limit?: number | null };
   joinGroup: {
     groupId: string;
     domain: string;

@@ -18,6 +18,9 @@ export const LIMITS = {
   maxGroupIdLength: 64,
   maxNodeIdLength: 128,
   maxNameLength: 256,
+  /** searchGroupsByNamePrefix, as Mesh v2's successor: a prefix of 1 to 6 characters, and at most 10 groups. */
+  maxNamePrefixLength: 6,
+  maxSearchResults: 10,
   maxStatusKeyLength: 256,
   maxStatusValueLength: 4096,
   maxStatusKeysPerReport: 256,

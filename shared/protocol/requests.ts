@@ -68,6 +68,14 @@ export const requestSchemas = {
     useWebSocket: z.boolean({ error: 'useWebSocket must be a boolean' }).optional(),
   }),
   listGroupsByDomain: request('listGroupsByDomain', { domain: domainField }),
+  searchGroupsByNamePrefix: request('searchGroupsByNamePrefix', {
+    namePrefix: text('namePrefix', LIMITS.maxNamePrefixLength),
+    limit: z
+      .number({ error: 'limit must be a number' })
+      .int({ error: 'limit must be an integer' })
+      .min(1, { error: 'limit must be at least 1' })
+      .nullish(),
+  }),
   joinGroup: request('joinGroup', {
     groupId: groupIdField,
     domain: domainField,

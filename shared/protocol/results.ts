@@ -18,6 +18,7 @@ export interface ActionResults {
   createDomain: string;
   createGroup: Group & NodeTokenGrant;
   listGroupsByDomain: Group[];
+  searchGroupsByNamePrefix: Group[];
   joinGroup: Node & NodeTokenGrant;
   leaveGroup: LeaveGroupPayload;
   dissolveGroup: MeshMessage;

@@ -122,6 +122,26 @@ export function describeMeshStoreContract(name: string, subject: () => MeshStore
       expect(await store.listGroups(`${key.domain}-other`)).toEqual([]);
     });
 
+    it('finds groups of every domain by a prefix of their name, case-sensitive, by name, none expired, at most max', async () => {
+      // A prefix of this test's own: the DynamoDB table holds every test's groups.
+      const stem = `Q${key.groupId.slice(-8)}`;
+      const named = async (name: string, domain: string, createdAt = NOW) => {
+        const made = { ...groupOf({ groupId: id(name), domain }, id(`h-${name}`), createdAt), name };
+        await store.createGroup(made, nodeOf(made, made.hostId, id(`c-${name}`), { isHost: true }), undefined);
+        return made;
+      };
+      const b = await named(`${stem}b`, key.domain);
+      const a = await named(`${stem}a`, `${key.domain}-other`);
+      await named(`${stem.toLowerCase()}c`, key.domain);
+      await named(`${stem}old`, key.domain, NOW - 2 * TTL);
+
+      const found = await store.searchGroups(stem, { now: NOW, max: 10 });
+
+      expect(found).toEqual([a, b]);
+      expect(await store.searchGroups(stem, { now: NOW, max: 1 })).toEqual([a]);
+      expect(await store.searchGroups(`${stem}z`, { now: NOW, max: 10 })).toEqual([]);
+    });
+
     it("puts a member with its subscription and connection record, and a rebind drops the old connection's", async () => {
       const alice = member('alice');
       await store.putNode(alice, null);

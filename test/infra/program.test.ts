@@ -356,16 +356,19 @@ describe('IAM: least privilege per the contract', () => {
     return grants;
   };
 
-  it('scopes DynamoDB to the table, and each index to the one function that queries it', () => {
+  it('scopes DynamoDB to the table, and each index to the functions that query it', () => {
     const table = tableArn();
     expect(dynamoGrants('connect')).toEqual({});
     expect(Object.keys(dynamoGrants('disconnect'))).toEqual([table]);
     expect(Object.keys(dynamoGrants('fanout'))).toEqual([table]);
-    expect(dynamoGrants('request')).toEqual({
-      [table]: actionsOf('request', 'dynamodb:'),
-      // listGroupsByDomain; the request function has nothing else to do with an index.
-      [`${table}/index/byDomain`]: ['dynamodb:Query'],
-    });
+    for (const fn of ['request', 'http'] as const) {
+      expect(dynamoGrants(fn)).toEqual({
+        [table]: actionsOf(fn, 'dynamodb:'),
+        // listGroupsByDomain and searchGroupsByNamePrefix; nothing else of theirs reads an index.
+        [`${table}/index/byDomain`]: ['dynamodb:Query'],
+        [`${table}/index/byName`]: ['dynamodb:Query'],
+      });
+    }
   });
 
   it('lets the sweeper query the byPending index, update the table, and nothing more on DynamoDB', () => {
@@ -458,11 +461,12 @@ describe('DynamoDB table', () => {
     );
   });
 
-  it("has the byDomain index (whole groups) and the byPending index (keys only, the sweeper's work list)", () => {
+  it("has the byDomain and byName indexes (whole groups) and the byPending index (keys only, the sweeper's work list)", () => {
     const [table] = ofType('aws:dynamodb/table:Table');
     expect(table.inputs.globalSecondaryIndexes).toEqual([
       { name: 'byDomain', hashKey: 'gsi1pk', rangeKey: 'gsi1sk', projectionType: 'ALL' },
       { name: 'byPending', hashKey: 'gsi2pk', rangeKey: 'gsi2sk', projectionType: 'KEYS_ONLY' },
+      { name: 'byName', hashKey: 'gsi3pk', rangeKey: 'gsi3sk', projectionType: 'ALL' },
     ]);
   });
 

@@ -76,6 +76,13 @@ export function domainIndexPk(domain: string): string {
 export function domainIndexSk(createdAt: number, groupId: string): string {
   return `${new Date(createdAt).toISOString()}#${groupId}`;
 }
+/** The byName partition of a name, or of a prefix of it: its first character (a whole code point). */
+export function nameIndexPk(nameOrPrefix: string): string {
+  return `N#${String.fromCodePoint(nameOrPrefix.codePointAt(0) ?? 0)}`;
+}
+export function nameIndexSk(name: string, createdAt: number, groupId: string): string {
+  return `${name}#${new Date(createdAt).toISOString()}#${groupId}`;
+}
 
 /** The `ttl` attribute for an item whose logical expiry is `expiresAt` (epoch ms). */
 export function ttlAt(expiresAt: number): number {
@@ -87,6 +94,8 @@ export function ttlAt(expiresAt: number): number {
 export interface GroupItem extends Key, GroupRecord {
   gsi1pk: string;
   gsi1sk: string;
+  gsi3pk: string;
+  gsi3sk: string;
   ttl: number;
 }
 
@@ -128,6 +137,8 @@ export function groupItem(group: GroupRecord): GroupItem {
     ...metaKey(group),
     gsi1pk: domainIndexPk(group.domain),
     gsi1sk: domainIndexSk(group.createdAt, group.groupId),
+    gsi3pk: nameIndexPk(group.name),
+    gsi3sk: nameIndexSk(group.name, group.createdAt, group.groupId),
     groupId: group.groupId,
     domain: group.domain,
     name: group.name,

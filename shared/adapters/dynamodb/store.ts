@@ -9,7 +9,8 @@
  *   getGroup          GetItem
  *   getGroupAndNode   BatchGetItem (+ one more per round of UnprocessedKeys)
  *   findHostGroup     GetItem (host record) [+ GetItem (group)]
- *   listGroups        Query byDomain (per 1 MB page)
+ *   listGroups        Query byDomain (per 1 MB page)       } group-index.ts
+ *   searchGroups      Query byName (until enough are found) }
  *   getConnection     GetItem
  *   createGroup       TransactWriteItems (group, host record, host node, subscription, connection)
  *   putNode           TransactWriteItems (ConditionCheck group, node, subscription, connection
@@ -42,17 +43,16 @@ import type { ConnectionRecord, GroupKey, GroupRecord, HostRecord, NodeRecord, S
 import { type Clock, type MeshStore, type NodeChange, type SeqRange } from '#shared/core/ports';
 import { ConditionFailed } from '#shared/core/store-errors';
 import { batchDelete, batchGet } from './batch';
+import { queryGroupsByNamePrefix, queryGroupsOfDomain } from './group-index';
 import { notExists, unchangedSinceRead } from './conditions';
 import { ignoreConditionFailed, mapConditionFailed } from './errors';
 import { nodeUpdateInput, seqReleaseInput } from './node-update';
 import { queryAll } from './query';
 import type { RetryPolicy } from './retry';
-import { BY_DOMAIN_INDEX } from './table';
 import { type TransactItem, transactWrite } from './transact';
 import {
   connectionItem,
   connectionKey,
-  domainIndexPk,
   groupItem,
   groupPk,
   hostItem,
@@ -122,17 +122,11 @@ export class DynamoMeshStore implements MeshStore {
   }
 
   async listGroups(domain: string): Promise<GroupRecord[]> {
-    const items = await this.queryAll({
-      IndexName: BY_DOMAIN_INDEX,
-      KeyConditionExpression: '#gsi1pk = :gsi1pk',
-      ExpressionAttributeNames: { '#gsi1pk': 'gsi1pk' },
-      ExpressionAttributeValues: { ':gsi1pk': domainIndexPk(domain) },
-      ScanIndexForward: true,
-    });
-    return items.flatMap((item) => {
-      const group = toGroup(item);
-      return group !== undefined && group.domain === domain ? [group] : [];
-    });
+    return queryGroupsOfDomain(this.client, this.table, domain);
+  }
+
+  async searchGroups(prefix: string, options: { now: number; max: number }): Promise<GroupRecord[]> {
+    return queryGroupsByNamePrefix(this.client, this.table, prefix, options);
   }
 
   async getConnection(connectionId: string): Promise<ConnectionRecord | undefined> {

@@ -4,7 +4,8 @@
  * same keys, index and TTL attribute from `MESH_TABLE`.
  *
  * Items (see docs/architecture.md for attributes and access patterns):
- *   pk = G#{groupId}@{domain}   sk = META              the group (gsi1: D#{domain} / {createdAt}#{groupId})
+ *   pk = G#{groupId}@{domain}   sk = META              the group (gsi1: D#{domain} / {createdAt}#{groupId};
+ *                                                      gsi3: N#{first character of name} / {name}#{createdAt}#{groupId})
  *   pk = G#{groupId}@{domain}   sk = N#{nodeId}         a node, its merged status and its push sequence
  *   pk = G#{groupId}@{domain}   sk = C#{connectionId}   a connection subscribed to the group's pushes
  *   pk = C#{connectionId}       sk = CONN               which group and node a connection is
@@ -24,6 +25,8 @@ export const MESH_TABLE = {
     { name: 'gsi1sk', type: 'S' },
     { name: 'gsi2pk', type: 'S' },
     { name: 'gsi2sk', type: 'S' },
+    { name: 'gsi3pk', type: 'S' },
+    { name: 'gsi3sk', type: 'S' },
   ],
   globalSecondaryIndexes: [
     {
@@ -45,12 +48,25 @@ export const MESH_TABLE = {
       sortKey: 'gsi2sk',
       projectionType: 'KEYS_ONLY',
     },
+    {
+      /**
+       * searchGroupsByNamePrefix: groups of every domain by name. A group's
+       * partition is its name's first character, so a prefix (at least one
+       * character) is one begins_with Query, and creates spread over
+       * partitions instead of all landing on one.
+       */
+      name: 'byName',
+      partitionKey: 'gsi3pk',
+      sortKey: 'gsi3sk',
+      projectionType: 'ALL',
+    },
   ],
   billingMode: 'PAY_PER_REQUEST',
 } as const;
 
 export const BY_DOMAIN_INDEX = MESH_TABLE.globalSecondaryIndexes[0].name;
 export const BY_PENDING_INDEX = MESH_TABLE.globalSecondaryIndexes[1].name;
+export const BY_NAME_INDEX = MESH_TABLE.globalSecondaryIndexes[2].name;
 
 /** CreateTable input for the definition above (used by the local stack). */
 export function createTableInput(tableName: string): CreateTableCommandInput {

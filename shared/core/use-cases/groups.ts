@@ -2,6 +2,7 @@
  * createDomain, createGroup and listGroupsByDomain: how a group comes to be
  * and how it is found.
  */
+import { LIMITS } from '#shared/protocol/limits';
 import type { RequestOf } from '#shared/protocol/requests';
 import type { Group, NodeTokenGrant } from '#shared/protocol/types';
 import { LimitExceeded, ValidationError } from '../errors';
@@ -10,7 +11,7 @@ import type { Caller, ConnectionRecord, GroupRecord, NodeRecord } from '../model
 import { newNodeBinding } from '../bindings';
 import { issueNodeToken, requireBoundOrToken } from '../node-tokens';
 import type { MeshDeps } from '../ports';
-import { assignedDomain } from '../principals';
+import { assignedDomain, isDomainAllowed } from '../principals';
 import { sourceDomain } from '../source-domains';
 import { presentGroup } from '../presenters';
 import { keyOf, requireFreeConnection, retryOnConflict } from './guards';
@@ -81,6 +82,34 @@ export async function listGroupsByDomain(
   const groups = await deps.store.listGroups(request.domain);
   return groups
     .filter((group) => isGroupLive(group, now, deps.settings))
+    .map((group) => presentGroup(group, deps.settings));
+}
+
+/**
+ * How many candidates a search reads at most: the index skips groups past
+ * their expiresAt, but heartbeat-lapsed ones and other domains' (for a
+ * credential bound to some) are dropped here, so it reads more than it answers.
+ */
+const SEARCH_CANDIDATES = 100;
+
+/**
+ * Live groups of every domain whose name starts with `namePrefix`
+ * (case-sensitive), by name: Mesh v2's successor's search, which lets pupils
+ * find a group by the first characters of its host's name. At most
+ * LIMITS.maxSearchResults (10), as there; a smaller `limit` gives fewer. A
+ * credential bound to domains sees only their groups.
+ */
+export async function searchGroupsByNamePrefix(
+  request: RequestOf<'searchGroupsByNamePrefix'>,
+  caller: Caller,
+  deps: MeshDeps,
+): Promise<Group[]> {
+  const now = deps.clock.now();
+  const wanted = Math.min(request.limit ?? LIMITS.maxSearchResults, LIMITS.maxSearchResults);
+  const candidates = await deps.store.searchGroups(request.namePrefix, { now, max: SEARCH_CANDIDATES });
+  return candidates
+    .filter((group) => isGroupLive(group, now, deps.settings) && isDomainAllowed(caller, group.domain))
+    .slice(0, wanted)
     .map((group) => presentGroup(group, deps.settings));
 }
 

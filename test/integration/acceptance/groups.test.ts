@@ -1,9 +1,11 @@
 /**
- * createDomain, createGroup (idempotent on hostId + domain) and
- * listGroupsByDomain, over real WebSockets against the local stack.
+ * createDomain, createGroup (idempotent on hostId + domain),
+ * listGroupsByDomain and searchGroupsByNamePrefix, over real WebSockets
+ * (and the search over HTTPS too) against the local stack.
  */
 import { isIP } from 'node:net';
 import { sourceDomain } from '#shared/core/source-domains';
+import { ProtocolHttp } from '#tools/protocol-http';
 import { SHORT_STACK_DOMAIN_SECRET, TEST_ENV, testEnv } from '../test-env';
 import { uniqueDomain, uniqueId, useClients } from '../ws-client';
 
@@ -170,5 +172,36 @@ describe('listGroupsByDomain', () => {
 
     expect(group.domain).toBe(domain);
     expect(listed).toEqual([{ ...group, nodeToken: undefined }]);
+  });
+});
+
+describe('searchGroupsByNamePrefix', () => {
+  it('finds live groups of every domain by the first characters of their name, over a WebSocket and over HTTPS', async () => {
+    const stem = `S${uniqueId('').slice(-6)}`;
+    const [first, second, third] = [await clients.open(), await clients.open(), await clients.open()];
+    const inA = await first.call('createGroup', { name: `${stem}-a`, hostId: uniqueId('h'), domain: uniqueDomain() });
+    const inB = await second.call('createGroup', { name: `${stem}-b`, hostId: uniqueId('h'), domain: uniqueDomain() });
+    await third.call('createGroup', {
+      name: `${stem.toLowerCase()}-c`,
+      hostId: uniqueId('h'),
+      domain: uniqueDomain(),
+    });
+    const asListed = (group: typeof inA) => {
+      const { nodeToken: _token, ...listed } = group;
+      return listed;
+    };
+
+    const overWs = await first.call('searchGroupsByNamePrefix', { namePrefix: stem.slice(0, 6) });
+    const overHttps = await new ProtocolHttp(testEnv(TEST_ENV.main.httpUrl)).call('searchGroupsByNamePrefix', {
+      namePrefix: stem.slice(0, 6),
+      limit: 10,
+    });
+
+    expect(overWs).toEqual([asListed(inA), asListed(inB)]);
+    expect(overHttps).toEqual(overWs);
+    await second.call('dissolveGroup', { groupId: inB.id, domain: inB.domain, hostId: inB.hostId });
+    await expect(first.call('searchGroupsByNamePrefix', { namePrefix: stem.slice(0, 6) })).resolves.toEqual([
+      asListed(inA),
+    ]);
   });
 });

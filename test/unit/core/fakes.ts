@@ -122,6 +122,16 @@ export class InMemoryMeshStore implements MeshStore {
     return copy(groups);
   }
 
+  async searchGroups(prefix: string, options: { now: number; max: number }): Promise<GroupRecord[]> {
+    await this.enter('searchGroups');
+    const groups = [...this.partitions.values()].flatMap((p) =>
+      p.group !== undefined && p.group.name.startsWith(prefix) && p.group.expiresAt >= options.now ? [p.group] : [],
+    );
+    // The index's order: by name, then creation, then id.
+    groups.sort((a, b) => byUtf8(a.name, b.name) || a.createdAt - b.createdAt || byUtf8(a.groupId, b.groupId));
+    return copy(groups.slice(0, options.max));
+  }
+
   async getConnection(connectionId: string): Promise<ConnectionRecord | undefined> {
     await this.enter('getConnection');
     return copy(this.connections.get(connectionId));

@@ -263,10 +263,16 @@ describe('request handler: a connection flooding far over its rate', () => {
     flooder.requestContext = { ...flooder.requestContext, connectionId: 'FloodFloodFlo=' };
     flooder.body = '{"action":"createDomain","requestId":"loop"}';
     // The default burst (60) and refusal allowance (60) at once: the 121st frame tips it over.
+    // The clock stands still, so no token refills however slowly the loop runs.
+    const frozen = jest.spyOn(Date, 'now').mockReturnValue(Date.now());
     const answers: string[] = [];
-    for (let i = 0; i < 125; i += 1) {
-      const response = await handler(flooder, lambdaContext('mesh-request'));
-      answers.push('body' in response ? (JSON.parse(response.body) as ResultReply | ErrorReply).type : 'closed');
+    try {
+      for (let i = 0; i < 125; i += 1) {
+        const response = await handler(flooder, lambdaContext('mesh-request'));
+        answers.push('body' in response ? (JSON.parse(response.body) as ResultReply | ErrorReply).type : 'closed');
+      }
+    } finally {
+      frozen.mockRestore();
     }
 
     expect(answers.filter((answer) => answer === 'result')).toHaveLength(60);
