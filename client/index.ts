@@ -11,6 +11,7 @@ export type {
   MeshClientOptions,
   MeshClientStats,
   StateChange,
+  Transport,
 } from './options';
 export { MeshError, isMeshError, isConnectionError } from './errors';
 export type { ClientErrorType, MeshErrorType } from './errors';

@@ -147,6 +147,7 @@ export class MeshClient extends TypedEmitter<MeshClientEvents> {
       seqsSkipped: this.mirror.seqsSkipped,
       reconnects: this.connection.reconnects,
       lastDowntimeMs: this.connection.lastDowntimeMs,
+      transport: this.connection.transport,
     };
   }
 

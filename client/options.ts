@@ -17,6 +17,22 @@ export interface MeshClientOptions {
   /** The WebSocket URL: `wss://{api}.execute-api.{region}.amazonaws.com/{stage}`, or `ws://localhost:3001` locally. */
   url: string;
   /**
+   * How the client reaches the mesh:
+   *   - 'websocket' (the default): over `url`, pushed to;
+   *   - 'polling': over the HTTPS endpoint `httpUrl` only, one POST per
+   *     request, reading the group at the interval the server gives (for
+   *     networks whose filters block WebSockets);
+   *   - 'auto': the WebSocket first; when its upgrade fails or takes longer
+   *     than `autoProbeMs` (a filter answering 503, say), polling, for the
+   *     rest of the client's life.
+   * The calls and events are the same whichever it uses (`stats().transport` says which).
+   */
+  transport?: Transport;
+  /** The HTTPS endpoint: the deployment's `httpUrl`, or `http://localhost:3002/` locally. Needed by 'polling' and 'auto'. */
+  httpUrl?: string;
+  /** 'auto': how long the WebSocket may take to open before polling takes over. Default 3,000 ms, as the Smalruby extension waits. */
+  autoProbeMs?: number;
+  /**
    * This node's id (also the host id when it creates a group). Default: a
    * random UUID, kept in `storage` when there is one.
    */
@@ -73,10 +89,15 @@ export interface MeshClientOptions {
   random?: () => number;
 }
 
+/** How MeshClient reaches the mesh (MeshClientOptions.transport). */
+export type Transport = 'websocket' | 'polling' | 'auto';
+
 /** The defaults of the connection and request options (the others live with their helpers). */
 export const CLIENT_DEFAULTS = {
   requestTimeoutMs: 15_000,
   connectTimeoutMs: 10_000,
+  transport: 'websocket',
+  autoProbeMs: 3_000,
   reconnect: true,
   maxReconnectAttempts: Infinity,
 } as const;
@@ -136,6 +157,8 @@ export interface MeshClientStats {
   reconnects: number;
   /** From the close to `reconnected`, of the last reconnect. */
   lastDowntimeMs: number | null;
+  /** What the client reaches the mesh over now: with 'auto', 'polling' once the WebSocket failed. */
+  transport: 'websocket' | 'polling';
 }
 
 /** A random UUID (v4 layout); `crypto.randomUUID` where there is one. */

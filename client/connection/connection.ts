@@ -10,6 +10,7 @@ import { BACKOFF_DEFAULTS, backoffDelay, type BackoffOptions } from '../backoff'
 import { TypedEmitter } from '../emitter';
 import { MeshError } from '../errors';
 import { CLIENT_DEFAULTS, type MeshClientOptions } from '../options';
+import { openPollingSocket } from '../polling/open';
 import { messageText, OPEN, openSocket, resolveWebSocket, type SocketLike } from '../transport';
 import { withCredential } from '#shared/protocol/connect';
 import { canMove, STATES, type ConnectionState, type StateChange } from './states';
@@ -17,6 +18,10 @@ import { canMove, STATES, type ConnectionState, type StateChange } from './state
 type FromClientOptions = Pick<
   MeshClientOptions,
   | 'url'
+  | 'transport'
+  | 'httpUrl'
+  | 'autoProbeMs'
+  | 'requestTimeoutMs'
   | 'authToken'
   | 'WebSocket'
   | 'connectTimeoutMs'
@@ -58,6 +63,8 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   reconnects = 0;
   /** From the drop to `reconnected`, of the last reconnect. */
   lastDowntimeMs: number | null = null;
+  /** What the sockets are: 'auto' starts on the WebSocket and moves to polling for good when it fails. */
+  private using: 'websocket' | 'polling';
 
   private readonly connectTimeoutMs: number;
   private readonly reconnectEnabled: boolean;
@@ -66,6 +73,11 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
 
   constructor(private readonly options: ConnectionOptions) {
     super();
+    const transport = options.transport ?? CLIENT_DEFAULTS.transport;
+    if (transport !== 'websocket' && !options.httpUrl) {
+      throw new MeshError('ValidationError', `transport '${transport}' needs httpUrl (the HTTPS endpoint)`);
+    }
+    this.using = transport === 'polling' ? 'polling' : 'websocket';
     this.connectTimeoutMs = options.connectTimeoutMs ?? CLIENT_DEFAULTS.connectTimeoutMs;
     this.reconnectEnabled = options.reconnect ?? CLIENT_DEFAULTS.reconnect;
     this.maxReconnectAttempts = options.maxReconnectAttempts ?? CLIENT_DEFAULTS.maxReconnectAttempts;
@@ -78,6 +90,11 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
 
   get state(): ConnectionState {
     return this.current;
+  }
+
+  /** What the client reaches the mesh over now. */
+  get transport(): 'websocket' | 'polling' {
+    return this.using;
   }
 
   /** The open socket, or null. */
@@ -259,11 +276,29 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   }
 
   private async openSocket(): Promise<SocketLike> {
-    const Ctor = await resolveWebSocket(this.options.WebSocket);
     const { authToken, url } = this.options;
     // Asked anew for each attempt: a reconnect after the token expired presents a fresh one.
     const credential = typeof authToken === 'function' ? await authToken() : authToken;
-    return openSocket(Ctor, credential ? withCredential(url, credential) : url, this.connectTimeoutMs);
+    const polling = () =>
+      openPollingSocket({
+        httpUrl: this.options.httpUrl!,
+        credential,
+        requestTimeoutMs: this.options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs,
+      });
+    if (this.using === 'polling') return polling();
+    const auto = (this.options.transport ?? CLIENT_DEFAULTS.transport) === 'auto';
+    const timeoutMs = auto
+      ? Math.min(this.connectTimeoutMs, this.options.autoProbeMs ?? CLIENT_DEFAULTS.autoProbeMs)
+      : this.connectTimeoutMs;
+    try {
+      const Ctor = await resolveWebSocket(this.options.WebSocket);
+      return await openSocket(Ctor, credential ? withCredential(url, credential) : url, timeoutMs);
+    } catch (error) {
+      if (!auto) throw error;
+      // The extension's rule: a WebSocket that cannot open here will not open later in this network.
+      this.using = 'polling';
+      return polling();
+    }
   }
 
   private attach(socket: SocketLike): void {

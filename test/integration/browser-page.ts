@@ -89,13 +89,24 @@ export async function servePage(files: ReadonlyMap<string, string>): Promise<Pag
 
 /** What test/fixtures/browser/index.html puts on `window`. */
 export interface MeshPage {
-  join(args: { url: string; groupId: string; domain: string; nodeId: string }): Promise<Node>;
+  join(args: JoinArgs): Promise<Node>;
   setData(entries: Record<string, string | number>): void;
   fireEvent(name: string, payload?: string): void;
   remoteData(): Record<string, Record<string, string>>;
   group(): GroupState | null;
   usesNativeWebSocket(): boolean;
+  transport(): 'websocket' | 'polling';
   close(): void;
+}
+
+/** How the page's MeshClient joins: the group, and optionally the transport and the HTTPS endpoint. */
+export interface JoinArgs {
+  url: string;
+  groupId: string;
+  domain: string;
+  nodeId: string;
+  transport?: 'websocket' | 'polling' | 'auto';
+  httpUrl?: string;
 }
 export type PageWindow = Window & { meshPage: MeshPage };
 
@@ -144,10 +155,7 @@ export async function openPage(browser: Browser, origin: string): Promise<Opened
  * The page's MeshClient joins a group as a member. Resolves with the Node it
  * was answered with and whether the page used the browser's own WebSocket.
  */
-export async function joinFromPage(
-  page: Page,
-  args: { url: string; groupId: string; domain: string; nodeId: string },
-): Promise<{ node: Node; nativeWebSocket: boolean }> {
+export async function joinFromPage(page: Page, args: JoinArgs): Promise<{ node: Node; nativeWebSocket: boolean }> {
   const node = await page.evaluate((join) => (window as unknown as PageWindow).meshPage.join(join), args);
   const nativeWebSocket = await page.evaluate(() => (window as unknown as PageWindow).meshPage.usesNativeWebSocket());
   return { node, nativeWebSocket };

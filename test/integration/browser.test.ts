@@ -26,6 +26,7 @@ import {
   type PageServer,
   type PageWindow,
 } from './browser-page';
+import { refusingFilter } from './refusing-filter';
 import { TEST_ENV, testEnv } from './test-env';
 import { uniqueDomain, uniqueId } from './ws-client';
 
@@ -201,6 +202,59 @@ describe('MeshClient in a browser', () => {
       expect(seen.failedRequests).toEqual([]);
       expect(seen.pageErrors).toEqual([]);
       expect(seen.consoleErrors).toEqual([]);
+    });
+
+    it("falls back to polling over HTTPS when the page's WebSocket upgrade is refused (auto), and works the same", async () => {
+      const filter = await refusingFilter();
+      try {
+        const domain = uniqueDomain('browser-auto');
+        host = new MeshClient({ url: wsUrl(), domain, nodeId: uniqueId('host'), eventReplay: 'raw' });
+        const hostNodeId = host.nodeId;
+        const atHost: MeshEvent[] = [];
+        host.on('event', (event) => atHost.push(event));
+        const group = await host.createGroup('browser auto test');
+
+        opened = await openPage(browser, pageServer.origin);
+        const { page, seen } = opened;
+        const browserNodeId = uniqueId('browser');
+        const joined = await joinFromPage(page, {
+          url: filter.url,
+          httpUrl: testEnv(TEST_ENV.main.httpUrl),
+          transport: 'auto',
+          groupId: group.id,
+          domain,
+          nodeId: browserNodeId,
+        });
+        expect(joined.node).toMatchObject({ id: browserNodeId, useWebSocket: false, pollingIntervalSeconds: 2 });
+        expect(await page.evaluate(() => (window as unknown as PageWindow).meshPage.transport())).toBe('polling');
+
+        await page.evaluate(() => {
+          const meshPage = (window as unknown as PageWindow).meshPage;
+          meshPage.setData({ score: 3 });
+          for (let i = 0; i < 3; i += 1) meshPage.fireEvent(`b${i}`);
+        });
+        host.setData({ hostKey: 'polled' });
+        host.fireEvent('fromHost');
+        await waitFor('the page status and events at the host', () => atHost.length >= 3, 15_000);
+        await waitFor('the host status at the page', () => host!.remoteData()[browserNodeId]?.score === '3', 15_000);
+        await waitFor('the host event in the page', () => reported(seen, 'event').length >= 1, 15_000);
+
+        expect(atHost.map((event) => event.name)).toEqual(['b0', 'b1', 'b2']);
+        expect(reported<[MeshEvent]>(seen, 'event').map(([event]) => [event.name, event.firedByNodeId])).toEqual([
+          ['fromHost', hostNodeId],
+        ]);
+        await waitFor(
+          'the host status in the page',
+          () => reported<[string, Record<string, string>]>(seen, 'status').some(([id]) => id === hostNodeId),
+          15_000,
+        );
+        // The upgrade was tried once and refused; everything after went over HTTPS.
+        expect(seen.webSockets).toEqual([filter.url.replace(/\/?$/, '/')]);
+        expect(seen.pageErrors).toEqual([]);
+        expect(reported(seen, 'error')).toEqual([]);
+      } finally {
+        await filter.close();
+      }
     });
   });
 });
