@@ -14,6 +14,7 @@ import { LIMITER_DEFAULTS, StatusLimiter, type SendOutcome } from './limiter';
 import type { NodeTokens, TokenSlot } from './node-tokens';
 import type { GroupState, MeshClientOptions } from './options';
 import { allPages, REQUEST_ID_WIDTH, type Send } from './requests';
+import { anchorAtLogEnd, resumeAfterDrop } from './resume';
 import type { StatusMirror } from './status-mirror';
 
 /** How a group ended, i.e. which event the client emits. */
@@ -39,6 +40,10 @@ export interface MembershipOptions extends SenderOptions {
   mirror: StatusMirror;
   /** The group ended (not by `leave()` or `close()`): emit its event. */
   onEnd: (group: GroupState, end: GroupEnd) => void;
+  /** Whether a drop is caught up on from the group's log (resume.ts): the WebSocket's pushes carry positions. */
+  resumes: () => boolean;
+  /** Back from a drop, some pushes were past the log's retention. */
+  onGap: (group: GroupState) => void;
   report: (error: MeshError) => void;
 }
 
@@ -139,6 +144,8 @@ export class Membership {
     this.status.markAllDirty();
     this.status.start();
     this.outbox.start();
+    if (this.options.resumes())
+      anchorAtLogEnd(this.options.send, group, this.options.mirror, () => this.group === group);
   }
 
   /**
@@ -165,6 +172,7 @@ export class Membership {
   pause(): void {
     this.status.stop();
     this.outbox.stop();
+    if (this.group && this.options.resumes()) this.options.mirror.hold();
   }
 
   /** Sends the pending status and events (before leaving). */
@@ -256,6 +264,9 @@ export class Membership {
       const node = (await send('joinGroup', { groupId: group.groupId, domain: group.domain, nodeId, nodeToken })).data;
       this.updateLifetime(group, node.expiresAt, node.heartbeatIntervalSeconds);
     }
+    if (this.group !== group) return;
+    if (this.options.resumes())
+      await resumeAfterDrop(send, group, this.options.mirror, () => this.options.onGap(group));
     if (this.group !== group) return;
     this.lastBeatAt = Date.now();
     this.scheduleHeartbeat(group);

@@ -29,10 +29,6 @@ import {
 import { allPages, errorFrom, parseServerFrame, Requests, type Send } from './requests';
 import { StatusMirror } from './status-mirror';
 
-// Re-exported so `#client/mesh-client` alone still names the client's types.
-export type { ConnectionState, GroupState, MeshClientEvents, MeshClientOptions, MeshClientStats } from './options';
-export type { StateChange } from './options';
-
 /** Per-call options of `request` and `requestReply`. */
 type CallOptions = { timeoutMs?: number };
 
@@ -88,6 +84,8 @@ export class MeshClient extends TypedEmitter<MeshClientEvents> {
       mirror: this.mirror,
       onEnd: (group, end) => this.onGroupEnded(group, end),
       report: (error) => this.report(error),
+      resumes: () => this.connection.transport === 'websocket',
+      onGap: ({ groupId, domain }) => this.emit('gap', { groupId, domain }),
     });
     this.connection.on('stateChange', (change) => this.onStateChange(change));
     this.connection.on('reconnecting', (info) => this.emit('reconnecting', info));

@@ -133,6 +133,11 @@ export interface MeshClientEvents {
   reconnected: [info: { attempts: number; downtimeMs: number }];
   /** A failure the client went on after (a refused report or batch, an unexpected frame). */
   error: [error: MeshError];
+  /**
+   * Back from a drop longer than the group log keeps pushes: some events
+   * others sent meanwhile are lost for this client (the statuses are whole again).
+   */
+  gap: [info: { groupId: string; domain: string }];
 }
 
 /** Counters, for tests, benchmarks and diagnostics. */

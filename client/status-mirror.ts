@@ -35,6 +35,12 @@ export class StatusMirror {
   private readonly copies = new BatchDeduplicator();
   private readonly replayer: EventReplayer;
   pushesReceived = 0;
+  /** The highest log position among the pushes of the current group; null before the first. */
+  lastPos: number | null = null;
+  /** The log's end when the node entered the group (`anchor`): a catch-up never reads below it. */
+  floorPos: number | null = null;
+  /** Live pushes that came while a catch-up reads the log: let in after it, in order. */
+  private held: Push[] | null = null;
 
   constructor(private readonly options: StatusMirrorOptions) {
     this.receiver = new PushReceiver({
@@ -72,8 +78,33 @@ export class StatusMirror {
     this.pushesReceived += 1;
     // Stragglers of a group we are no longer in, and our own messages, are ignored.
     if (!group || push.groupId !== group.groupId || push.domain !== group.domain) return;
+    if (typeof push.pos === 'number') this.lastPos = Math.max(this.lastPos ?? push.pos, push.pos);
+    if (push.from === this.options.nodeId) return;
+    if (this.held) this.held.push(push);
+    else this.receiver.receive(push);
+  }
+
+  /** The log's end when the node entered the group: what came before is not this node's to catch up on. */
+  anchor(pos: number): void {
+    this.floorPos = pos;
+  }
+
+  /** Holds live pushes back (from a drop until the catch-up has read the log). */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** A push read back from the log: in order with the others, a duplicate of one already delivered dropped. */
+  receiveMissed(push: Push): void {
     if (push.from === this.options.nodeId) return;
     this.receiver.receive(push);
+  }
+
+  /** Lets the held pushes in, in the order they came. */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const push of held) this.receiver.receive(push);
   }
 
   /**
@@ -93,6 +124,9 @@ export class StatusMirror {
 
   /** Forgets everything: statuses, held pushes, scheduled events (entering or leaving a group). */
   reset(): void {
+    this.lastPos = null;
+    this.floorPos = null;
+    this.held = null;
     this.receiver.reset();
     this.replayer.clear();
     this.copies.reset();

@@ -14,7 +14,7 @@
  * gone (GroupNotFound) ends as if dissolved; a cursor past the log's
  * retention starts again at the end (the statuses are whole every poll).
  */
-import type { Push, Reply } from '#shared/protocol/messages';
+import type { PushPayload, Reply } from '#shared/protocol/messages';
 import type { NodeStatus, PolledEvent, PollGroupData } from '#shared/protocol/types';
 
 /** As the server's default (MESH_POLLING_INTERVAL_SECONDS), for a reply that names none (a host's group). */
@@ -157,7 +157,7 @@ export class GroupPoller {
     }
   }
 
-  private push(from: string, payload: Omit<Push, 'type' | 'groupId' | 'domain' | 'from' | 'epoch' | 'seq' | 'sentAt'>) {
+  private push(from: string, payload: PushPayload) {
     const seq = (this.seqs.get(from) ?? 0) + 1;
     this.seqs.set(from, seq);
     const { groupId, domain } = this.options.group;

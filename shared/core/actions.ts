@@ -15,7 +15,7 @@ import { joinGroup, leaveGroup } from './use-cases/membership';
 import { getNodeStatus, listGroupStatuses, listNodesInGroup } from './use-cases/queries';
 import { fireEventsByNode } from './use-cases/events';
 import { reportDataByNode } from './use-cases/status';
-import { getEventsSince, pollGroupData, recordEventsByNode } from './use-cases/polling';
+import { getEventsSince, getPushesSince, pollGroupData, recordEventsByNode } from './use-cases/polling';
 
 /** What a result reply carries: `data`, and `nextToken` for list actions with more to read. */
 export interface ActionResult {
@@ -53,6 +53,7 @@ const ACTION_TABLE: { [A in Action]: Run<A> } = {
   recordEventsByNode: data(recordEventsByNode),
   getEventsSince: data(getEventsSince),
   pollGroupData,
+  getPushesSince: data(getPushesSince),
 };
 
 /**

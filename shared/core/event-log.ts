@@ -95,6 +95,38 @@ export async function readEventsSince(
   return events;
 }
 
+/**
+ * The pushes from position `fromPos` on, each with its `pos`, within `bounds`
+ * (always one at least, when there is one), and the position after the last.
+ * From the end or past it: no pushes, and the end's position. Past the
+ * retention: CursorExpired, as for events.
+ */
+export async function readPushesSince(
+  log: LogReader,
+  key: GroupKey,
+  fromPos: number,
+  retentionSeconds: number,
+  bounds: ReadBounds = DEFAULT_BOUNDS,
+): Promise<{ pushes: Push[]; nextPos: number }> {
+  const { head } = await log.read(key);
+  // From past the end: nothing, and where the end is (a client learns it so when it enters a group).
+  if (head === undefined || fromPos >= head.pos) return { pushes: [], nextPos: head?.pos ?? 0 };
+  const kept = await pushesFrom(log, key, head, fromPos);
+  if (kept.start > fromPos) {
+    throw new CursorExpired(
+      `the pushes from this position are past the log's retention (${retentionSeconds} s): reload the status`,
+    );
+  }
+  const pushes: Push[] = [];
+  let bytes = 2;
+  for (let i = 0; i < kept.pushes.length; i += 1) {
+    bytes += utf8Bytes(kept.pushes[i]) + 12;
+    if (pushes.length > 0 && (pushes.length >= bounds.limit || bytes > bounds.maxBytes)) break;
+    pushes.push({ ...(JSON.parse(kept.pushes[i]) as Push), pos: kept.start + i });
+  }
+  return { pushes, nextPos: fromPos + pushes.length };
+}
+
 /** The pushes kept from `fromPos` on, sealed pages first, then the head's page when nothing lies between. */
 async function pushesFrom(log: LogReader, key: GroupKey, head: LogHead, fromPos: number): Promise<RetainedPushes> {
   if (fromPos >= head.pageStart) return { start: fromPos, pushes: head.page.slice(fromPos - head.pageStart) };

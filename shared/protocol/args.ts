@@ -55,6 +55,8 @@ export interface ActionArgs {
   getEventsSince: { groupId: string; domain: string; since: string };
   /** getEventsSince and listGroupStatuses in one request: a poller's one call per interval. */
   pollGroupData: { groupId: string; domain: string; since: string };
+  /** The group's pushes from log position `pos` on (a push's `pos`): what a client back from a drop missed. */
+  getPushesSince: { groupId: string; domain: string; pos: number };
 }
 
 export type Action = keyof ActionArgs;

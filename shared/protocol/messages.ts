@@ -57,6 +57,12 @@ export interface PushOrder {
   seq: number;
   /** Server time the push was published (ISO 8601). */
   sentAt: string;
+  /**
+   * The push's position in its group's log, set as the fan-out posts it: a
+   * client back from a drop reads what it missed after it (getPushesSince).
+   * Absent on pushes read back from the log.
+   */
+  pos?: number;
 }
 
 export type PushPayload =

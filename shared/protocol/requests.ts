@@ -121,6 +121,15 @@ export const requestSchemas = {
     domain: domainField,
     since: sinceField,
   }),
+  getPushesSince: request('getPushesSince', {
+    groupId: groupIdField,
+    domain: domainField,
+    pos: z
+      .number({ error: 'pos must be a number' })
+      .int({ error: 'pos must be an integer' })
+      .min(0, { error: 'pos must be at least 0' })
+      .max(Number.MAX_SAFE_INTEGER, { error: 'pos is too large' }),
+  }),
   getNodeStatus: request('getNodeStatus', {
     nodeId: nodeIdField,
     /** Optional: defaults to the caller's own group. */

@@ -1,5 +1,6 @@
 /** What the `data` of each action's result reply holds (the Mesh v2 shapes). */
 import type { Action } from './args';
+import type { Push } from './messages';
 import type {
   Group,
   HeartbeatPayload,
@@ -32,6 +33,17 @@ export interface ActionResults {
   recordEventsByNode: RecordEventsPayload;
   getEventsSince: PolledEvent[];
   pollGroupData: PollGroupData;
+  getPushesSince: PushesSince;
+}
+
+/**
+ * getPushesSince's answer: the group's pushes from a log position on, as
+ * they were pushed (each with its `pos`), and where to read on from. A client
+ * back from a drop reads until `pushes` is empty.
+ */
+export interface PushesSince {
+  pushes: Push[];
+  nextPos: number;
 }
 
 /** Actions whose replies come in pages (`nextToken`). */

@@ -19,7 +19,7 @@ import type { GroupKey, Subscriber } from '../model';
 import { isTokenBinding } from '../bindings';
 import { isSubscriberLive } from '../liveness';
 import type { FlushDeps, FlushRequest, LogHead } from '../ports';
-import { framesByReceiver, inSenderOrder, roundPushOf } from './frames';
+import { framesByReceiver, inSenderOrder, roundPushOf, withLogPosition } from './frames';
 import { postFrames } from './post';
 import { nextRate, windowFor } from './window';
 
@@ -94,7 +94,7 @@ export async function flushGroup(request: FlushRequest, deps: FlushDeps): Promis
       due = now; // pushes came in between the read and the release
       continue;
     }
-    const posted = await postRound(key, texts, subscribers, deps);
+    const posted = await postRound(key, texts, head.cursor, subscribers, deps);
     outcome.rounds += 1;
     outcome.pushes += texts.length;
     outcome.sent += posted.sent;
@@ -138,9 +138,9 @@ async function unposted(key: GroupKey, head: LogHead, deps: FlushDeps): Promise<
   return [...sealed, ...fromHead(head.pageStart, limit - sealed.length)];
 }
 
-/** Posts the round: each live subscriber its frames, in as few frames as fit. */
-async function postRound(key: GroupKey, texts: string[], subscribers: Subscriber[], deps: FlushDeps) {
-  const pushes = inSenderOrder(texts.map(roundPushOf));
+/** Posts the round (its first push at log position `first`): each live subscriber its frames, in as few frames as fit. */
+async function postRound(key: GroupKey, texts: string[], first: number, subscribers: Subscriber[], deps: FlushDeps) {
+  const pushes = inSenderOrder(texts.map((text, i) => roundPushOf(withLogPosition(text, first + i))));
   const framesFor = framesByReceiver(key, pushes);
   const now = deps.clock.now();
   const posts = subscribers

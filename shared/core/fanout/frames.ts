@@ -30,6 +30,17 @@ export function roundPushOf(text: string): RoundPush {
 }
 
 /**
+ * The push's text with its log position as its first field (`pos`), so a
+ * receiver knows where to read on after a drop. Spliced into the text, not
+ * parsed and written again: the fan-out posts many pushes a round.
+ */
+export function withLogPosition(text: string, pos: number): string {
+  if (!text.startsWith('{')) return text;
+  const rest = text.slice(1).trimStart();
+  return rest.startsWith('}') ? `{"pos":${pos}}` : `{"pos":${pos},${rest}`;
+}
+
+/**
  * Two requests of one sender can reach the log in the other order than their
  * seqs (they run concurrently). Within a round each sender's pushes are put
  * back in seq order, in the places its pushes hold, so receivers see them in

@@ -9,9 +9,10 @@
  */
 import type { RequestOf } from '#shared/protocol/requests';
 import { LIMITS } from '#shared/protocol/limits';
+import type { PushesSince } from '#shared/protocol/results';
 import type { PolledEvent, PollGroupData, RecordEventsPayload } from '#shared/protocol/types';
 import type { ActionResult } from '../actions';
-import { cursorAfterPushes, MAX_EVENTS_PER_READ, readEventsSince } from '../event-log';
+import { cursorAfterPushes, MAX_EVENTS_PER_READ, readEventsSince, readPushesSince } from '../event-log';
 import { isNodeLive } from '../liveness';
 import { pageNodes } from '../paging';
 import { presentNodeStatus } from '../presenters';
@@ -63,6 +64,21 @@ export async function pollGroupData(
   ]);
   const data: PollGroupData = { events, nodeStatuses: statuses.data };
   return statuses.nextToken === undefined ? { data } : { data, nextToken: statuses.nextToken };
+}
+
+/**
+ * The group's pushes from log position `pos` on, as they were pushed: what a
+ * WebSocket client back from a drop missed (it read on after the last `pos`
+ * it was pushed). At most 100, or 96 KB, a read.
+ */
+export async function getPushesSince(
+  request: RequestOf<'getPushesSince'>,
+  _caller: Caller,
+  deps: MeshDeps,
+): Promise<PushesSince> {
+  const key = keyOf(request);
+  await requireKnownLiveGroup(deps, key);
+  return readPushesSince(deps.events, key, request.pos, deps.settings.eventTtlSeconds);
 }
 
 /** The group's events after `since`, oldest first, at most 100; each with the cursor to read on from. */

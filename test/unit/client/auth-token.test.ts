@@ -3,7 +3,7 @@
  * goes as the `token` query parameter of every connect, and a function is
  * asked anew before each attempt (a reconnect presents a fresh token).
  */
-import { MeshClient, type MeshClientOptions } from '#client/mesh-client';
+import { MeshClient, type MeshClientOptions } from '#client/index';
 import { FakeServer, onFakeTime } from './fake-server';
 
 let client: MeshClient | undefined;

@@ -5,7 +5,7 @@
  * starting afresh, and what a call does while (re)connecting.
  */
 import { STATES, type ConnectionState } from '#client/connection/states';
-import { MeshClient, type MeshClientOptions } from '#client/mesh-client';
+import { MeshClient, type MeshClientOptions } from '#client/index';
 import type { MeshError } from '#client/errors';
 import { FakeServer, T0 } from './fake-server';
 

@@ -1,4 +1,4 @@
-import { MeshClient, type MeshClientOptions } from '#client/mesh-client';
+import { MeshClient, type MeshClientOptions } from '#client/index';
 import { MeshError } from '#client/errors';
 import { FakeServer, group, node, onFakeTime, status, T0, type Request } from './fake-server';
 

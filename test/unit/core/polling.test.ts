@@ -7,6 +7,7 @@
  */
 import { runAction } from '#shared/core/actions';
 import { LIMITS } from '#shared/protocol/limits';
+import type { PushesSince } from '#shared/protocol/results';
 import type { Group, PolledEvent, PollGroupData, RecordEventsPayload } from '#shared/protocol/types';
 import { caller, DOMAIN, expectErrorType, groupWorld, send } from './driver';
 import type { FakeWorld } from './fakes';
@@ -124,6 +125,47 @@ describe('getEventsSince', () => {
       send(world, 'c-3', { action: 'getEventsSince', groupId: 'nope', domain: DOMAIN, since: '' }),
       'GroupNotFound',
     );
+  });
+});
+
+describe('getPushesSince', () => {
+  const pushesFrom = (pos: number) => send<PushesSince>(world, 'c-3', { action: 'getPushesSince', ...where(), pos });
+
+  it('reads the pushes of every kind from a position on, each with its pos, and where to read on', async () => {
+    await fire('member-1', 'c-1', ['a']);
+    await send(world, 'c-2', {
+      action: 'reportDataByNode',
+      ...where(),
+      nodeId: 'member-2',
+      data: [{ key: 'k', value: 'v' }],
+    });
+    await fire('member-1', 'c-1', ['b']);
+
+    const all = await pushesFrom(0);
+    const later = await pushesFrom(1);
+
+    expect(all.pushes.map((push) => [push.pos, push.from, 'nodeStatus' in push ? 'status' : 'events'])).toEqual([
+      [0, 'member-1', 'events'],
+      [1, 'member-2', 'status'],
+      [2, 'member-1', 'events'],
+    ]);
+    expect(all.nextPos).toBe(3);
+    expect(later.pushes.map((push) => push.pos)).toEqual([1, 2]);
+  });
+
+  it('answers no pushes and the end from the end or past it, and CursorExpired below what the retention keeps', async () => {
+    await fire('member-1', 'c-1', ['a']);
+    await fire('member-1', 'c-1', ['b']);
+    await fire('member-1', 'c-1', ['c']);
+    const key = where();
+    const head = world.log.headOf(key)!;
+    await world.log.seal(key, head.pageStart, head.page.slice(0, 2));
+    world.log.dropSealedPage(key, 0);
+
+    await expect(pushesFrom(3)).resolves.toEqual({ pushes: [], nextPos: 3 });
+    await expect(pushesFrom(Number.MAX_SAFE_INTEGER)).resolves.toEqual({ pushes: [], nextPos: 3 });
+    await expectErrorType(pushesFrom(1), 'CursorExpired');
+    await expect(pushesFrom(2)).resolves.toMatchObject({ pushes: [{ pos: 2 }], nextPos: 3 });
   });
 });
 

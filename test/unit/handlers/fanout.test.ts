@@ -118,12 +118,16 @@ describe('fan-out handler', () => {
 
     expect(outcome).toEqual({ pushes: 2, sent: 3, gone: 0, retries: 0, abandoned: 0 });
     const frames = framesTo();
-    expect(frames.get('conn-sender')).toEqual(push('bob', 1));
-    expect(frames.get('conn-bob')).toEqual(push('node-1', 7));
+    // Each push goes out with its log position, for a receiver back from a drop to read on after.
+    expect(frames.get('conn-sender')).toEqual({ ...push('bob', 1), pos: 1 });
+    expect(frames.get('conn-bob')).toEqual({ ...push('node-1', 7), pos: 0 });
     expect(frames.get('conn-stale')).toEqual({
       type: 'messages',
       ...GROUP,
-      messages: [push('node-1', 7), push('bob', 1)],
+      messages: [
+        { ...push('node-1', 7), pos: 0 },
+        { ...push('bob', 1), pos: 1 },
+      ],
     });
     expect(frames.has('conn-expired')).toBe(false);
     const updates = ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
