@@ -5,39 +5,15 @@
  * it opens and falls back to polling where the upgrade is refused (a web
  * filter answering 503), and works the same.
  */
-import { MeshClient, type MeshClientOptions } from '#client/index';
 import { refusingFilter } from './refusing-filter';
+import type { MeshClient } from '#client/index';
+import { useMeshClients, waitFor } from './mesh-clients';
 import { TEST_ENV, testEnv } from './test-env';
-import { uniqueDomain, uniqueId } from './ws-client';
+import { uniqueDomain } from './ws-client';
 
 jest.setTimeout(60_000);
 
-const open: MeshClient[] = [];
-afterEach(async () => {
-  const clients = open.splice(0);
-  await Promise.all(clients.map((client) => client.leave().catch(() => undefined)));
-  for (const client of clients) client.close();
-});
-
-function newClient(name: string, options: Partial<MeshClientOptions> = {}): MeshClient {
-  const client = new MeshClient({
-    url: testEnv(TEST_ENV.main.wsUrl),
-    httpUrl: testEnv(TEST_ENV.main.httpUrl),
-    nodeId: uniqueId(name),
-    eventReplay: 'raw',
-    ...options,
-  });
-  open.push(client);
-  return client;
-}
-
-async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+const newClient = useMeshClients({ httpUrl: testEnv(TEST_ENV.main.httpUrl), eventReplay: 'raw' });
 
 /** The names of the events `client` emits, in order. */
 function eventsOf(client: MeshClient): string[] {

@@ -5,38 +5,13 @@
  * while it was away reaches it exactly once and in each sender's order, and
  * no `gap` is reported (30 s is well inside the log's 180 s retention).
  */
-import { MeshClient, type MeshClientOptions } from '#client/index';
-import { TEST_ENV, testEnv } from './test-env';
-import { uniqueDomain, uniqueId } from './ws-client';
+import { useMeshClients, waitFor } from './mesh-clients';
+import { uniqueDomain } from './ws-client';
 
 jest.setTimeout(90_000);
 
 const AWAY_MS = 30_000;
-const open: MeshClient[] = [];
-afterEach(async () => {
-  const clients = open.splice(0);
-  await Promise.all(clients.map((client) => client.leave().catch(() => undefined)));
-  for (const client of clients) client.close();
-});
-
-function newClient(name: string, options: Partial<MeshClientOptions> = {}): MeshClient {
-  const client = new MeshClient({
-    url: testEnv(TEST_ENV.main.wsUrl),
-    nodeId: uniqueId(name),
-    eventReplay: 'raw',
-    ...options,
-  });
-  open.push(client);
-  return client;
-}
-
-async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+const newClient = useMeshClients({ eventReplay: 'raw' });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

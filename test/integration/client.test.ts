@@ -10,25 +10,13 @@
  */
 import { MeshClient, type MeshClientOptions } from '#client/index';
 import type { MeshEvent } from '#shared/protocol/types';
+import { useMeshClients, waitFor } from './mesh-clients';
 import { TEST_ENV, testEnv } from './test-env';
-import { uniqueDomain, uniqueId } from './ws-client';
+import { uniqueDomain } from './ws-client';
 
 jest.setTimeout(60_000);
 
-const open: MeshClient[] = [];
-
-afterEach(async () => {
-  const clients = open.splice(0);
-  // Leaving keeps the shared DynamoDB Local tidy; a group already gone is fine.
-  await Promise.all(clients.map((client) => client.leave().catch(() => undefined)));
-  for (const client of clients) client.close();
-});
-
-function newClient(name: string, options: Partial<MeshClientOptions> = {}): MeshClient {
-  const client = new MeshClient({ url: testEnv(TEST_ENV.main.wsUrl), nodeId: uniqueId(name), ...options });
-  open.push(client);
-  return client;
-}
+const newClient = useMeshClients();
 
 /** A host and `members` members in a fresh group; the members replay raw, for exact timing. */
 async function meshOf(members: number, options: Partial<MeshClientOptions> = {}) {
@@ -42,15 +30,6 @@ async function meshOf(members: number, options: Partial<MeshClientOptions> = {})
     nodes.push(member);
   }
   return { host, members: nodes, group, domain };
-}
-
-/** Polls `check` every 20 ms until it holds; fails with `what` after `timeoutMs`. */
-async function waitFor(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 function record(client: MeshClient): { names: string[]; events: { event: MeshEvent; at: number }[] } {
@@ -196,9 +175,8 @@ describe('MeshClient against the local stack', () => {
   it('ends in expired when the group passes its maxConnectionTimeSeconds', async () => {
     const url = testEnv(TEST_ENV.short.wsUrl);
     const domain = uniqueDomain('client-expiry');
-    const host = new MeshClient({ url, domain, nodeId: uniqueId('host') });
-    const member = new MeshClient({ url, domain, nodeId: uniqueId('member') });
-    open.push(host, member);
+    const host = newClient('host', { url, domain });
+    const member = newClient('member', { url, domain });
     const group = await host.createGroup('short-lived', { maxConnectionTimeSeconds: 2 });
     await member.joinGroup(group.id, domain);
     const expired = [host, member].map((client) => new Promise((resolve) => client.once('expired', resolve)));
