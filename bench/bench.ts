@@ -12,15 +12,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ENV } from '#shared/config';
-import { LOCAL_ENV } from '#local/env';
 import type { ReadyProcess, StackProcess } from '#local/stack-process';
 import { assemble } from './assemble';
 import { type BenchIo, consoleIo } from './bench-io';
 import type { LoadProfile } from './ipc';
 import type { BenchOptions } from './options';
 import { pictureOf } from './picture';
-import { REPO_ROOT, startBaseline, startStack } from './processes';
+import { REPO_ROOT, startBaseline, startBenchStack } from './processes';
 import type { BenchResult, HandlerThreads } from './result-types';
 import { readStats } from './stack-stats';
 import { drive } from './steps';
@@ -52,15 +50,7 @@ export async function runBench(options: BenchOptions, io: BenchIo = consoleIo): 
     let stackPids: { stack: number; dynamodbLocal?: number } | undefined;
     if (!wsUrl) {
       const started = Date.now();
-      const stack = await startStack(
-        options.profile ? 'bench/profile-stack.ts' : 'local/main.ts',
-        path.join(outDir, 'stack.log'),
-        {
-          [ENV.tableName]: `bench-${runId}`,
-          ...(options.window === undefined ? {} : { [ENV.fanoutWindowMaxMs]: String(options.window) }),
-          ...(options.handlerThreads === undefined ? {} : { [LOCAL_ENV.localWorkers]: options.handlerThreads }),
-        },
-      );
+      const stack = await startBenchStack(options, outDir, runId);
       children.push(stack);
       stackChild = stack;
       if (stack.ready.pid) stackPids = { stack: stack.ready.pid, dynamodbLocal: stack.ready.dynamodbPid ?? undefined };

@@ -40,11 +40,12 @@ export interface CostSheet {
   usdPerHour: number;
 }
 
-function line(item: string, price: PriceName, quantityPerHour: number): CostLine {
+/** One line of a sheet: `quantityPerHour` units of one price. */
+export function line(item: string, price: PriceName, quantityPerHour: number): CostLine {
   return { item, price, quantityPerHour, usdPerHour: priceOf(price, quantityPerHour) };
 }
 
-function sheet(lines: CostLine[]): CostSheet {
+export function sheet(lines: CostLine[]): CostSheet {
   return { lines, usdPerHour: lines.reduce((total, l) => total + l.usdPerHour, 0) };
 }
 
@@ -92,17 +93,26 @@ export function meshCost(
     );
   }
   lines.push(line('SNS publish requests', 'snsPublish', calls.snsPublishRequests * hour));
-  let readUnits = 0;
-  let writeUnits = 0;
-  for (const [op, count] of Object.entries(calls.dynamodbByOperation)) {
-    const reads = DYNAMODB_UNITS_PER_CALL.read as Record<string, (members: number) => number>;
-    const writes = DYNAMODB_UNITS_PER_CALL.write as Record<string, (members: number) => number>;
-    if (reads[op]) readUnits += count * reads[op](traffic.membersPerGroup);
-    else if (writes[op]) writeUnits += count * writes[op](traffic.membersPerGroup);
-  }
-  lines.push(line('DynamoDB read units', 'dynamodbReadUnit', readUnits * hour));
-  lines.push(line('DynamoDB write units', 'dynamodbWriteUnit', writeUnits * hour));
+  const units = dynamodbUnitsOf(calls.dynamodbByOperation, traffic.membersPerGroup);
+  lines.push(line('DynamoDB read units', 'dynamodbReadUnit', units.read * hour));
+  lines.push(line('DynamoDB write units', 'dynamodbWriteUnit', units.write * hour));
   return sheet(lines);
+}
+
+/** Request units of DynamoDB calls counted by operation, at DYNAMODB_UNITS_PER_CALL's size per call. */
+export function dynamodbUnitsOf(
+  byOperation: Record<string, number>,
+  membersPerGroup: number,
+): { read: number; write: number } {
+  const reads = DYNAMODB_UNITS_PER_CALL.read as Record<string, (members: number) => number>;
+  const writes = DYNAMODB_UNITS_PER_CALL.write as Record<string, (members: number) => number>;
+  let read = 0;
+  let write = 0;
+  for (const [op, count] of Object.entries(byOperation)) {
+    if (reads[op]) read += count * reads[op](membersPerGroup);
+    else if (writes[op]) write += count * writes[op](membersPerGroup);
+  }
+  return { read, write };
 }
 
 /**
@@ -134,8 +144,19 @@ export function appsyncCost(traffic: Traffic): CostSheet {
   ]);
 }
 
+/** The headings of the two sheets in formatCost. */
+export interface CostTitles {
+  mesh: string;
+  appsync: string;
+}
+
+const PUSH_TITLES: CostTitles = {
+  mesh: 'Mesh on API Gateway WebSocket + Lambda + SNS + DynamoDB:',
+  appsync: 'Mesh v2 on AppSync + DynamoDB, same traffic:',
+};
+
 /** Both sheets as a plain-text table, with the prices and their sources. */
-export function formatCost(mesh: CostSheet, appsync: CostSheet): string {
+export function formatCost(mesh: CostSheet, appsync: CostSheet, titles: CostTitles = PUSH_TITLES): string {
   const usd = (n: number) => `$${n.toFixed(n < 0.01 ? 5 : 3)}`;
   const qty = (n: number) =>
     n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(1);
@@ -146,10 +167,10 @@ export function formatCost(mesh: CostSheet, appsync: CostSheet): string {
   const used = new Set([...mesh.lines, ...appsync.lines].map((l) => l.price));
   const ratio = appsync.usdPerHour / Math.max(mesh.usdPerHour, Number.EPSILON);
   return [
-    'Mesh on API Gateway WebSocket + Lambda + SNS + DynamoDB:',
+    titles.mesh,
     ...rows(mesh),
     `  ${'total'.padEnd(58)} ${''.padStart(12)}  ${usd(mesh.usdPerHour).padStart(10)}/h`,
-    'Mesh v2 on AppSync + DynamoDB, same traffic:',
+    titles.appsync,
     ...rows(appsync),
     `  ${'total'.padEnd(58)} ${''.padStart(12)}  ${usd(appsync.usdPerHour).padStart(10)}/h`,
     `AppSync / mesh = ${ratio.toFixed(2)}×`,

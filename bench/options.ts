@@ -35,6 +35,14 @@ export interface BenchOptions {
   window?: number;
   /** MESH_LOCAL_WORKERS of the stack the bench starts (`request:N,fanout:M`); unset: the stack's default. */
   handlerThreads?: string;
+  /** Run the polling profile (bench/polling/) instead: one group of pollers over HTTPS and WebSocket nodes. */
+  polling: boolean;
+  /** Polling profile: nodes that poll over HTTPS. */
+  pollers: number;
+  /** Polling profile: WebSocket nodes in the same group, the host included. */
+  socketNodes: number;
+  /** Polling profile with --url: the target's HTTPS endpoint (a started stack's is `httpUrl` of its MESH_READY line). */
+  httpUrl?: string;
 }
 
 export const DEFAULT_OPTIONS: BenchOptions = {
@@ -54,6 +62,9 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   out: 'bench/results',
   baseline: true,
   profile: false,
+  polling: false,
+  pollers: 40,
+  socketNodes: 8,
 };
 
 const NUMERIC: (keyof BenchOptions)[] = [
@@ -70,10 +81,12 @@ const NUMERIC: (keyof BenchOptions)[] = [
   'drain',
   'workers',
   'window',
+  'pollers',
+  'socketNodes',
 ];
 
 /** Flags without a default: unset means "the stack's own choice" or "start a stack". */
-const OPTIONAL: (keyof BenchOptions)[] = ['url', 'statsUrl', 'window', 'handlerThreads'];
+const OPTIONAL: (keyof BenchOptions)[] = ['url', 'statsUrl', 'window', 'handlerThreads', 'httpUrl'];
 
 const camel = (flag: string) => flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
@@ -112,7 +125,23 @@ export function parseArgs(argv: string[]): BenchOptions {
   if (options.nodes < 2) throw new Error('--nodes must be at least 2 (a host and a member)');
   if (options.groups < 1) throw new Error('--groups must be at least 1');
   if (options.handlerThreads !== undefined) checkHandlerThreads(options);
+  checkPolling(options);
   return options;
+}
+
+/** The polling profile needs an HTTPS endpoint and a WebSocket host; its flags mean nothing without it. */
+function checkPolling(options: BenchOptions): void {
+  if (!options.polling) {
+    if (options.httpUrl) throw new Error('--http-url is for the polling profile: add --polling');
+    return;
+  }
+  if (options.url && !options.httpUrl) throw new Error("--polling with --url needs --http-url (the target's httpUrl)");
+  if (!options.url && options.httpUrl)
+    throw new Error('--http-url goes with --url (a stack the bench starts has its own)');
+  if (!Number.isInteger(options.pollers) || options.pollers < 1)
+    throw new Error('--pollers must be a whole number, at least 1');
+  if (!Number.isInteger(options.socketNodes) || options.socketNodes < 1)
+    throw new Error('--socket-nodes must be a whole number, at least 1 (the host is a WebSocket node)');
 }
 
 /**

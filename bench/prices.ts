@@ -21,6 +21,12 @@ export const PRICES = {
     unit: 'WebSocket messages (sent or received, each counted in 32 KB units)',
     source: 'https://aws.amazon.com/api-gateway/pricing/ (WebSocket APIs, first 1 billion)',
   },
+  httpApiRequest: {
+    usd: 1.0,
+    per: MILLION,
+    unit: 'HTTP API requests (each metered in 512 KB increments; first 300 million a month)',
+    source: 'https://aws.amazon.com/api-gateway/pricing/ (HTTP APIs, first 300 million)',
+  },
   apiGatewayConnectionMinute: {
     usd: 0.25,
     per: MILLION,
@@ -60,7 +66,7 @@ export const PRICES = {
   appsyncOperation: {
     usd: 4.0,
     per: MILLION,
-    unit: 'AppSync query and data-modification operations (each mutation)',
+    unit: 'AppSync query and data-modification operations (each query or mutation)',
     source: 'https://aws.amazon.com/appsync/pricing/ (GraphQL APIs), as published 2025',
   },
   appsyncRealtimeUpdate: {
@@ -152,4 +158,24 @@ export const DYNAMODB_UNITS_PER_CALL = {
 export const MESH_V2_DYNAMODB_PER_MESSAGE = {
   status: { readUnits: 1, writeUnits: 1 },
   eventBatch: { readUnits: 1, writeUnits: 0 },
+} as const;
+
+/**
+ * What Mesh v2 does per request of a polling node, read from its source
+ * (smalruby/mesh-v2): getEventsSince is one Query of the group's event items
+ * (js/resolvers/Query.getEventsSince.js); recordEventsByNode is a Lambda
+ * resolver (lib/mesh-v2-stack.ts) that reads the group (find_group, one
+ * GetItem) and writes one item per event with BatchWriteItem
+ * (lambda/repositories/dynamodb_repository.rb, record_events; items well
+ * under 1 KB: 1 WRU each); reportDataByNode is checkGroupExists (GetItem) and
+ * a PutItem (as MESH_V2_DYNAMODB_PER_MESSAGE.status); sendMemberHeartbeat is
+ * checkGroupExists and updateNodeTTL, an UpdateItem (lib/mesh-v2-stack.ts,
+ * js/functions/updateNodeTTL.js). The Query reads the events a poll answers:
+ * 1 RRU per 4 KB of them, at least 1.
+ */
+export const MESH_V2_POLLING = {
+  poll: { readUnitsPer4Kb: 1, minReadUnits: 1 },
+  recordEvents: { readUnits: 1, writeUnitsPerEvent: 1, lambdaInvocations: 1 },
+  status: MESH_V2_DYNAMODB_PER_MESSAGE.status,
+  memberHeartbeat: { readUnits: 1, writeUnits: 1 },
 } as const;

@@ -17,8 +17,11 @@ import {
   startReadyProcess,
   startStackProcess,
 } from '#local/stack-process';
+import { ENV } from '#shared/config';
+import { LOCAL_ENV } from '#local/env';
 import { BASELINE_MARKER, type BaselineReady } from './baseline';
 import type { FromWorker, ToWorker } from './ipc';
+import type { BenchOptions } from './options';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 /** How long a child may take to announce itself. */
@@ -70,6 +73,23 @@ function launchOptions(logFile: string): ReadyProcessOptions {
  */
 export function startStack(script: string, logFile: string, env: Record<string, string>): Promise<StackProcess> {
   return startStackProcess({ script, env, ...launchOptions(logFile) });
+}
+
+/**
+ * Starts the stack the bench measures: its own table (`bench-{runId}`), and
+ * the fan-out window and handler threads the options ask for;
+ * `bench/profile-stack.ts` with --profile. Its output goes to stack.log.
+ */
+export function startBenchStack(
+  options: Pick<BenchOptions, 'profile' | 'window' | 'handlerThreads'>,
+  logDir: string,
+  runId: string,
+): Promise<StackProcess> {
+  return startStack(options.profile ? 'bench/profile-stack.ts' : 'local/main.ts', path.join(logDir, 'stack.log'), {
+    [ENV.tableName]: `bench-${runId}`,
+    ...(options.window === undefined ? {} : { [ENV.fanoutWindowMaxMs]: String(options.window) }),
+    ...(options.handlerThreads === undefined ? {} : { [LOCAL_ENV.localWorkers]: options.handlerThreads }),
+  });
 }
 
 /** Starts the baseline relay (`bench/baseline.ts`) and resolves at its BASELINE_READY line. */

@@ -4,10 +4,12 @@
  */
 import { runBench } from './bench';
 import { parseArgs } from './options';
+import { runPollingBench } from './polling/run';
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
-  await runBench(options);
+  if (options.polling) await runPollingBench(options);
+  else await runBench(options);
 }
 
 main().then(

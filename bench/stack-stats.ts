@@ -95,3 +95,32 @@ export function perInboundMessage(calls: WindowCalls) {
     dynamodbByOperation: Object.fromEntries(Object.entries(calls.dynamodbByOperation).map(([op, n]) => [op, per(n)])),
   };
 }
+
+/** Calls the stack has made so far that a backlog would still be making: DynamoDB, posts, SNS deliveries. */
+async function activity(statsUrl: string): Promise<number> {
+  const s = await readStats(statsUrl);
+  return s.dynamodb.total + s.management.postToConnection.calls + s.sns.deliveries;
+}
+
+/**
+ * Waits until the stack has worked off what is queued: its call counters
+ * move by at most 5 a second (the heartbeats of 400 idle nodes make a few a
+ * second; more is a backlog), twice in a row. Gives up after `maxMs`;
+ * `onWaiting` hears the seconds waited once the wait is longer than 3 s.
+ */
+export async function waitUntilQuiet(
+  statsUrl: string,
+  maxMs: number,
+  onWaiting: (seconds: number) => void = () => undefined,
+): Promise<void> {
+  const started = Date.now();
+  let last = await activity(statsUrl);
+  let quiet = 0;
+  while (quiet < 2 && Date.now() - started < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = await activity(statsUrl);
+    quiet = now - last <= 5 ? quiet + 1 : 0;
+    last = now;
+    if (quiet === 0 && Date.now() - started > 3000) onWaiting(Math.round((Date.now() - started) / 1000));
+  }
+}

@@ -17,7 +17,7 @@ import { WorkerHandle } from './processes';
 import type { StackTimings } from './profile-stack';
 import type { PhaseSummary, PhaseTimings } from './result-types';
 import { type ThreadCpu, diffThreadCpu, readThreadCpu } from './stack-cpu';
-import { type WindowCalls, diffStats, readStats } from './stack-stats';
+import { type WindowCalls, diffStats, readStats, waitUntilQuiet } from './stack-stats';
 import { cpuBusyPct, diffTimings, readTimings } from './window-readings';
 
 /** The groups of one target, spread over the workers round-robin (whole groups per worker). */
@@ -234,30 +234,14 @@ export class TargetRun {
   }
 
   /**
-   * Waits until the stack has worked off what the previous phase left queued
-   * (its call counters stop moving), so one phase's backlog does not land in
-   * the next one's window. Gives up after five minutes.
+   * Waits until the stack has worked off what the previous phase left queued,
+   * so one phase's backlog does not land in the next one's window. Gives up
+   * after five minutes.
    */
   private async settle(what: string): Promise<void> {
-    const activity = async () => {
-      const s = await readStats(this.statsUrl!);
-      return s.dynamodb.total + s.management.postToConnection.calls + s.sns.deliveries;
-    };
-    const started = Date.now();
-    let last = await activity();
-    let quiet = 0;
-    while (quiet < 2 && Date.now() - started < 300_000) {
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      const now = await activity();
-      // Heartbeats of 400 idle nodes make a few calls a second; more is a backlog.
-      quiet = now - last <= 5 ? quiet + 1 : 0;
-      last = now;
-      if (quiet === 0 && Date.now() - started > 3000)
-        this.io.progress(
-          `${what} waiting for the stack to drain its backlog (${((Date.now() - started) / 1000).toFixed(0)} s)`,
-          false,
-        );
-    }
+    await waitUntilQuiet(this.statsUrl!, 300_000, (seconds) =>
+      this.io.progress(`${what} waiting for the stack to drain its backlog (${seconds} s)`, false),
+    );
   }
 
   async close(): Promise<void> {

@@ -80,7 +80,8 @@ function rawPushItems(receiver: string, push: Push, onItem: ItemListener): void 
   }
 }
 
-class MeshNode implements BenchNode {
+/** One node on MeshClient; exported for profiles that open their groups themselves (bench/polling/group.ts). */
+export class MeshNode implements BenchNode {
   readonly client: MeshClient;
 
   constructor(

@@ -16,6 +16,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BenchResult } from '../../bench/bench';
+import type { PollingResult } from '../../bench/polling/result';
 import { TEST_ENV, testEnv } from './test-env';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -168,5 +169,85 @@ describe('npm run bench, short mode', () => {
     expect(svg).toContain('Latency CDF');
     expect(stdout).toContain('AppSync / mesh =');
     expect(stdout).toContain('https://aws.amazon.com/appsync/pricing/');
+  });
+});
+
+/**
+ * The polling profile's short mode against the same stack: 4 pollers over
+ * its HTTPS endpoint and 2 WebSocket nodes in one group for 4 s. It checks
+ * that every event reached every other node once (the pollers through
+ * pollGroupData, the WebSocket nodes as pushes), that every node's last
+ * status reached every other, and that the figures are printed. No timings.
+ */
+describe('npm run bench -- --polling, short mode', () => {
+  let outDir: string;
+  let result: PollingResult;
+  let stdout: string;
+
+  beforeAll(async () => {
+    outDir = mkdtempSync(path.join(os.tmpdir(), 'mesh-bench-polling-'));
+    const run = await runBenchCli([
+      '--polling',
+      '--url',
+      testEnv(TEST_ENV.main.wsUrl),
+      '--http-url',
+      testEnv(TEST_ENV.main.httpUrl),
+      '--stats-url',
+      testEnv(TEST_ENV.main.statsUrl),
+      '--pollers',
+      '4',
+      '--socket-nodes',
+      '2',
+      '--duration',
+      '4',
+      '--warmup',
+      '1',
+      '--drain',
+      '20',
+      '--out',
+      outDir,
+    ]);
+    stdout = run.stdout;
+    if (run.code !== 0) throw new Error(`bench --polling exited with ${run.code}:\n${run.stderr.slice(-3000)}`);
+    result = JSON.parse(readFileSync(path.join(outDir, 'polling', 'latest.json'), 'utf8')) as PollingResult;
+  }, 60_000);
+
+  afterAll(() => {
+    if (outDir) rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('delivers every event to every other node exactly once, through polls and pushes', () => {
+    const { events } = result;
+    // 2 batches of 1–5 events a second for 4 s, each owed to 5 other nodes.
+    expect(events.expected).toBeGreaterThanOrEqual(0.9 * 2 * 4 * 5);
+    expect(events.toPollers.delivered).toBeGreaterThan(0);
+    expect(events.toSockets.delivered).toBeGreaterThan(0);
+    for (const side of [events.toPollers, events.toSockets]) {
+      expect(side.delivered).toBe(side.expected);
+      expect(side.lost).toBe(0);
+      expect(side.duplicates).toBe(0);
+      expect(side.outOfOrder).toBe(0);
+      expect(side.stray).toBe(0);
+    }
+    expect(result.status.pairs).toBeGreaterThan(0);
+    expect(result.status.converged).toBe(result.status.pairs);
+    expect(result.requests.errors).toEqual({});
+    expect(result.clean).toBe(true);
+  });
+
+  it('counts the pollers’ requests and prices them beside AppSync', () => {
+    expect(result.group).toEqual(expect.objectContaining({ pollers: 4, socketNodes: 2, pollingIntervalSeconds: 2 }));
+    expect(result.requests.byAction.pollGroupData.perSecond).toBeGreaterThan(0);
+    expect(result.calibration!.perPoll).toEqual(expect.objectContaining({ Query: expect.any(Number) }));
+    expect(result.costPerHourUSD).toEqual({
+      mesh: expect.any(Number),
+      appsync: expect.any(Number),
+      ratio: expect.any(Number),
+    });
+    expect(stdout).toContain('polling profile');
+    expect(stdout).toContain('to pollers (pollGroupData)');
+    expect(stdout).toMatch(/requests\/s from the pollers \(.*pollGroupData [\d.]+\/s/);
+    expect(stdout).toContain('AppSync / mesh =');
+    expect(stdout).toContain('https://aws.amazon.com/api-gateway/pricing/ (HTTP APIs');
   });
 });
