@@ -15,8 +15,7 @@ import path from 'node:path';
 import type { ReadyProcess, StackProcess } from '#local/stack-process';
 import { assemble } from './assemble';
 import { type BenchIo, consoleIo } from './bench-io';
-import type { LoadProfile } from './ipc';
-import type { BenchOptions } from './options';
+import { loadProfileOf, type BenchOptions } from './options';
 import { pictureOf } from './picture';
 import { REPO_ROOT, startBaseline, startBenchStack } from './processes';
 import type { BenchResult, HandlerThreads } from './result-types';
@@ -35,11 +34,7 @@ export async function runBench(options: BenchOptions, io: BenchIo = consoleIo): 
   const outDir = path.resolve(REPO_ROOT, options.out);
   mkdirSync(outDir, { recursive: true });
   const runId = randomBytes(3).toString('hex');
-  const profile: LoadProfile = {
-    statusPerSecPerGroup: options.statusRate,
-    batchesPerSecPerGroup: options.batchRate,
-    eventsPerBatch: { min: 1, max: 5 },
-  };
+  const profile = loadProfileOf(options);
   const children: ReadyProcess<unknown>[] = [];
   const runs: TargetRun[] = [];
   try {

@@ -1,5 +1,6 @@
 /** The bench's options: flags of `npm run bench`, with the Mesh v2 profile as defaults. */
 import { LOCAL_ENV } from '#local/env';
+import type { LoadProfile } from './ipc';
 import { workerCountsFromEnv } from '#local/functions';
 
 export interface BenchOptions {
@@ -176,4 +177,13 @@ export function profileMessagesPerSecond(options: Pick<BenchOptions, 'groups' | 
 export function workerCount(options: BenchOptions): number {
   if (options.workers > 0) return Math.min(options.workers, options.groups);
   return Math.max(1, Math.min(2, Math.ceil(options.groups / 5)));
+}
+
+/** The load the options ask for: the group's status and batch rates, 1–5 events a batch. */
+export function loadProfileOf(options: Pick<BenchOptions, 'statusRate' | 'batchRate'>): LoadProfile {
+  return {
+    statusPerSecPerGroup: options.statusRate,
+    batchesPerSecPerGroup: options.batchRate,
+    eventsPerBatch: { min: 1, max: 5 },
+  };
 }

@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { StackProcess } from '#local/stack-process';
 import { type BenchIo, consoleIo } from '../bench-io';
 import type { LoadProfile } from '../ipc';
-import type { BenchOptions } from '../options';
+import { loadProfileOf, type BenchOptions } from '../options';
 import { REPO_ROOT, startBenchStack } from '../processes';
 import { type WindowCalls, diffStats, readStats } from '../stack-stats';
 import { assemblePolling } from './assemble';
@@ -44,11 +44,7 @@ export async function runPollingBench(options: BenchOptions, io: BenchIo = conso
   const outDir = path.resolve(REPO_ROOT, options.out, 'polling');
   mkdirSync(outDir, { recursive: true });
   const runId = randomBytes(3).toString('hex');
-  const profile: LoadProfile = {
-    statusPerSecPerGroup: options.statusRate,
-    batchesPerSecPerGroup: options.batchRate,
-    eventsPerBatch: { min: 1, max: 5 },
-  };
+  const profile = loadProfileOf(options);
   let stack: StackProcess | undefined;
   let group: MixedGroup | undefined;
   try {
