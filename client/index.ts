@@ -17,6 +17,7 @@ export { MeshError, isMeshError, isConnectionError } from './errors';
 export type { ClientErrorType, MeshErrorType } from './errors';
 export type { ActionResults } from '#shared/protocol/results';
 export type { ReplayMode } from './replay';
+export type { MemberChange } from './roster';
 export type { TokenStorage } from './node-tokens';
 export type { StatusValue } from './limiter';
 export type { EventInput } from './event-queue';

@@ -6,14 +6,16 @@
  * decides when that is possible.
  */
 import { LIMITS, utf8Bytes } from '#shared/protocol/limits';
-import type { Group, GroupDissolvePayload, Node, NodeTokenGrant, StatusEntry } from '#shared/protocol/types';
+import type { ActionResults } from '#shared/protocol/results';
+import type { GroupDissolvePayload, StatusEntry } from '#shared/protocol/types';
 import type { ConnectionState } from './connection/states';
 import { isConnectionError, isMeshError, MeshError } from './errors';
 import { EVENT_QUEUE_DEFAULTS, EventQueue, type EventInput } from './event-queue';
 import { LIMITER_DEFAULTS, StatusLimiter, type SendOutcome } from './limiter';
 import type { NodeTokens, TokenSlot } from './node-tokens';
 import type { GroupState, MeshClientOptions } from './options';
-import { allPages, REQUEST_ID_WIDTH, type Send } from './requests';
+import { REQUEST_ID_WIDTH, type Send } from './requests';
+import { loadGroup } from './group-load';
 import { anchorAtLogEnd, resumeAfterDrop } from './resume';
 import type { StatusMirror } from './status-mirror';
 
@@ -106,7 +108,7 @@ export class Membership {
   }
 
   /** Enters the group `createGroup` answered with, as its host. */
-  enterAsHost(group: Group & NodeTokenGrant, maxConnectionTimeSeconds: number | undefined): void {
+  enterAsHost(group: ActionResults['createGroup'], maxConnectionTimeSeconds: number | undefined): void {
     const { id: groupId, domain, name, expiresAt, heartbeatIntervalSeconds } = group;
     const state: GroupState = {
       role: 'host',
@@ -121,9 +123,10 @@ export class Membership {
   }
 
   /** Enters the group `joinGroup` answered with, as a member. */
-  enterAsMember(node: Node & NodeTokenGrant): void {
+  enterAsMember(node: ActionResults['joinGroup']): void {
     const { groupId, domain, name, expiresAt, heartbeatIntervalSeconds } = node;
     this.enter({ role: 'member', groupId, domain, name, expiresAt, heartbeatIntervalSeconds }, node.nodeToken);
+    this.options.mirror.prime(node.senders ?? []);
   }
 
   /** Which token slot the group's node uses. */
@@ -180,12 +183,10 @@ export class Membership {
     await Promise.all([this.status.flush(), this.outbox.flush()]);
   }
 
-  /** Loads every node's status into the mirror (on join and after a reconnect). */
+  /** Loads every node's status and the member list into the mirror (on join and after a reconnect). */
   async loadStatuses(send: Send): Promise<void> {
     const group = this.group;
-    if (!group) return;
-    const statuses = await allPages(send, 'listGroupStatuses', { groupId: group.groupId, domain: group.domain });
-    if (this.group === group) this.options.mirror.load(statuses);
+    if (group) await loadGroup(send, group, this.options.mirror, () => this.group === group);
   }
 
   /** One heartbeat now, as host (`renewHeartbeat`) or member (`sendMemberHeartbeat`). */

@@ -64,6 +64,8 @@ export class MeshClient extends TypedEmitter<MeshClientEvents> {
       onStatus: (nodeId, changes, all) => this.emit('status', nodeId, changes, all),
       onEvent: (event) => this.emit('event', event),
       onDissolve: (payload) => this.membership.end({ kind: 'dissolve', payload }),
+      onJoin: (change) => this.emit('join', change),
+      onLeave: (change) => this.emit('leave', change),
     });
     this.connection = new Connection({
       ...options,
@@ -124,6 +126,11 @@ export class MeshClient extends TypedEmitter<MeshClientEvents> {
     return this.mirror.snapshot();
   }
 
+  /** Every node of the group, this one and the host included, by id; empty outside a group. */
+  members(): string[] {
+    return this.membership.current ? this.mirror.roster.list() : [];
+  }
+
   /** This node's own status, as set with `setData`. */
   data(): Record<string, string> {
     return this.membership.status.data();
@@ -139,10 +146,7 @@ export class MeshClient extends TypedEmitter<MeshClientEvents> {
       eventsConfirmed: this.membership.outbox.eventsConfirmed,
       eventsPending: this.membership.outbox.length,
       statusReports: this.membership.status.reportsSent,
-      pushesReceived: this.mirror.pushesReceived,
-      duplicatesDropped: this.mirror.duplicatesDropped,
-      batchCopiesDropped: this.mirror.batchCopiesDropped,
-      seqsSkipped: this.mirror.seqsSkipped,
+      ...this.mirror.counters(),
       reconnects: this.connection.reconnects,
       lastDowntimeMs: this.connection.lastDowntimeMs,
       transport: this.connection.transport,

@@ -9,6 +9,7 @@ import type { StateChange } from './connection/states';
 import type { MeshError } from './errors';
 import type { TokenStorage } from './node-tokens';
 import type { ReplayMode } from './replay';
+import type { MemberChange } from './roster';
 import type { WebSocketConstructor } from './transport';
 
 export type { ConnectionState, StateChange } from './connection/states';
@@ -121,6 +122,10 @@ export interface MeshClientEvents {
   event: [event: MeshEvent];
   /** The host dissolved the group; the client left it. */
   dissolve: [payload: GroupDissolvePayload];
+  /** A node came into the group (it joined, or a reload after a reconnect found it: `change` says which). */
+  join: [change: MemberChange];
+  /** A node went: it left, its heartbeat lapsed (`expired`), it stayed away past the grace (`disconnected`), or a reload found it gone. */
+  leave: [change: MemberChange];
   /** The group passed its `expiresAt`; the client left it. */
   expired: [info: { groupId: string; domain: string; expiresAt: string }];
   /** The group or this node is gone (GroupNotFound, NodeNotFound, Unauthorized, or reconnecting gave up). */

@@ -8,9 +8,11 @@
  * pushes missed while this client was reconnecting, leave gaps that never
  * fill), then skips the gap.
  *
- * A stream seen for the first time starts at seq 1 when that is what arrives;
- * a client that joined later sees a higher first seq and cannot know whether
- * a lower one is still on its way, so that push waits the gap timeout once.
+ * A stream seen for the first time starts at seq 1, or where `prime` put it:
+ * a client that joins is told each sender's seq as it stood just before
+ * (joinGroup's `senders`), so it waits for none of the pushes made before it
+ * came. A sender it was not told of, seen first at a higher seq, waits the
+ * gap timeout once.
  */
 import type { Push } from '#shared/protocol/messages';
 
@@ -45,12 +47,7 @@ export class PushReceiver {
   }
 
   receive(push: Push): void {
-    const key = `${push.from}\n${push.epoch}`;
-    let stream = this.streams.get(key);
-    if (!stream) {
-      stream = { delivered: 0, held: new Map(), timer: null };
-      this.streams.set(key, stream);
-    }
+    const stream = this.stream(`${push.from}\n${push.epoch}`);
     if (push.seq <= stream.delivered || stream.held.has(push.seq)) {
       this.duplicatesDropped += 1;
       return;
@@ -65,6 +62,15 @@ export class PushReceiver {
     if (stream.held.size > 0 && !stream.timer) this.armTimer(stream);
   }
 
+  /** Starts the stream `(from, epoch)` after `seq`: pushes up to it came before this client and are not its to wait for. */
+  prime(from: string, epoch: string, seq: number): void {
+    const stream = this.stream(`${from}\n${epoch}`);
+    if (seq <= stream.delivered) return;
+    stream.delivered = seq;
+    for (const held of [...stream.held.keys()]) if (held <= seq) stream.held.delete(held);
+    this.drain(stream);
+  }
+
   /** Pushes held, waiting for a gap to fill. */
   heldCount(): number {
     let count = 0;
@@ -76,6 +82,15 @@ export class PushReceiver {
   reset(): void {
     for (const stream of this.streams.values()) if (stream.timer) clearTimeout(stream.timer);
     this.streams.clear();
+  }
+
+  private stream(key: string): Stream {
+    let stream = this.streams.get(key);
+    if (!stream) {
+      stream = { delivered: 0, held: new Map(), timer: null };
+      this.streams.set(key, stream);
+    }
+    return stream;
   }
 
   /** Delivers held pushes while they are the next expected seq. */

@@ -2,12 +2,22 @@
  * The remote side of the group, as this client sees it: every other node's
  * status (kept current from pushes and full snapshots) and the pushes
  * themselves, put in order and de-duplicated (receiver.ts), events replayed
- * with their spacing (replay.ts), re-sent batches dropped. It only listens:
- * what it learns leaves through the callbacks (status, event, dissolve).
+ * with their spacing (replay.ts), re-sent batches dropped, and who is in the
+ * group (roster.ts). It only listens: what it learns leaves through the
+ * callbacks (status, event, dissolve, join, leave).
  */
 import type { Push } from '#shared/protocol/messages';
-import type { BatchEvent, GroupDissolvePayload, MeshEvent, NodeStatus } from '#shared/protocol/types';
+import type {
+  BatchEvent,
+  GroupDissolvePayload,
+  MeshEvent,
+  NodePresence,
+  NodeStatus,
+  SenderSeq,
+} from '#shared/protocol/types';
 import { BatchDeduplicator, PushReceiver, RECEIVER_DEFAULTS } from './receiver';
+import type { MeshClientStats } from './options';
+import { type MemberChange, Roster } from './roster';
 import { EventReplayer, REPLAY_DEFAULTS, type ReplayMode } from './replay';
 
 export interface StatusMirrorOptions {
@@ -19,6 +29,8 @@ export interface StatusMirrorOptions {
   onStatus: (nodeId: string, changes: Record<string, string>, all: Record<string, string>) => void;
   onEvent: (event: MeshEvent) => void;
   onDissolve: (payload: GroupDissolvePayload) => void;
+  onJoin: (change: MemberChange) => void;
+  onLeave: (change: MemberChange) => void;
 }
 
 /** The group a push must be about to count. */
@@ -34,6 +46,8 @@ export class StatusMirror {
   private readonly receiver: PushReceiver;
   private readonly copies = new BatchDeduplicator();
   private readonly replayer: EventReplayer;
+  /** Who is in the group. */
+  readonly roster: Roster;
   pushesReceived = 0;
   /** The highest log position among the pushes of the current group; null before the first. */
   lastPos: number | null = null;
@@ -46,6 +60,14 @@ export class StatusMirror {
     this.receiver = new PushReceiver({
       gapTimeoutMs: options.gapTimeoutMs ?? RECEIVER_DEFAULTS.gapTimeoutMs,
       deliver: (push) => this.deliver(push),
+    });
+    this.roster = new Roster({
+      nodeId: options.nodeId,
+      onJoin: options.onJoin,
+      onLeave: (change) => {
+        this.forget(change.nodeId);
+        options.onLeave(change);
+      },
     });
     this.replayer = new EventReplayer({
       mode: options.eventReplay ?? REPLAY_DEFAULTS.mode,
@@ -61,16 +83,14 @@ export class StatusMirror {
     return copy;
   }
 
-  get duplicatesDropped(): number {
-    return this.receiver.duplicatesDropped;
-  }
-
-  get batchCopiesDropped(): number {
-    return this.copies.copiesDropped;
-  }
-
-  get seqsSkipped(): number {
-    return this.receiver.seqsSkipped;
+  /** The mirror's part of MeshClient.stats(). */
+  counters(): Pick<MeshClientStats, 'pushesReceived' | 'duplicatesDropped' | 'batchCopiesDropped' | 'seqsSkipped'> {
+    return {
+      pushesReceived: this.pushesReceived,
+      duplicatesDropped: this.receiver.duplicatesDropped,
+      batchCopiesDropped: this.copies.copiesDropped,
+      seqsSkipped: this.receiver.seqsSkipped,
+    };
   }
 
   /** A push from the server; counted always, used only when it is about `group` and not our own. */
@@ -82,6 +102,11 @@ export class StatusMirror {
     if (push.from === this.options.nodeId) return;
     if (this.held) this.held.push(push);
     else this.receiver.receive(push);
+  }
+
+  /** Where each sender's pushes begin for this node, as joinGroup told it (`senders`). */
+  prime(senders: SenderSeq[]): void {
+    for (const sender of senders) this.receiver.prime(sender.nodeId, sender.epoch, sender.seq);
   }
 
   /** The log's end when the node entered the group: what came before is not this node's to catch up on. */
@@ -113,12 +138,7 @@ export class StatusMirror {
    */
   load(statuses: NodeStatus[]): void {
     const present = new Set(statuses.map((status) => status.nodeId));
-    for (const nodeId of [...this.remote.keys()]) {
-      if (!present.has(nodeId)) {
-        this.remote.delete(nodeId);
-        this.remoteAt.delete(nodeId);
-      }
-    }
+    for (const nodeId of [...this.remote.keys()]) if (!present.has(nodeId)) this.forget(nodeId);
     for (const status of statuses) this.apply(status, true);
   }
 
@@ -132,6 +152,7 @@ export class StatusMirror {
     this.copies.reset();
     this.remote.clear();
     this.remoteAt.clear();
+    this.roster.reset();
   }
 
   /** A push in its sender's order, duplicates removed. */
@@ -144,7 +165,15 @@ export class StatusMirror {
       this.replayer.push(batch);
     } else if ('groupDissolve' in push) {
       this.options.onDissolve(push.groupDissolve);
+    } else if ('nodePresence' in push) {
+      this.roster.apply(push.nodePresence as NodePresence);
     }
+  }
+
+  /** A node that left takes its status with it. */
+  private forget(nodeId: string): void {
+    this.remote.delete(nodeId);
+    this.remoteAt.delete(nodeId);
   }
 
   /**

@@ -9,6 +9,10 @@
  * It shares the core and the table, log and topic with the WebSocket request
  * function (mesh-deps.ts), but not its role: it never reaches the Management
  * API. CORS preflights are answered by the HTTP API itself.
+ *
+ * It counts what the WebSocket function counts, and every request it gets
+ * (PollingRequests) and every client that says it fell back to polling
+ * (PollingFallbacks), in one metric line per invocation (request-metrics.ts).
  */
 import middy from '@middy/core';
 import { systemClock } from '#shared/adapters/system';
@@ -21,10 +25,12 @@ import { httpBody, httpCallerOf, type HttpApiEvent, type HttpApiResponse } from 
 import { httpErrorReply, httpResponse } from '#shared/lambda/http-reply';
 import { createLogger } from '#shared/lambda/logger';
 import { createMeshDeps } from '#shared/lambda/mesh-deps';
+import { RequestMetrics } from '#shared/lambda/request-metrics';
 import { parseRequest } from '#shared/protocol/requests';
 
 const logger = createLogger({ function: 'http' });
 const deps = createMeshDeps(logger);
+const metrics = new RequestMetrics('https');
 const origins = allowedOrigins();
 // Keyed by the caller's binding: each polling node its own bucket, and tokenless
 // requests one per source address. Per container, as on the WebSocket
@@ -40,9 +46,12 @@ async function functionHandler(event: HttpApiEvent): Promise<HttpApiResponse> {
   const parsed = parseRequest(httpBody(event));
   if (!parsed.ok) throw new ValidationError(parsed.message);
   const { request } = parsed;
+  // Before the limiter: a client that fell back is counted whatever its first request gets.
+  metrics.countFallback(request);
   const caller = httpCallerOf(event, request);
   limiter.admit(caller.connectionId, systemClock.now());
   const result = await runAction(request, caller, deps);
+  metrics.countResult(request.action);
   return httpResponse({
     type: 'result',
     action: request.action,
@@ -52,4 +61,4 @@ async function functionHandler(event: HttpApiEvent): Promise<HttpApiResponse> {
   });
 }
 
-export const handler = middy(functionHandler).use(httpErrorReply({ logger }));
+export const handler = middy(functionHandler).use(metrics.middleware()).use(httpErrorReply({ logger }));

@@ -10,6 +10,9 @@
  * (shared/core/rate-limit.ts): it gets its last RateLimited reply by
  * PostToConnection and is closed (DeleteConnection, which API Gateway
  * answers with close code 1000: the Management API takes no other).
+ *
+ * Its counts (groups created, joins, pushes accepted, refusals, internal
+ * errors) go out as one metric line per invocation (request-metrics.ts).
  */
 import middy from '@middy/core';
 import { ManagementApiNotifier } from '#shared/adapters/apigw/notifier';
@@ -23,12 +26,14 @@ import { callerOf, messageBody, type WebSocketEvent } from '#shared/lambda/event
 import { InFlightRequests } from '#shared/lambda/in-flight';
 import { createLogger } from '#shared/lambda/logger';
 import { createMeshDeps } from '#shared/lambda/mesh-deps';
+import { RequestMetrics } from '#shared/lambda/request-metrics';
 import { echoOf, replyResponse, wsErrorReply, type WebSocketResponse } from '#shared/lambda/ws-reply';
 import type { ErrorReply, ResultReply } from '#shared/protocol/messages';
 import { parseRequest } from '#shared/protocol/requests';
 
 const logger = createLogger({ function: 'request' });
 const deps = createMeshDeps(logger);
+const metrics = new RequestMetrics('websocket');
 
 // Per container, as KnownGroups: shared/core/rate-limit.ts says what that means in AWS.
 const limiter = new ConnectionRateLimiter(deps.settings);
@@ -51,6 +56,7 @@ async function functionHandler(event: WebSocketEvent): Promise<WebSocketResponse
   if (!parsed.ok) throw new ValidationError(parsed.message);
   const { request } = parsed;
   const result = await inFlight.track(caller.connectionId, runAction(request, caller, deps));
+  metrics.countResult(request.action);
   const reply: ResultReply = {
     type: 'result',
     action: request.action,
@@ -72,6 +78,7 @@ async function closeFlooding(
   error: RateLimited,
 ): Promise<{ statusCode: 200 }> {
   const reply: ErrorReply = { type: 'error', ...echoOf(event), errorType: 'RateLimited', message: error.message };
+  metrics.countRefusal(reply.errorType);
   logger.warn('connection closed: it kept sending far over its rate', { connectionId });
   // Its accepted requests answer first: nothing it was told was accepted goes unanswered.
   await inFlight.settled(connectionId, CLOSE_WAIT_MS);
@@ -80,4 +87,4 @@ async function closeFlooding(
   return { statusCode: 200 };
 }
 
-export const handler = middy(functionHandler).use(wsErrorReply({ logger }));
+export const handler = middy(functionHandler).use(metrics.middleware()).use(wsErrorReply({ logger }));

@@ -5,7 +5,7 @@
  *
  *   connect     nothing (it only accepts the connection)
  *   disconnect  DynamoDB GetItem, UpdateItem, DeleteItem (+ transactions of
- *               them) on the table
+ *               them) on the table (the unbind also sets the node's dropAt)
  *   request     DynamoDB GetItem, BatchGetItem, Query, PutItem, UpdateItem,
  *               DeleteItem, BatchWriteItem (+ transactions) on the table, and
  *               Query on the byDomain index (listGroupsByDomain); sns:Publish
@@ -19,7 +19,11 @@
  *               API's stage
  *   sweep       DynamoDB Query on the byPending index (groups with pushes not
  *               yet posted) and UpdateItem on the table (it claims a dead
- *               flush); sns:Publish on the topic (the new flush request)
+ *               flush); Query on the byDrop index (members due to be dropped),
+ *               GetItem (their group), UpdateItem and PutItem (the claim, the
+ *               presence push's append, a sealed page), DeleteItem (+
+ *               transactions: the removal); sns:Publish on the topic (the new
+ *               flush request, the presence push's flush)
  *   authorize   nothing (it checks a credential with the keys it is given,
  *               or fetches them from the identity provider's public JWKS URL)
  *
@@ -40,7 +44,13 @@
 import * as pulumi from '@pulumi/pulumi';
 import type { FunctionName } from './config';
 // Relative, not '#shared/...': Pulumi's TypeScript loader does not read tsconfig paths.
-import { BY_DOMAIN_INDEX, BY_NAME_INDEX, BY_PENDING_INDEX, MESH_TABLE } from '../shared/adapters/dynamodb/table';
+import {
+  BY_DOMAIN_INDEX,
+  BY_DROP_INDEX,
+  BY_NAME_INDEX,
+  BY_PENDING_INDEX,
+  MESH_TABLE,
+} from '../shared/adapters/dynamodb/table';
 
 export interface PolicyStatement {
   Sid: string;
@@ -111,8 +121,8 @@ export const CONTRACT: Record<FunctionName, FunctionContract> = {
     closesConnections: false,
   },
   sweep: {
-    table: ['UpdateItem'],
-    queriesIndexes: [BY_PENDING_INDEX],
+    table: ['GetItem', 'UpdateItem', 'PutItem', 'DeleteItem', 'ConditionCheckItem'],
+    queriesIndexes: [BY_PENDING_INDEX, BY_DROP_INDEX],
     publishes: true,
     postsToConnections: false,
     closesConnections: false,

@@ -21,3 +21,6 @@ export const topicArn = mesh.topicArn;
 export const topicName = mesh.topicName;
 export const deadLetterQueueUrl = mesh.deadLetterQueueUrl;
 export const functionNames = mesh.functionNames;
+/** The CloudWatch dashboard of the mesh's metrics, and where to open it. */
+export const dashboardName = mesh.dashboardName;
+export const dashboardUrl = mesh.dashboardUrl;

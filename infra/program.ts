@@ -11,12 +11,14 @@
  *   names the table, the topic and the API)  ->  SNS subscription, sweep
  *   schedule, the $connect authorizer when a credential is configured,
  *   routes and stage, the HTTPS endpoint (they need the functions)  ->  alarms
+ *   and the dashboard
  */
 import * as pulumi from '@pulumi/pulumi';
 import { assertBundlesBuilt, bundleFolder, FUNCTION_NAMES, type FunctionName } from './bundles';
 import { settingsEnvironment, type MeshConfig } from './config';
 import { MeshAlarms } from './components/alarms';
 import { ConnectAuthorizer } from './components/authorizer';
+import { MeshDashboard } from './components/dashboard';
 import { FanoutSubscription, FanoutTopic } from './components/fanout';
 import { HttpEndpoint } from './components/http-api';
 import { MeshFunction } from './components/functions';
@@ -57,6 +59,10 @@ export interface MeshOutputs {
   topicName: pulumi.Output<string>;
   deadLetterQueueUrl: pulumi.Output<string>;
   functionNames: pulumi.Output<Record<FunctionName, string>>;
+  /** The CloudWatch dashboard of the stack (components/dashboard.ts). */
+  dashboardName: pulumi.Output<string>;
+  /** The dashboard in the CloudWatch console. */
+  dashboardUrl: pulumi.Output<string>;
 }
 
 export function declareMesh(config: MeshConfig, code: CodeSource, secrets: MeshSecrets): MeshOutputs {
@@ -137,6 +143,13 @@ export function declareMesh(config: MeshConfig, code: CodeSource, secrets: MeshS
     metricsService: metricsServiceName(config.stageName),
     alarmEmail: config.alarmEmail,
   });
+  const dashboard = new MeshDashboard('mesh', {
+    functions,
+    webSocketApiId: api.api.id,
+    stageName: config.stageName,
+    httpApiId: http.api.id,
+    metricsService: metricsServiceName(config.stageName),
+  });
 
   return {
     url: routes.url,
@@ -152,5 +165,7 @@ export function declareMesh(config: MeshConfig, code: CodeSource, secrets: MeshS
         pulumi.Output<string>
       >,
     ),
+    dashboardName: dashboard.name,
+    dashboardUrl: dashboard.url,
   };
 }

@@ -9,9 +9,10 @@
  * (faults.ts); `workers` says how many threads run each function and how often
  * one was restarted (worker-pool.ts).
  */
+import { METRIC_NAMES } from '#shared/lambda/metric-names';
 
-/** Metrics the fan-out reports (namespace Mesh); listed at 0 so a reader finds them before the first one. */
-export const KNOWN_METRICS = ['AbandonedPosts', 'PostRetries', 'GonePosts', 'FramesPosted'] as const;
+/** The handlers' metrics (namespace Mesh), every one; listed at 0 so a reader finds them before the first one. */
+export const KNOWN_METRICS: readonly string[] = Object.values(METRIC_NAMES);
 
 export interface FunctionStats {
   invocations: number;

@@ -39,6 +39,7 @@ export const ENV = {
   connectionRequestsPerSecond: 'MESH_CONNECTION_REQUESTS_PER_SECOND',
   connectionRequestBurst: 'MESH_CONNECTION_REQUEST_BURST',
   connectionRefusalsBeforeClose: 'MESH_CONNECTION_REFUSALS_BEFORE_CLOSE',
+  disconnectGraceSeconds: 'MESH_DISCONNECT_GRACE_SECONDS',
   domainSecret: 'MESH_DOMAIN_SECRET',
   allowedOrigins: 'MESH_ALLOWED_ORIGINS',
   authApiKeys: 'MESH_AUTH_API_KEYS',

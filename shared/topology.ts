@@ -68,7 +68,12 @@ export interface FunctionSpec {
 
 export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
   connect: { entry: 'handlers/connect.ts', memoryMb: 256, timeoutSeconds: 10, env: [ENV.allowedOrigins] },
-  disconnect: { entry: 'handlers/disconnect.ts', memoryMb: 256, timeoutSeconds: 10, env: [ENV.tableName] },
+  disconnect: {
+    entry: 'handlers/disconnect.ts',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    env: [ENV.tableName, ...TIME_SETTINGS_ENV],
+  },
   // The request function answers inside API Gateway's 29 s integration timeout. It reaches the
   // Management API only to close a connection that floods far over its rate.
   request: {
@@ -114,7 +119,8 @@ export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
     ],
   },
   // A run is one index Query and a claim and a flush request per stalled
-  // group; a minute (the schedule's interval) leaves room for many of them.
+  // group, and one Query per shard and a few writes per node due to be
+  // dropped; a minute (the schedule's interval) leaves room for many of them.
   sweep: {
     entry: 'handlers/sweep.ts',
     memoryMb: 256,

@@ -279,11 +279,13 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     const { authToken, url } = this.options;
     // Asked anew for each attempt: a reconnect after the token expired presents a fresh one.
     const credential = typeof authToken === 'function' ? await authToken() : authToken;
-    const polling = () =>
+    // `fellBack`: the first polling socket after the WebSocket failed tells the server so, once (it counts fallbacks).
+    const polling = (fellBack = false) =>
       openPollingSocket({
         httpUrl: this.options.httpUrl!,
         credential,
         requestTimeoutMs: this.options.requestTimeoutMs ?? CLIENT_DEFAULTS.requestTimeoutMs,
+        fellBack,
       });
     if (this.using === 'polling') return polling();
     const auto = (this.options.transport ?? CLIENT_DEFAULTS.transport) === 'auto';
@@ -297,7 +299,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
       if (!auto) throw error;
       // The extension's rule: a WebSocket that cannot open here will not open later in this network.
       this.using = 'polling';
-      return polling();
+      return polling(true);
     }
   }
 

@@ -3,7 +3,8 @@
  * WebSocket member is sent: every interval one pollGroupData after the
  * last cursor, whose events become batchEvent pushes (one per run of one
  * sender's events) and whose statuses become nodeStatus pushes for the nodes
- * whose status changed. The pushes carry ordering fields of the poller's own
+ * whose status changed, and whose presence changes become nodePresence
+ * pushes, in log order with the events. The pushes carry ordering fields of the poller's own
  * (one epoch per poller, a seq per sender counting up), so MeshClient's
  * receiver takes them in log order, and the cursor never skips or repeats an
  * event. Reading starts at the log's end when the node enters: what was sent
@@ -15,7 +16,7 @@
  * retention starts again at the end (the statuses are whole every poll).
  */
 import type { PushPayload, Reply } from '#shared/protocol/messages';
-import type { NodeStatus, PolledEvent, PollGroupData } from '#shared/protocol/types';
+import type { NodePresence, NodeStatus, PolledEvent, PolledPresence, PollGroupData } from '#shared/protocol/types';
 
 /** As the server's default (MESH_POLLING_INTERVAL_SECONDS), for a reply that names none (a host's group). */
 export const DEFAULT_POLLING_INTERVAL_SECONDS = 2;
@@ -97,11 +98,15 @@ export class GroupPoller {
     const reply = await this.options.post({ action: 'pollGroupData', groupId, domain, since: this.cursor });
     if (this.stopped) return this.intervalMs;
     if (reply.type === 'error') return this.refused(reply.errorType);
-    const { events, nodeStatuses } = reply.data as PollGroupData;
+    // A server before presence answers neither `presence` nor `nextSince`: read on after the last event.
+    const { events, nodeStatuses, presence = [], nextSince } = reply.data as Partial<PollGroupData> & PollGroupDataV2;
     this.handOnStatuses(nodeStatuses);
-    this.handOnEvents(events);
-    if (events.length > 0) this.cursor = events[events.length - 1].cursor;
-    return events.length >= FULL_PAGE ? 0 : this.intervalMs;
+    for (const run of inLogOrder(events, presence)) {
+      if (Array.isArray(run)) this.handOnEvents(run);
+      else this.push(run.nodeId, { nodePresence: withoutCursor(run) });
+    }
+    this.cursor = nextSince ?? events[events.length - 1]?.cursor ?? this.cursor;
+    return events.length + presence.length >= FULL_PAGE ? 0 : this.intervalMs;
   }
 
   /** The cursor after the last event the log keeps: where a node that just entered starts reading. */
@@ -164,4 +169,40 @@ export class GroupPoller {
     const push = { type: 'message', groupId, domain, from, epoch: this.epoch, seq, sentAt: new Date().toISOString() };
     this.options.deliver(JSON.stringify({ ...push, ...payload }));
   }
+}
+
+/** pollGroupData's answer as Mesh v2's successor gives it. */
+type PollGroupDataV2 = Pick<PollGroupData, 'events' | 'nodeStatuses'>;
+
+/** A log cursor ("{pos}.{index}") as a number pair, to compare two items' places in the log. */
+function placeOf(cursor: string): [number, number] {
+  const [pos, index] = cursor.split('.').map(Number);
+  return [pos, index];
+}
+function isBefore(a: string, b: string): boolean {
+  const [posA, indexA] = placeOf(a);
+  const [posB, indexB] = placeOf(b);
+  return posA < posB || (posA === posB && indexA < indexB);
+}
+
+/** Events (in runs between presence changes) and presence changes, merged into log order. */
+function inLogOrder(events: PolledEvent[], presence: PolledPresence[]): (PolledEvent[] | PolledPresence)[] {
+  const out: (PolledEvent[] | PolledPresence)[] = [];
+  let run: PolledEvent[] = [];
+  let next = 0;
+  for (const event of events) {
+    while (next < presence.length && isBefore(presence[next].cursor, event.cursor)) {
+      if (run.length > 0) out.push(run);
+      run = [];
+      out.push(presence[next++]);
+    }
+    run.push(event);
+  }
+  if (run.length > 0) out.push(run);
+  out.push(...presence.slice(next));
+  return out;
+}
+
+function withoutCursor({ cursor: _cursor, ...change }: PolledPresence): NodePresence {
+  return change;
 }

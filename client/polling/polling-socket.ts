@@ -13,6 +13,11 @@
  *     a WebSocket would have carried.
  *   - A POST the network loses closes the socket (code 1006), as a dropped
  *     WebSocket does: the connection manager reconnects and rejoins.
+ *   - A socket opened because the WebSocket would not (`fellBack`) says so
+ *     on its first request (`transportFallback: true`), and only there: the
+ *     server counts one fallback per client that fell back (PollingFallbacks),
+ *     not one per request. The sockets of its later reconnects were not
+ *     opened by a fallback, so they never say it again.
  */
 import type { Reply } from '#shared/protocol/messages';
 import { withCredential } from '#shared/protocol/connect';
@@ -39,6 +44,8 @@ export interface PollingSocketOptions {
   credential?: string;
   /** How long one POST may take before it counts as lost. */
   requestTimeoutMs: number;
+  /** True when this socket replaces a WebSocket that would not open (transport 'auto'). Default false. */
+  fellBack?: boolean;
 }
 
 export class PollingSocket implements SocketLike {
@@ -51,8 +58,11 @@ export class PollingSocket implements SocketLike {
   private readonly url: string;
   private nodeToken: string | undefined;
   private poller: GroupPoller | null = null;
+  /** Whether the fallback is still to be told: cleared by the first request, whatever its fate. */
+  private fallbackUntold: boolean;
 
   constructor(private readonly options: PollingSocketOptions) {
+    this.fallbackUntold = options.fellBack ?? false;
     this.url = options.credential ? withCredential(options.httpUrl, options.credential) : options.httpUrl;
     // There is nothing to handshake: HTTPS is reached request by request. Open on the next turn, as a socket would.
     setTimeout(() => {
@@ -72,7 +82,12 @@ export class PollingSocket implements SocketLike {
     }
     const action = request.action ?? '';
     if (TOKEN_GRANTING.has(action)) this.nodeToken = request.nodeToken;
-    const body = !TOKEN_GRANTING.has(action) && this.nodeToken ? { ...request, nodeToken: this.nodeToken } : request;
+    let body: Record<string, unknown> =
+      !TOKEN_GRANTING.has(action) && this.nodeToken ? { ...request, nodeToken: this.nodeToken } : request;
+    if (this.fallbackUntold) {
+      this.fallbackUntold = false;
+      body = { ...body, transportFallback: true };
+    }
     void this.post(JSON.stringify(body)).then(
       (reply) => {
         this.learn(action, reply);

@@ -2,8 +2,15 @@
  * CloudWatch alarms on what should never happen in a healthy mesh: a function
  * error or throttle, a flush request in the dead-letter queue, an API Gateway
  * integration or execution error, a post the fan-out gave up, a flush the
- * sweeper had to restart. With an alarm email configured, every alarm
- * notifies an SNS topic that mails it (the address must confirm once).
+ * sweeper had to restart, requests answered InternalError for minutes on
+ * end, a flood of RateLimited refusals. With an alarm email configured, every
+ * alarm notifies an SNS topic that mails it (the address must confirm once).
+ *
+ * Not alarmed, for the dashboard only (components/dashboard.ts): GonePosts (a
+ * client that left without its $disconnect arriving first, a closed laptop
+ * lid: its node is dropped and no living member misses anything),
+ * PollingFallbacks (a school behind a filter is served, by polling; worth
+ * watching, not waking anyone), and the traffic counts.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
@@ -26,11 +33,12 @@ export interface MeshAlarmsArgs {
 
 type Metric = Pick<aws.cloudwatch.MetricAlarmArgs, 'namespace' | 'metricName' | 'dimensions' | 'statistic'>;
 
-/** When an alarm fires: a comparison of one period's statistic with a threshold. */
+/** When an alarm fires: a comparison of each period's statistic with a threshold, in every one of the last `evaluationPeriods` (default 1). */
 interface Trigger {
   periodSeconds: number;
   comparisonOperator: 'GreaterThanThreshold' | 'GreaterThanOrEqualToThreshold';
   threshold: number;
+  evaluationPeriods?: number;
 }
 
 /**
@@ -38,6 +46,25 @@ interface Trigger {
  * hour of them, rather than one per sweep.
  */
 const RESTARTED_FLUSH_PERIOD_SECONDS = 900;
+
+/**
+ * Periods in a row with InternalError replies before the alarm fires. One
+ * period of them is a blip (a throttled table, a cold dependency) that the
+ * clients' retries ride out; two in a row is a dependency failing for
+ * minutes, and requests failing with it.
+ */
+const INTERNAL_ERROR_PERIODS = 2;
+
+/**
+ * RateLimited refusals a second, averaged over a period, above which the
+ * refusals are trouble. A runaway program on a WebSocket earns about its
+ * refusal allowance (MESH_CONNECTION_REFUSALS_BEFORE_CLOSE, 60) before its
+ * connection is closed, so a few of them stay well under one a second over
+ * five minutes. Over it: many at once (a class running the same loop), one
+ * reconnecting in a loop, an HTTPS caller that ignores its 429s, or limits
+ * too tight for what the classes really send.
+ */
+const RATE_LIMITED_PER_SECOND = 1;
 
 export class MeshAlarms extends pulumi.ComponentResource {
   readonly alarms: aws.cloudwatch.MetricAlarm[] = [];
@@ -68,7 +95,7 @@ export class MeshAlarms extends pulumi.ComponentResource {
             alarmDescription: description,
             ...metric,
             period: trigger.periodSeconds,
-            evaluationPeriods: 1,
+            evaluationPeriods: trigger.evaluationPeriods ?? 1,
             comparisonOperator: trigger.comparisonOperator,
             threshold: trigger.threshold,
             treatMissingData: 'notBreaching',
@@ -123,8 +150,8 @@ export class MeshAlarms extends pulumi.ComponentResource {
       statistic: 'Sum',
     });
 
-    // The mesh's own metrics (infra/metrics.ts). Neither failure fails an
-    // invocation, so the Lambda alarms above do not see them.
+    // The mesh's own metrics (infra/metrics.ts). None of these failures fails
+    // an invocation, so the Lambda alarms above do not see them.
     const meshDimensions = { service: args.metricsService };
     alarm(
       'abandoned-posts',
@@ -150,6 +177,40 @@ export class MeshAlarms extends pulumi.ComponentResource {
         periodSeconds: RESTARTED_FLUSH_PERIOD_SECONDS,
         comparisonOperator: 'GreaterThanOrEqualToThreshold',
         threshold: 1,
+      },
+    );
+
+    // Refusals and failures of the request functions: replies, not failed
+    // invocations, so the Lambda Errors alarms do not see them either.
+    alarm(
+      'internal-errors',
+      `Requests were answered InternalError in ${INTERNAL_ERROR_PERIODS} periods in a row: a dependency (DynamoDB, SNS) keeps failing and requests may not have been applied. See the request and http logs ("request failed").`,
+      {
+        namespace: METRICS_NAMESPACE,
+        metricName: ALARMED_METRICS.errors,
+        dimensions: meshDimensions,
+        statistic: 'Sum',
+      },
+      {
+        periodSeconds: period,
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        threshold: 1,
+        evaluationPeriods: INTERNAL_ERROR_PERIODS,
+      },
+    );
+    alarm(
+      'rate-limited',
+      `More than ${RATE_LIMITED_PER_SECOND} request a second refused with RateLimited over a period: runaway programs, a client reconnecting in a loop, or limits too tight. See the request and http logs ("request refused").`,
+      {
+        namespace: METRICS_NAMESPACE,
+        metricName: ALARMED_METRICS.rateLimited,
+        dimensions: meshDimensions,
+        statistic: 'Sum',
+      },
+      {
+        periodSeconds: period,
+        comparisonOperator: 'GreaterThanThreshold',
+        threshold: RATE_LIMITED_PER_SECOND * period,
       },
     );
 

@@ -14,7 +14,7 @@
  */
 import { LIMITS, utf8Bytes } from '../protocol/limits';
 import type { Push } from '../protocol/messages';
-import type { PolledEvent } from '../protocol/types';
+import type { PolledEvent, PolledPresence } from '../protocol/types';
 import { CursorExpired, ValidationError } from './errors';
 import type { GroupKey } from './model';
 import type { LogHead, LogReader, RetainedPushes } from './ports';
@@ -62,13 +62,37 @@ export async function readEventsSince(
   retentionSeconds: number,
   bounds: ReadBounds = DEFAULT_BOUNDS,
 ): Promise<PolledEvent[]> {
+  return (await readLogSince(log, key, since, retentionSeconds, bounds, { presence: false })).events;
+}
+
+/** What a poller reads of the log after its cursor: events and presence changes, and where to read on. */
+export interface LogRead {
+  events: PolledEvent[];
+  presence: PolledPresence[];
+  /** The cursor after the last push read (status pushes included, which pollers get whole instead). */
+  nextSince: string;
+}
+
+/**
+ * The events and presence changes after `since`, oldest first, within
+ * `bounds` (counting both; always one at least, when there is one).
+ */
+export async function readLogSince(
+  log: LogReader,
+  key: GroupKey,
+  since: string,
+  retentionSeconds: number,
+  bounds: ReadBounds = DEFAULT_BOUNDS,
+  include: { presence: boolean } = { presence: true },
+): Promise<LogRead> {
   const from = parseSince(since);
   const { head } = await log.read(key);
   const fromPos = from === 'oldest' ? 0 : from.pos;
   if (fromPos > (head?.pos ?? 0)) {
     throw new ValidationError("since is ahead of this group's log: is it a cursor of another group?");
   }
-  if (head === undefined) return [];
+  const read: LogRead = { events: [], presence: [], nextSince: since };
+  if (head === undefined) return read;
   const kept = await pushesFrom(log, key, head, fromPos);
   if (from !== 'oldest' && kept.start > from.pos) {
     throw new CursorExpired(
@@ -76,23 +100,39 @@ export async function readEventsSince(
         'reload the status and read on from since ""',
     );
   }
-  const events: PolledEvent[] = [];
+  let items = 0;
   let bytes = 2; // "[]"
+  /** Adds an item whose JSON is `size` bytes, unless the bounds are reached (then false). */
+  const fits = (size: number) => {
+    bytes += size + 1;
+    if (items > 0 && (items >= bounds.limit || bytes > bounds.maxBytes)) return false;
+    items += 1;
+    return true;
+  };
   for (let i = 0; i < kept.pushes.length; i += 1) {
     const pos = kept.start + i;
     const push = JSON.parse(kept.pushes[i]) as Push;
-    if (!('batchEvent' in push) || push.batchEvent === undefined) continue;
-    const batch = push.batchEvent.events;
     const first = from !== 'oldest' && pos === from.pos ? from.index : 0;
+    if ('nodePresence' in push && include.presence && first === 0) {
+      const change = { ...push.nodePresence, cursor: cursorOf({ pos: pos + 1, index: 0 }) };
+      if (!fits(utf8Bytes(JSON.stringify(change)))) return read;
+      read.presence.push(change);
+      read.nextSince = change.cursor;
+    }
+    if (!('batchEvent' in push) || push.batchEvent === undefined) {
+      if (!('nodePresence' in push && include.presence)) read.nextSince = cursorOf({ pos: pos + 1, index: 0 });
+      continue;
+    }
+    const batch = push.batchEvent.events;
     for (let index = first; index < batch.length; index += 1) {
       const next = index + 1 < batch.length ? { pos, index: index + 1 } : { pos: pos + 1, index: 0 };
       const event = { ...batch[index], cursor: cursorOf(next) };
-      bytes += utf8Bytes(JSON.stringify(event)) + 1;
-      if (events.length > 0 && (events.length >= bounds.limit || bytes > bounds.maxBytes)) return events;
-      events.push(event);
+      if (!fits(utf8Bytes(JSON.stringify(event)))) return read;
+      read.events.push(event);
+      read.nextSince = event.cursor;
     }
   }
-  return events;
+  return read;
 }
 
 /**

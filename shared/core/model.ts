@@ -54,6 +54,12 @@ export interface NodeRecord extends GroupKey {
   tokenHash: string;
   /** How the node receives: pushes over its WebSocket, or (false) polling the group's log. */
   useWebSocket: boolean;
+  /**
+   * Members only: when the sweeper drops the node unless something moves it
+   * first (its expiresAt; after its connection closed, the end of the
+   * disconnect grace). Absent for the host, whose node lives with its group.
+   */
+  dropAt?: number;
 }
 
 /** Which node of which group a connection acts as. */

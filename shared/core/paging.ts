@@ -69,3 +69,15 @@ export async function pageNodes<T>(
     if (!more || nodes.length === 0) return { data };
   }
 }
+
+/** Every node of the group, in node id order (stored, live or not: the caller filters). */
+export async function allNodesOf(store: MeshStore, key: GroupKey): Promise<NodeRecord[]> {
+  const nodes: NodeRecord[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await store.listNodes(key, { after, limit: STORE_PAGE });
+    nodes.push(...page.nodes);
+    if (!page.more || page.nodes.length === 0) return nodes;
+    after = page.nodes[page.nodes.length - 1].nodeId;
+  }
+}

@@ -80,8 +80,8 @@ export interface MeshStore {
   /** ConditionFailed if the group item is gone. */
   setHostHeartbeat(key: GroupKey, at: number): Promise<void>;
   /**
-   * Moves a member's expiry (node and subscription). ConditionFailed if the
-   * node is gone or no longer bound to `node.connectionId`.
+   * Moves a member's expiry (node and subscription) and its dropAt with it.
+   * ConditionFailed if the node is gone or no longer bound to `node.connectionId`.
    */
   setNodeExpiry(node: NodeRecord, expiresAt: number): Promise<void>;
   /**
@@ -103,10 +103,34 @@ export interface MeshStore {
   listNodes(key: GroupKey, page: { after?: string; limit: number }): Promise<{ nodes: NodeRecord[]; more: boolean }>;
   /** Every connection subscribed to the group. */
   listSubscribers(key: GroupKey): Promise<Subscriber[]>;
-  /** $disconnect: drops the connection record and subscription, and unbinds the node if still bound to it. */
-  dropConnection(connectionId: string): Promise<void>;
+  /**
+   * $disconnect: drops the connection record and subscription, and unbinds
+   * the node if still bound to it; a member so unbound gets `dropAt` (the
+   * end of its disconnect grace).
+   */
+  dropConnection(connectionId: string, dropAt: number): Promise<void>;
+  /** Member nodes whose dropAt is before `now` (the sweeper's presence work list), live groups or not. */
+  listDueNodes(now: number): Promise<DueNode[]>;
+  /**
+   * Takes a due node's drop: allocates the seq of its presence push and moves
+   * its dropAt to `retryAt` (a sweep that stops before removing it retries
+   * then), only while its dropAt is still `due.dropAt`: not renewed, rebound
+   * or removed since it was listed. The node as written; undefined if it moved.
+   */
+  claimDrop(due: DueNode, retryAt: number): Promise<NodeRecord | undefined>;
+  /**
+   * Deletes a claimed node as removeNode does, unless it changed since the
+   * claim (another seq or binding: it came back meanwhile). False then.
+   */
+  removeDroppedNode(node: NodeRecord): Promise<boolean>;
   /** A 410 from the Management API: drops that stale subscription and its connection record. */
   dropSubscriber(key: GroupKey, subscriber: Subscriber): Promise<void>;
+}
+
+/** A member node the sweeper is to drop (MeshStore.listDueNodes). */
+export interface DueNode extends GroupKey {
+  nodeId: string;
+  dropAt: number;
 }
 
 /**

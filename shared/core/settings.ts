@@ -21,6 +21,12 @@ export interface MeshSettings {
    * rate is cut off instead of being refused forever.
    */
   connectionRefusalsBeforeClose: number;
+  /**
+   * How long a member's node waits, after its WebSocket closed, for the
+   * client to come back before the sweeper drops it (a `disconnected`
+   * presence push). A reconnect within it goes unnoticed by the others.
+   */
+  disconnectGraceSeconds: number;
 }
 
 /** Mesh v2's defaults. */
@@ -41,6 +47,8 @@ export const DEFAULT_SETTINGS: MeshSettings = {
   connectionRequestBurst: 60,
   // A client that backs off after a RateLimited reply (MeshClient does) never comes near it.
   connectionRefusalsBeforeClose: 60,
+  // MeshClient's reconnects back off to a few seconds; a dropped Wi-Fi comes back within this.
+  disconnectGraceSeconds: 30,
 };
 
 /**

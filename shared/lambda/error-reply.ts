@@ -3,10 +3,11 @@
  * both transports (ws-reply.ts, http-reply.ts): a MeshError becomes its own
  * errorType and message; anything else becomes InternalError with a fixed
  * message, and its detail (stack included) goes to the log only, never to
- * the client.
+ * the client. The request functions' metrics count refusals by the same
+ * rule (errorTypeOf, request-metrics.ts).
  */
 import { isMeshError } from '#shared/core/errors';
-import type { ErrorReply } from '#shared/protocol/messages';
+import type { ErrorReply, ErrorType } from '#shared/protocol/messages';
 import type { Logger } from './logger';
 
 /** The message sent for any error that is not a MeshError. */
@@ -19,10 +20,16 @@ export function errorReplyOf(
   logger: Logger,
   where: Record<string, unknown>,
 ): ErrorReply {
+  const errorType = errorTypeOf(error);
   if (isMeshError(error)) {
-    logger.info('request refused', { ...echo, ...where, errorType: error.errorType, reason: error.message });
-    return { type: 'error', ...echo, errorType: error.errorType, message: error.message };
+    logger.info('request refused', { ...echo, ...where, errorType, reason: error.message });
+    return { type: 'error', ...echo, errorType, message: error.message };
   }
   logger.error('request failed', { ...echo, ...where, error });
-  return { type: 'error', ...echo, errorType: 'InternalError', message: INTERNAL_ERROR_MESSAGE };
+  return { type: 'error', ...echo, errorType, message: INTERNAL_ERROR_MESSAGE };
+}
+
+/** The errorType of the reply `error` becomes: its own for a MeshError, InternalError for anything else. */
+export function errorTypeOf(error: unknown): ErrorType {
+  return isMeshError(error) ? error.errorType : 'InternalError';
 }

@@ -73,6 +73,14 @@ export interface RequestEnvelope {
    * the node over from another connection (a reconnect).
    */
   nodeToken?: string;
+  /**
+   * True on the first request a client sends over HTTPS after its WebSocket
+   * would not open (MeshClient's transport 'auto'): once per fallback, so
+   * the operator's PollingFallbacks metric counts clients whose network
+   * blocks WebSockets. The server only counts it; a WebSocket request's is
+   * ignored.
+   */
+  transportFallback?: boolean;
 }
 
 /** What a caller passes for an action: its arguments, and the node's token where it has one. */

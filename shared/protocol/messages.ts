@@ -4,7 +4,7 @@
  * members of a group.
  */
 import type { Action } from './args';
-import type { BatchEvent, GroupDissolvePayload, NodeStatus } from './types';
+import type { BatchEvent, GroupDissolvePayload, NodePresence, NodeStatus } from './types';
 
 /** Error types a client acts on (see docs/protocol.md). */
 export const ERROR_TYPES = [
@@ -66,7 +66,10 @@ export interface PushOrder {
 }
 
 export type PushPayload =
-  { nodeStatus: NodeStatus } | { batchEvent: BatchEvent } | { groupDissolve: GroupDissolvePayload };
+  | { nodeStatus: NodeStatus }
+  | { batchEvent: BatchEvent }
+  | { groupDissolve: GroupDissolvePayload }
+  | { nodePresence: NodePresence };
 
 export type Push = { type: 'message'; groupId: string; domain: string } & PushOrder & PushPayload;
 

@@ -27,6 +27,8 @@ const requestIdField = anyText('requestId', LIMITS.maxRequestIdLength).optional(
 const nextTokenField = anyText('nextToken', LIMITS.maxNextTokenLength).optional();
 /** The secret createGroup or joinGroup issued for the node (args.ts's RequestEnvelope says when it is read). */
 const nodeTokenField = text('nodeToken', LIMITS.maxNodeTokenLength).optional();
+/** Over HTTPS: this client fell back from the WebSocket (args.ts's RequestEnvelope says when it is sent). */
+const transportFallbackField = z.boolean({ error: 'transportFallback must be a boolean' }).optional();
 /** ISO 8601 date-time, e.g. 2026-01-02T03:04:05.678Z. */
 const isoTimestamp = (field: string) =>
   z.iso.datetime({ offset: true, error: `${field} must be an ISO 8601 date-time` });
@@ -52,7 +54,13 @@ const eventsField = z
 const sinceField = anyText('since', LIMITS.maxCursorLength);
 
 const request = <A extends string, S extends z.ZodRawShape>(action: A, shape: S) =>
-  z.strictObject({ action: z.literal(action), requestId: requestIdField, nodeToken: nodeTokenField, ...shape });
+  z.strictObject({
+    action: z.literal(action),
+    requestId: requestIdField,
+    nodeToken: nodeTokenField,
+    transportFallback: transportFallbackField,
+    ...shape,
+  });
 
 export const requestSchemas = {
   createDomain: request('createDomain', {}),

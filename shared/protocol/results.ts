@@ -10,6 +10,7 @@ import type {
   Node,
   NodeStatus,
   NodeTokenGrant,
+  SenderPositions,
   PolledEvent,
   PollGroupData,
   RecordEventsPayload,
@@ -20,7 +21,7 @@ export interface ActionResults {
   createGroup: Group & NodeTokenGrant;
   listGroupsByDomain: Group[];
   searchGroupsByNamePrefix: Group[];
-  joinGroup: Node & NodeTokenGrant;
+  joinGroup: Node & NodeTokenGrant & SenderPositions;
   leaveGroup: LeaveGroupPayload;
   dissolveGroup: MeshMessage;
   renewHeartbeat: HeartbeatPayload;

@@ -27,6 +27,23 @@ export interface NodeTokenGrant {
   nodeToken?: string;
 }
 
+/**
+ * In the reply of the joinGroup that created a node (not in Mesh v2): every
+ * other live node's push sequence as it stood just before the join. A
+ * receiver starts each sender there, so it waits for none of the pushes a
+ * sender made before it came (its `joined` presence push among them).
+ */
+export interface SenderPositions {
+  senders?: SenderSeq[];
+}
+
+/** A sender's `(from, epoch)` and the last `seq` it had been given. */
+export interface SenderSeq {
+  nodeId: string;
+  epoch: string;
+  seq: number;
+}
+
 export interface Node {
   id: string;
   name: string;
@@ -70,10 +87,20 @@ export interface MeshEvent {
 /** An event read from the group's log by a polling node: `cursor` is where to read on from (opaque). */
 export type PolledEvent = MeshEvent & { cursor: string };
 
-/** pollGroupData's answer: the events after the cursor and every live node's full status. */
+/** A presence change read from the group's log by a polling node, with the cursor after it. */
+export type PolledPresence = NodePresence & { cursor: string };
+
+/**
+ * pollGroupData's answer: the events after the cursor and every live node's
+ * full status; and, which Mesh v2 had not, the presence changes after the
+ * cursor (in log order with the events: compare cursors) and `nextSince`,
+ * the cursor after everything read, to read on from.
+ */
 export interface PollGroupData {
   events: PolledEvent[];
   nodeStatuses: NodeStatus[];
+  presence: PolledPresence[];
+  nextSince: string;
 }
 
 /** recordEventsByNode's answer: `nextSince` is the cursor just after the events recorded. */
@@ -99,6 +126,28 @@ export interface GroupDissolvePayload {
   message: string;
 }
 
+/**
+ * Who is in the group: a node joined, left (leaveGroup), or was dropped (its
+ * heartbeat TTL passed, or it disconnected and did not come back within the
+ * grace period). Sent from the node itself, in its own seq order, so a
+ * receiver sees a node's join before its first status and its leave after its
+ * last.
+ */
+export interface NodePresence {
+  groupId: string;
+  domain: string;
+  nodeId: string;
+  change: PresenceChange;
+  /** Server time of the change (ISO 8601). */
+  timestamp: string;
+}
+
+/** 'joined'; 'left' (it said so); 'expired' (its heartbeat lapsed); 'disconnected' (gone past the grace period). */
+export type PresenceChange = 'joined' | 'left' | 'expired' | 'disconnected';
+
+/** The changes a node leaves the group by. */
+export const DEPARTURES: readonly PresenceChange[] = ['left', 'expired', 'disconnected'];
+
 /** What group members receive; exactly one payload field is set. */
 export interface MeshMessage {
   groupId: string;
@@ -106,6 +155,7 @@ export interface MeshMessage {
   nodeStatus?: NodeStatus;
   batchEvent?: BatchEvent;
   groupDissolve?: GroupDissolvePayload;
+  nodePresence?: NodePresence;
 }
 
 export interface LeaveGroupPayload {

@@ -274,8 +274,8 @@ export function describeMeshStoreContract(name: string, subject: () => MeshStore
     it('drops a closed connection: its record and subscription go, and its node stays unbound', async () => {
       const alice = member('alice');
       await store.putNode(alice, null);
-      await store.dropConnection(id('conn-alice'));
-      await store.dropConnection(id('conn-never-seen'));
+      await store.dropConnection(id('conn-alice'), 5_000);
+      await store.dropConnection(id('conn-never-seen'), 5_000);
 
       expect(await store.getConnection(id('conn-alice'))).toBeUndefined();
       expect((await store.getGroupAndNode(key, alice.nodeId)).node).toMatchObject({ connectionId: null });

@@ -2,7 +2,8 @@
  * Pulumi mocks for the infra tests: every resource the program declares is
  * recorded with its resolved inputs, and given the outputs AWS would compute
  * (ids, ARNs, the WebSocket API's endpoint and execution ARN, the schedule
- * rule's ARN).
+ * rule's ARN), and the provider's partition and Region to the invokes that
+ * ask for them.
  */
 import * as pulumi from '@pulumi/pulumi';
 
@@ -121,6 +122,7 @@ export async function installMocks(stack = 'dev'): Promise<Declared[]> {
       call(args) {
         if (args.token === 'aws:index/getPartition:getPartition')
           return { partition: 'aws', dnsSuffix: 'amazonaws.com' };
+        if (args.token === 'aws:index/getRegion:getRegion') return { region: REGION, name: REGION, id: REGION };
         throw new Error(`unexpected invoke ${args.token}`);
       },
     },

@@ -341,7 +341,14 @@ describe('IAM: least privilege per the contract', () => {
       'dynamodb:Query',
       'dynamodb:UpdateItem',
     ]);
-    expect(actionsOf('sweep', 'dynamodb:')).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect(actionsOf('sweep', 'dynamodb:')).toEqual([
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
   });
 
   /** Each DynamoDB resource of a function's role with the actions granted on it. */
@@ -371,11 +378,19 @@ describe('IAM: least privilege per the contract', () => {
     }
   });
 
-  it('lets the sweeper query the byPending index, update the table, and nothing more on DynamoDB', () => {
+  it('lets the sweeper query the byPending and byDrop indexes, read and write items, and nothing more on DynamoDB', () => {
     const table = tableArn();
     expect(dynamoGrants('sweep')).toEqual({
       [`${table}/index/byPending`]: ['dynamodb:Query'],
-      [table]: ['dynamodb:UpdateItem'],
+      [`${table}/index/byDrop`]: ['dynamodb:Query'],
+      // Dropping a node: GetItem its group, claim it, append its presence push, remove it.
+      [table]: [
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ],
     });
   });
 
@@ -461,12 +476,13 @@ describe('DynamoDB table', () => {
     );
   });
 
-  it("has the byDomain and byName indexes (whole groups) and the byPending index (keys only, the sweeper's work list)", () => {
+  it("has the byDomain and byName indexes (whole groups) and the byPending and byDrop indexes (keys only, the sweeper's work lists)", () => {
     const [table] = ofType('aws:dynamodb/table:Table');
     expect(table.inputs.globalSecondaryIndexes).toEqual([
       { name: 'byDomain', hashKey: 'gsi1pk', rangeKey: 'gsi1sk', projectionType: 'ALL' },
       { name: 'byPending', hashKey: 'gsi2pk', rangeKey: 'gsi2sk', projectionType: 'KEYS_ONLY' },
       { name: 'byName', hashKey: 'gsi3pk', rangeKey: 'gsi3sk', projectionType: 'ALL' },
+      { name: 'byDrop', hashKey: 'gsi4pk', rangeKey: 'gsi4sk', projectionType: 'KEYS_ONLY' },
     ]);
   });
 
@@ -693,10 +709,44 @@ describe('alarms', () => {
     });
   });
 
+  it('fire on InternalError replies in two 5-minute periods in a row, not on one blip', () => {
+    const matching = alarms().filter((a) => a.inputs.namespace === 'Mesh' && a.inputs.metricName === 'Errors');
+    expect(matching).toHaveLength(1);
+    expect(matching[0].inputs).toMatchObject({
+      dimensions: { service: `mesh-${STAGE}` },
+      statistic: 'Sum',
+      period: 300,
+      evaluationPeriods: 2,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      threshold: 1,
+      treatMissingData: 'notBreaching',
+    });
+  });
+
+  it('fire on more than one RateLimited refusal a second over 5 minutes', () => {
+    const matching = alarms().filter((a) => a.inputs.metricName === 'RateLimited');
+    expect(matching).toHaveLength(1);
+    expect(matching[0].inputs).toMatchObject({
+      namespace: 'Mesh',
+      dimensions: { service: `mesh-${STAGE}` },
+      statistic: 'Sum',
+      period: 300,
+      evaluationPeriods: 1,
+      comparisonOperator: 'GreaterThanThreshold',
+      threshold: 300,
+      treatMissingData: 'notBreaching',
+    });
+  });
+
   it("watch the Mesh metrics under exactly the namespace and service the functions' Powertools writes", () => {
     const mesh = alarms().filter((a) => a.inputs.namespace !== undefined && !a.inputs.namespace.startsWith('AWS/'));
-    expect(mesh.map((a) => a.inputs.metricName).sort()).toEqual(['AbandonedPosts', 'FlushesRestarted']);
-    for (const fn of ['fanout', 'sweep'] as const) {
+    expect(mesh.map((a) => a.inputs.metricName).sort()).toEqual([
+      'AbandonedPosts',
+      'Errors',
+      'FlushesRestarted',
+      'RateLimited',
+    ]);
+    for (const fn of ['request', 'http', 'fanout', 'sweep'] as const) {
       const variables = functionOf(fn).inputs.environment.variables;
       for (const alarm of mesh) {
         expect(alarm.inputs.namespace).toBe(variables.POWERTOOLS_METRICS_NAMESPACE);

@@ -48,6 +48,8 @@ it("runs infra/index.ts under Pulumi's loader and exports the stack outputs", ()
   });
   expect(Object.keys(result.outputs).sort()).toEqual(
     [
+      'dashboardName',
+      'dashboardUrl',
       'deadLetterQueueUrl',
       'functionNames',
       'httpUrl',

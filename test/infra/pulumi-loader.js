@@ -28,7 +28,10 @@ pulumi.runtime.setMocks(
       };
       return { id: `${args.name}-id`, state };
     },
-    call: () => ({ partition: 'aws' }),
+    call: (args) =>
+      args.token === 'aws:index/getRegion:getRegion'
+        ? { region: 'us-east-1', name: 'us-east-1' }
+        : { partition: 'aws' },
   },
   'mesh',
   'dev',

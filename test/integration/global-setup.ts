@@ -62,6 +62,9 @@ export default async function globalSetup(): Promise<void> {
     MESH_HOST_HEARTBEAT_TTL_SECONDS: '3',
     MESH_MEMBER_HEARTBEAT_INTERVAL_SECONDS: '1',
     MESH_MEMBER_HEARTBEAT_TTL_SECONDS: '3',
+    // Drops (presence) within seconds: the sweeper every second, a grace of two.
+    MESH_SWEEP_INTERVAL_SECONDS: '1',
+    MESH_DISCONNECT_GRACE_SECONDS: '2',
     MESH_DOMAIN_SECRET: SHORT_STACK_DOMAIN_SECRET,
     MESH_ALLOWED_ORIGINS: SHORT_STACK_ALLOWED_ORIGIN,
   });

@@ -5,7 +5,7 @@
  * with their members on sockets of their own, and ids no other test uses.
  */
 import { randomUUID } from 'node:crypto';
-import type { Group, Node, NodeTokenGrant } from '#shared/protocol/index';
+import type { Group, Node, NodeTokenGrant, Push } from '#shared/protocol/index';
 import { ProtocolSocket } from '#tools/protocol-socket';
 import { TEST_ENV, testEnv } from './test-env';
 
@@ -87,5 +87,23 @@ export async function openGroup(
     const node = await client.call('joinGroup', { groupId: group.id, domain, nodeId });
     members.push({ client, nodeId, node });
   }
+  await takeJoinPresence(host, members);
   return { domain, group, host, hostId, members };
+}
+
+/**
+ * Each member's join is pushed to the host and to the members that joined
+ * before it (its `joined` presence push, the member's seq 1): waits for those
+ * and takes them, so a test starts from a group whose pushes so far are all
+ * received, and sees only what it causes itself.
+ */
+async function takeJoinPresence(host: ProtocolSocket, members: Member[]): Promise<void> {
+  const isJoinOf = (nodeId: string) => (push: Push) => 'nodePresence' in push && push.from === nodeId;
+  await Promise.all(
+    members.flatMap((member, i) =>
+      [host, ...members.slice(0, i).map((earlier) => earlier.client)].map((receiver) =>
+        receiver.nextPush(isJoinOf(member.nodeId)),
+      ),
+    ),
+  );
 }

@@ -84,6 +84,44 @@ export function nameIndexSk(name: string, createdAt: number, groupId: string): s
   return `${name}#${new Date(createdAt).toISOString()}#${groupId}`;
 }
 
+/** FNV-1a of the group's partition key: a group always lands on the same one of `shards` index partitions. */
+export function shardOf(key: GroupKey, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (const char of groupPk(key)) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193) >>> 0;
+  return hash % shards;
+}
+
+/**
+ * The byDrop index (table.ts): a member node's time to be dropped, spread
+ * over a few partitions so that no one partition takes every heartbeat. The
+ * sort key starts with the time (zero-padded, so the index sorts by it) and
+ * names the node in JSON (ids are free text).
+ */
+export const DROP_SHARDS = 4;
+export function dropIndexPk(shard: number): string {
+  return `X#${shard}`;
+}
+export function dropIndexSk(at: number, key: GroupKey & { nodeId: string }): string {
+  return `${dropIndexBefore(at)}#${JSON.stringify([key.groupId, key.domain, key.nodeId])}`;
+}
+/** Below every sort key of a time at or after `at`, above every earlier one. */
+export function dropIndexBefore(at: number): string {
+  return String(Math.max(0, Math.floor(at))).padStart(15, '0');
+}
+/** The node a byDrop sort key names, and the time in it; undefined for a key this table never wrote. */
+export function nodeOfDropIndexSk(sk: unknown): (GroupKey & { nodeId: string; dropAt: number }) | undefined {
+  if (typeof sk !== 'string') return undefined;
+  const at = sk.indexOf('#');
+  try {
+    const [groupId, domain, nodeId] = JSON.parse(sk.slice(at + 1)) as unknown[];
+    const dropAt = Number(sk.slice(0, at));
+    if (typeof groupId !== 'string' || typeof domain !== 'string' || typeof nodeId !== 'string') return undefined;
+    return Number.isFinite(dropAt) ? { groupId, domain, nodeId, dropAt } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The `ttl` attribute for an item whose logical expiry is `expiresAt` (epoch ms). */
 export function ttlAt(expiresAt: number): number {
   return Math.ceil(expiresAt / 1000) + TTL_MARGIN_SECONDS;
@@ -100,9 +138,15 @@ export interface GroupItem extends Key, GroupRecord {
 }
 
 /** `connectionId` and `statusAt` are absent (not null) while unset, so conditions can test attribute_not_exists. */
-export interface NodeItem extends Key, Omit<NodeRecord, 'connectionId' | 'statusAt'> {
+export interface NodeItem extends Key, Omit<NodeRecord, 'connectionId' | 'statusAt' | 'dropAt'> {
   connectionId?: string;
   statusAt?: number;
+  /**
+   * byDrop's keys: members only (the index is sparse, the host never in it).
+   * The node's dropAt is kept only in gsi4sk, so one SET moves it and its place in the index.
+   */
+  gsi4pk?: string;
+  gsi4sk?: string;
   /** Never below the UTF-8 bytes of `data` as JSON (MeshStore's NodeChange.statusBytes). */
   statusBytes: number;
   ttl: number;
@@ -170,6 +214,12 @@ export function nodeItem(node: NodeRecord): NodeItem {
     statusBytes: utf8Bytes(JSON.stringify(node.data)),
     tokenHash: node.tokenHash,
     useWebSocket: node.useWebSocket,
+    ...(node.dropAt === undefined
+      ? {}
+      : {
+          gsi4pk: dropIndexPk(shardOf(node, DROP_SHARDS)),
+          gsi4sk: dropIndexSk(node.dropAt, node),
+        }),
     ttl: ttlAt(node.expiresAt),
   };
 }
@@ -247,7 +297,15 @@ export function toNode(item: Item | undefined, key: GroupKey, nodeId?: string): 
     tokenHash: (item.tokenHash as string | undefined) ?? '',
     // Absent on an item written before the polling mode: every node then used its WebSocket.
     useWebSocket: (item.useWebSocket as boolean | undefined) ?? true,
+    ...dropAtOf(item),
   };
+}
+
+/** A member's dropAt, from its byDrop sort key (a host's node may carry the sort key alone: not indexed, no dropAt). */
+function dropAtOf(item: Item): Pick<NodeRecord, 'dropAt'> {
+  if (typeof item.gsi4pk !== 'string') return {};
+  const indexed = nodeOfDropIndexSk(item.gsi4sk);
+  return indexed === undefined ? {} : { dropAt: indexed.dropAt };
 }
 
 export function toSubscriber(item: Item): Subscriber {

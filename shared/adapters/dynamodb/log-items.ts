@@ -6,7 +6,7 @@
 import type { UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { GroupKey } from '#shared/core/model';
 import type { Appended, LogHead } from '#shared/core/ports';
-import { groupPk, logHeadKey, MAX_CONNECTION_SECONDS, ttlAt } from './keys';
+import { logHeadKey, MAX_CONNECTION_SECONDS, shardOf, ttlAt } from './keys';
 
 export type Item = Record<string, unknown>;
 
@@ -74,7 +74,7 @@ export function appendInput(
       ':zero': 0,
       ':token': options.token,
       ':now': options.now,
-      ':shard': pendingPk(shardOf(key)),
+      ':shard': pendingPk(shardOf(key, LOG_LIMITS.pendingShards)),
       ':since': `${pendingSk(options.now)}#${JSON.stringify([key.groupId, key.domain])}`,
       ':groupId': key.groupId,
       ':domain': key.domain,
@@ -135,11 +135,4 @@ export function groupOfPendingSk(sk: unknown): GroupKey | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** FNV-1a of the partition key: a group always lands on the same shard. */
-export function shardOf(key: GroupKey): number {
-  let hash = 0x811c9dc5;
-  for (const char of groupPk(key)) hash = Math.imul(hash ^ char.charCodeAt(0), 0x01000193) >>> 0;
-  return hash % LOG_LIMITS.pendingShards;
 }

@@ -16,6 +16,9 @@
  *   putNode           TransactWriteItems (ConditionCheck group, node, subscription, connection
  *                     [, delete previous subscription and connection])
  *   removeNode        TransactWriteItems (node, subscription, connection)
+ *   listDueNodes      Query byDrop per shard          }
+ *   claimDrop         UpdateItem                       } node-drops.ts
+ *   removeDroppedNode TransactWriteItems (as removeNode) }
  *   deleteGroup       DeleteItem (group) + DeleteItem (host record, if still this group's)
  *                     + Query (node keys) + BatchWriteItem (25 deletes per call)
  *   setHostHeartbeat  UpdateItem
@@ -23,7 +26,7 @@
  *   updateNode        UpdateItem (node-update.ts); releaseSeqs too, nothing when its condition fails
  *   listNodes         Query (usually one)
  *   listSubscribers   Query (per 1 MB page)
- *   dropConnection    GetItem + TransactWriteItems (connection, subscription, unbind node);
+ *   dropConnection    GetItem + TransactWriteItems (connection, subscription, unbind node: node-drops.ts);
  *                     a second TransactWriteItems without the node when it is no longer bound to it
  *   dropSubscriber    TransactWriteItems (subscription, connection)
  *
@@ -40,12 +43,12 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { ConnectionRecord, GroupKey, GroupRecord, HostRecord, NodeRecord, Subscriber } from '#shared/core/model';
-import { type Clock, type MeshStore, type NodeChange, type SeqRange } from '#shared/core/ports';
-import { ConditionFailed } from '#shared/core/store-errors';
+import { type Clock, type DueNode, type MeshStore, type NodeChange, type SeqRange } from '#shared/core/ports';
 import { batchDelete, batchGet } from './batch';
 import { queryGroupsByNamePrefix, queryGroupsOfDomain } from './group-index';
 import { notExists, unchangedSinceRead } from './conditions';
 import { ignoreConditionFailed, mapConditionFailed } from './errors';
+import { claimDrop, listDueNodes, nodeDeletes, removeDroppedNode, unbindConnection } from './node-drops';
 import { nodeUpdateInput, seqReleaseInput } from './node-update';
 import { queryAll } from './query';
 import type { RetryPolicy } from './retry';
@@ -53,6 +56,7 @@ import { type TransactItem, transactWrite } from './transact';
 import {
   connectionItem,
   connectionKey,
+  dropIndexSk,
   groupItem,
   groupPk,
   hostItem,
@@ -220,14 +224,7 @@ export class DynamoMeshStore implements MeshStore {
   }
 
   async removeNode(node: NodeRecord): Promise<void> {
-    const items: TransactItem[] = [{ Delete: { TableName: this.table, Key: nodeKey(node, node.nodeId) } }];
-    if (node.connectionId !== null) {
-      items.push(
-        { Delete: { TableName: this.table, Key: subscriptionKey(node, node.connectionId) } },
-        { Delete: { TableName: this.table, Key: connectionKey(node.connectionId) } },
-      );
-    }
-    await this.transact(items);
+    await this.transact(nodeDeletes(this.table, node));
   }
 
   /**
@@ -284,17 +281,20 @@ export class DynamoMeshStore implements MeshStore {
         Update: {
           TableName: this.table,
           Key: nodeKey(node, node.nodeId),
-          UpdateExpression: 'SET #expiresAt = :expiresAt, #ttl = :ttl',
+          // A member's dropAt (byDrop's sort key) moves with its expiry.
+          UpdateExpression: 'SET #expiresAt = :expiresAt, #ttl = :ttl, #dropAt = :dropAt',
           ConditionExpression: bound ? 'attribute_exists(#pk) AND #connectionId = :cid' : 'attribute_exists(#pk)',
           ExpressionAttributeNames: {
             '#expiresAt': 'expiresAt',
             '#ttl': 'ttl',
             '#pk': 'pk',
+            '#dropAt': 'gsi4sk',
             ...(bound ? { '#connectionId': 'connectionId' } : {}),
           },
           ExpressionAttributeValues: {
             ':expiresAt': expiresAt,
             ':ttl': ttlAt(expiresAt),
+            ':dropAt': dropIndexSk(expiresAt, node),
             ...(bound ? { ':cid': node.connectionId } : {}),
           },
         },
@@ -327,30 +327,21 @@ export class DynamoMeshStore implements MeshStore {
     const input = seqReleaseInput(this.table, key, nodeId, connectionId, seqs);
     await ignoreConditionFailed(this.client.send(new UpdateCommand(input)));
   }
-  async dropConnection(connectionId: string): Promise<void> {
+  async dropConnection(connectionId: string, dropAt: number): Promise<void> {
     const connection = await this.getConnection(connectionId);
-    if (connection === undefined) return;
-    const deletes: TransactItem[] = [
-      { Delete: { TableName: this.table, Key: connectionKey(connectionId) } },
-      { Delete: { TableName: this.table, Key: subscriptionKey(connection, connectionId) } },
-    ];
-    const unbind: TransactItem = {
-      Update: {
-        TableName: this.table,
-        Key: nodeKey(connection, connection.nodeId),
-        UpdateExpression: 'REMOVE #cid',
-        ConditionExpression: '#cid = :cid',
-        ExpressionAttributeNames: { '#cid': 'connectionId' },
-        ExpressionAttributeValues: { ':cid': connectionId },
-      },
-    };
-    try {
-      await this.transact([...deletes, unbind]);
-    } catch (error) {
-      // The node left, expired or was rebound to another connection: only the rows go.
-      if (!(error instanceof ConditionFailed)) throw error;
-      await this.transact(deletes);
-    }
+    if (connection !== undefined) await unbindConnection(this.client, this.table, connection, dropAt, this.retry);
+  }
+
+  async listDueNodes(now: number): Promise<DueNode[]> {
+    return listDueNodes(this.client, this.table, now);
+  }
+
+  async claimDrop(due: DueNode, retryAt: number): Promise<NodeRecord | undefined> {
+    return claimDrop(this.client, this.table, due, retryAt);
+  }
+
+  async removeDroppedNode(node: NodeRecord): Promise<boolean> {
+    return removeDroppedNode(this.client, this.table, node, this.retry);
   }
 
   async dropSubscriber(key: GroupKey, subscriber: Subscriber): Promise<void> {

@@ -7,6 +7,7 @@
  *   pk = G#{groupId}@{domain}   sk = META              the group (gsi1: D#{domain} / {createdAt}#{groupId};
  *                                                      gsi3: N#{first character of name} / {name}#{createdAt}#{groupId})
  *   pk = G#{groupId}@{domain}   sk = N#{nodeId}         a node, its merged status and its push sequence
+ *                                                      (members, gsi4: X#{shard} / {dropAt}#[groupId, domain, nodeId])
  *   pk = G#{groupId}@{domain}   sk = C#{connectionId}   a connection subscribed to the group's pushes
  *   pk = C#{connectionId}       sk = CONN               which group and node a connection is
  *   pk = H#{domain}#{hostId}    sk = HOST               the host's live group (idempotent createGroup)
@@ -27,6 +28,8 @@ export const MESH_TABLE = {
     { name: 'gsi2sk', type: 'S' },
     { name: 'gsi3pk', type: 'S' },
     { name: 'gsi3sk', type: 'S' },
+    { name: 'gsi4pk', type: 'S' },
+    { name: 'gsi4sk', type: 'S' },
   ],
   globalSecondaryIndexes: [
     {
@@ -60,6 +63,18 @@ export const MESH_TABLE = {
       sortKey: 'gsi3sk',
       projectionType: 'ALL',
     },
+    {
+      /**
+       * The sweeper's presence list: every member node carries these keys,
+       * sorted by when it is to be dropped (its heartbeat's end, or the end
+       * of the grace after its connection closed), so the nodes due are one
+       * Query per shard. Keys only: the sort key names the node.
+       */
+      name: 'byDrop',
+      partitionKey: 'gsi4pk',
+      sortKey: 'gsi4sk',
+      projectionType: 'KEYS_ONLY',
+    },
   ],
   billingMode: 'PAY_PER_REQUEST',
 } as const;
@@ -67,6 +82,7 @@ export const MESH_TABLE = {
 export const BY_DOMAIN_INDEX = MESH_TABLE.globalSecondaryIndexes[0].name;
 export const BY_PENDING_INDEX = MESH_TABLE.globalSecondaryIndexes[1].name;
 export const BY_NAME_INDEX = MESH_TABLE.globalSecondaryIndexes[2].name;
+export const BY_DROP_INDEX = MESH_TABLE.globalSecondaryIndexes[3].name;
 
 /** CreateTable input for the definition above (used by the local stack). */
 export function createTableInput(tableName: string): CreateTableCommandInput {

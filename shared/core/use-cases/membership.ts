@@ -3,7 +3,7 @@
  * member node of a group.
  */
 import type { RequestOf } from '#shared/protocol/requests';
-import type { LeaveGroupPayload, Node, NodeTokenGrant } from '#shared/protocol/types';
+import type { LeaveGroupPayload, Node, NodeTokenGrant, SenderPositions, SenderSeq } from '#shared/protocol/types';
 import { LimitExceeded, Unauthorized, ValidationError } from '../errors';
 import { isNodeLive, isSubscriberLive, requireLiveGroup } from '../liveness';
 import type { Caller, GroupKey, NodeRecord } from '../model';
@@ -11,15 +11,17 @@ import { newNodeBinding } from '../bindings';
 import { issueNodeToken, requireBoundOrToken } from '../node-tokens';
 import type { MeshDeps } from '../ports';
 import { presentNode } from '../presenters';
-import { keyOf, loadActor, requireFreeConnection, retryOnConflict } from './guards';
+import { allNodesOf } from '../paging';
+import { presencePush } from '../presence';
+import { keyOf, loadActor, publishPushes, requireFreeConnection, retryOnConflict, updateOwnNode } from './guards';
 
 /** The message of a LeaveGroupPayload. */
 export const LEAVE_MESSAGE = 'Successfully left group';
 
 /**
  * Joins the caller to a live group as `nodeId`. An absent or expired node is
- * created anew (new epoch, so receivers restart its sequence) and its
- * nodeToken handed out. A node that is still live is rebound to this
+ * created anew (new epoch, so receivers restart its sequence), announced to
+ * the others (a `joined` presence push) and its nodeToken handed out. A node that is still live is rebound to this
  * connection, if the caller presents its nodeToken, and keeps its epoch, seq
  * and status, so a client that reconnected carries on where it was. Joining
  * counts as a member heartbeat.
@@ -28,7 +30,7 @@ export async function joinGroup(
   request: RequestOf<'joinGroup'>,
   caller: Caller,
   deps: MeshDeps,
-): Promise<Node & NodeTokenGrant> {
+): Promise<Node & NodeTokenGrant & SenderPositions> {
   const key = keyOf(request);
   return retryOnConflict(async function readDecideWrite() {
     const [found, connection] = await Promise.all([
@@ -46,6 +48,8 @@ export async function joinGroup(
     if (live !== undefined) requireBoundOrToken(live, caller.connectionId, request.nodeToken);
     await requireFreeConnection(deps, caller, connection, { ...key, nodeId: request.nodeId });
     if (live === undefined) await requireRoomForMember(deps, key);
+    // Read before the write: a push a sender makes from here on has a higher seq, and reaches the new node.
+    const senders = live === undefined ? await sendersOf(deps, key, request.nodeId) : undefined;
     // A node says how it receives; one that does not takes the group's way (a rejoin keeps its own).
     // Over HTTPS there is no socket to push to: the node polls, whatever it says.
     const useWebSocket = caller.overHttps ? false : (request.useWebSocket ?? live?.useWebSocket ?? group.useWebSocket);
@@ -53,13 +57,23 @@ export async function joinGroup(
     node.useWebSocket = useWebSocket;
     // ConditionFailed: the group went away or a concurrent write changed the node; read again.
     await deps.store.putNode(node, previousConnectionId);
+    if (live === undefined) await announceJoin(deps, caller, node);
     const presented = presentNode(node, group, deps.settings);
-    return nodeToken === undefined ? presented : { ...presented, nodeToken };
+    return { ...presented, ...(nodeToken === undefined ? {} : { nodeToken }), ...(senders ? { senders } : {}) };
   });
 }
 
+/** Every other live node's `(epoch, seq)`, so the joiner's receiver starts each sender where its pushes begin for it. */
+async function sendersOf(deps: MeshDeps, key: GroupKey, joiner: string): Promise<SenderSeq[]> {
+  const now = deps.clock.now();
+  return (await allNodesOf(deps.store, key))
+    .filter((node) => node.nodeId !== joiner && isNodeLive(node, now))
+    .map((node) => ({ nodeId: node.nodeId, epoch: node.epoch, seq: node.seq }));
+}
+
 /**
- * Removes the caller's own node and its status. The host cannot leave: its
+ * Removes the caller's own node and its status, after a `left` presence push
+ * to the others. The host cannot leave: its
  * group would live on without anyone able to renew or dissolve it.
  */
 export async function leaveGroup(
@@ -70,8 +84,26 @@ export async function leaveGroup(
   const key = keyOf(request);
   const { node } = await loadActor(deps, key, request.nodeId, caller);
   if (node.isHost) throw new ValidationError('the host cannot leave its group: dissolve it instead');
-  await deps.store.removeNode(node);
+  // The leave's seq comes from the store, after every push the node had sent.
+  const leaving = await updateOwnNode(deps, key, node.nodeId, caller, { seqCount: 1 });
+  await publishPushes(deps, caller, [presencePush(leaving, 'left', deps.clock.now())]);
+  await deps.store.removeNode(leaving);
   return { peerId: node.nodeId, ...key, message: LEAVE_MESSAGE };
+}
+
+/**
+ * Tells the others a node was created: its first push (seq 1). If the push
+ * cannot be appended the node is taken out again and the join fails, so the
+ * client's retry creates it anew and announces it then: no member is ever in
+ * the group unannounced.
+ */
+async function announceJoin(deps: MeshDeps, caller: Caller, node: NodeRecord): Promise<void> {
+  try {
+    await publishPushes(deps, caller, [presencePush(node, 'joined', deps.clock.now())]);
+  } catch (error) {
+    await deps.store.removeNode(node).catch(() => undefined);
+    throw error;
+  }
 }
 
 /**
@@ -101,7 +133,8 @@ function memberNode(
   const expiresAt = now + deps.settings.memberHeartbeatTtlSeconds * 1000;
   if (live !== undefined) {
     const previous = live.connectionId === caller.connectionId ? null : live.connectionId;
-    return { node: { ...live, connectionId: caller.connectionId, expiresAt }, previousConnectionId: previous };
+    const node = { ...live, connectionId: caller.connectionId, expiresAt, dropAt: expiresAt };
+    return { node, previousConnectionId: previous };
   }
   // An expired node's old subscription has expired with it (the fan-out skips
   // it, TTL removes it); its connection may be a node elsewhere by now, so it
@@ -113,7 +146,8 @@ function memberNode(
     name: nodeId,
     isHost: false,
     epoch: deps.ids.epoch(),
-    seq: 0,
+    // Seq 1 is its join's presence push (announceJoin).
+    seq: 1,
     connectionId: newNodeBinding(caller, tokenHash),
     joinedAt: now,
     expiresAt,
@@ -121,6 +155,7 @@ function memberNode(
     statusAt: null,
     tokenHash,
     useWebSocket: true,
+    dropAt: expiresAt,
   };
   return { node, previousConnectionId: null, nodeToken };
 }

@@ -12,7 +12,7 @@ import { LIMITS } from '#shared/protocol/limits';
 import type { PushesSince } from '#shared/protocol/results';
 import type { PolledEvent, PollGroupData, RecordEventsPayload } from '#shared/protocol/types';
 import type { ActionResult } from '../actions';
-import { cursorAfterPushes, MAX_EVENTS_PER_READ, readEventsSince, readPushesSince } from '../event-log';
+import { cursorAfterPushes, MAX_EVENTS_PER_READ, readEventsSince, readLogSince, readPushesSince } from '../event-log';
 import { isNodeLive } from '../liveness';
 import { pageNodes } from '../paging';
 import { presentNodeStatus } from '../presenters';
@@ -49,8 +49,8 @@ export async function pollGroupData(
   await requireKnownLiveGroup(deps, key);
   const now = deps.clock.now();
   const half = Math.floor(LIMITS.maxListPageBytes / 2);
-  const [events, statuses] = await Promise.all([
-    readEventsSince(deps.events, key, request.since, deps.settings.eventTtlSeconds, {
+  const [read, statuses] = await Promise.all([
+    readLogSince(deps.events, key, request.since, deps.settings.eventTtlSeconds, {
       limit: MAX_EVENTS_PER_READ,
       maxBytes: half,
     }),
@@ -62,7 +62,7 @@ export async function pollGroupData(
       half,
     ),
   ]);
-  const data: PollGroupData = { events, nodeStatuses: statuses.data };
+  const data: PollGroupData = { ...read, nodeStatuses: statuses.data };
   return statuses.nextToken === undefined ? { data } : { data, nextToken: statuses.nextToken };
 }
 

@@ -8,6 +8,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoMeshStore } from '#shared/adapters/dynamodb/store';
 import { describeMeshStoreContract } from '../../contract/mesh-store.contract';
+import { describeNodeDropsContract } from '../../contract/node-drops.contract';
 import { describeNodeUpdateContract } from '../../contract/node-update.contract';
 import { localDocumentClient, localTableName } from '../local-dynamodb';
 import { uniqueDomain, uniqueId } from '../ws-client';
@@ -24,3 +25,4 @@ afterAll(() => db?.destroy());
 const subject = () => ({ store, newKey: () => ({ groupId: uniqueId('store'), domain: uniqueDomain() }) });
 describeMeshStoreContract('DynamoDB adapter on DynamoDB Local', subject);
 describeNodeUpdateContract('DynamoDB adapter on DynamoDB Local', subject);
+describeNodeDropsContract('DynamoDB adapter on DynamoDB Local', subject);

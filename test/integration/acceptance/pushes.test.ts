@@ -27,7 +27,7 @@ describe('pushes', () => {
         groupId: group.id,
         domain,
         from: sender.nodeId,
-        seq: 1,
+        seq: 2, // seq 1 was its join (taken by openGroup)
         nodeStatus: { nodeId: sender.nodeId, groupId: group.id, domain, data },
       });
       expect(typeof push.epoch).toBe('string');
@@ -102,8 +102,9 @@ describe('pushes', () => {
     const fromA = await collect(host, (p) => p.from === a.nodeId, 4);
     const fromB = await collect(host, (p) => p.from === b.nodeId, 3);
 
-    expect(fromA.map((p) => p.seq).sort((x, y) => x - y)).toEqual([1, 2, 3, 4]);
-    expect(fromB.map((p) => p.seq).sort((x, y) => x - y)).toEqual([1, 2, 3]);
+    // Seq 1 of each member was its join (taken by openGroup).
+    expect(fromA.map((p) => p.seq).sort((x, y) => x - y)).toEqual([2, 3, 4, 5]);
+    expect(fromB.map((p) => p.seq).sort((x, y) => x - y)).toEqual([2, 3, 4]);
     expect(new Set(fromA.map((p) => p.epoch)).size).toBe(1);
     expect(new Set(fromB.map((p) => p.epoch)).size).toBe(1);
     // Restoring order by seq gives the order the sender acted in.
@@ -141,7 +142,9 @@ describe('pushes', () => {
     for (const receiver of senders) {
       for (const sender of senders.filter((s) => s !== receiver)) {
         const pushes = await collect(receiver.client, (p) => p.from === sender.nodeId, perSender);
-        expect(distinct(pushes.map((p) => p.seq))).toEqual(Array.from({ length: perSender }, (_, i) => i + 1));
+        // A member's seq 1 was its join (taken by openGroup); the host has no join push.
+        const first = sender.nodeId === hostId ? 1 : 2;
+        expect(distinct(pushes.map((p) => p.seq))).toEqual(Array.from({ length: perSender }, (_, i) => i + first));
       }
       expect(receiver.client.pushes.filter((p) => p.from === receiver.nodeId)).toEqual([]);
       expect(receiver.client.invalidFrames).toEqual([]);

@@ -77,8 +77,9 @@ describe('a stale connection', () => {
       data: [{ key: 'k', value: 'v' }],
     });
 
-    await expect(host.nextPush((p) => p.from === sender.nodeId)).resolves.toMatchObject({ seq: 1 });
-    await expect(receiver.client.nextPush((p) => p.from === sender.nodeId)).resolves.toMatchObject({ seq: 1 });
+    // Seq 1 was the sender's join.
+    await expect(host.nextPush((p) => p.from === sender.nodeId)).resolves.toMatchObject({ seq: 2 });
+    await expect(receiver.client.nextPush((p) => p.from === sender.nodeId)).resolves.toMatchObject({ seq: 2 });
     const counts = callCounts(await settledStats());
     // host, receiver and the stale connection were posted to; only the stale one answered 410.
     expect(counts.postToConnection).toBe(3);

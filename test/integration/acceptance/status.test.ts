@@ -137,8 +137,9 @@ describe('merged status', () => {
       { key: 'c', value: '4' },
     ]);
 
-    const first = await host.nextPush((p) => p.from === member.nodeId && p.seq === 1);
-    const second = await host.nextPush((p) => p.from === member.nodeId && p.seq === 2);
+    // Seq 1 was the member's join.
+    const first = await host.nextPush((p) => p.from === member.nodeId && p.seq === 2);
+    const second = await host.nextPush((p) => p.from === member.nodeId && p.seq === 3);
     expect('nodeStatus' in first && byKey(first.nodeStatus.data)).toEqual({ a: '1', b: '2' });
     expect('nodeStatus' in second && byKey(second.nodeStatus.data)).toEqual({ b: '3', c: '4' });
     const status = await host.call('getNodeStatus', { nodeId: member.nodeId, groupId: group.id, domain });

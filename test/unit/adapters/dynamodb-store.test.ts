@@ -417,7 +417,7 @@ describe('removeNode and setNodeExpiry', () => {
     const items = ddb.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!;
     expect(items[0].Update).toMatchObject({
       Key: { pk: PK, sk: 'N#node-1' },
-      UpdateExpression: 'SET #expiresAt = :expiresAt, #ttl = :ttl',
+      UpdateExpression: 'SET #expiresAt = :expiresAt, #ttl = :ttl, #dropAt = :dropAt',
       ConditionExpression: 'attribute_exists(#pk) AND #connectionId = :cid',
       ExpressionAttributeValues: {
         ':expiresAt': expiresAt,
@@ -573,7 +573,7 @@ describe('dropConnection ($disconnect)', () => {
     ddb.on(GetCommand).resolves({ Item: connectionItem });
     ddb.on(TransactWriteCommand).resolves({});
 
-    await newStore().dropConnection('conn-1');
+    await newStore().dropConnection('conn-1', 5_000);
 
     expect(ddb.commandCalls(GetCommand)[0].args[0].input).toMatchObject({
       Key: { pk: 'C#conn-1', sk: 'CONN' },
@@ -584,7 +584,7 @@ describe('dropConnection ($disconnect)', () => {
     expect(items[1].Delete!.Key).toEqual({ pk: PK, sk: 'C#conn-1' });
     expect(items[2].Update).toMatchObject({
       Key: { pk: PK, sk: 'N#node-1' },
-      UpdateExpression: 'REMOVE #cid',
+      UpdateExpression: 'REMOVE #cid SET #dropAt = :dropAt',
       ConditionExpression: '#cid = :cid',
       ExpressionAttributeValues: { ':cid': 'conn-1' },
     });
@@ -597,7 +597,7 @@ describe('dropConnection ($disconnect)', () => {
       .rejectsOnce(cancelled('None', 'None', 'ConditionalCheckFailed'))
       .resolvesOnce({});
 
-    await newStore().dropConnection('conn-1');
+    await newStore().dropConnection('conn-1', 5_000);
 
     const calls = ddb.commandCalls(TransactWriteCommand);
     expect(calls).toHaveLength(2);
@@ -610,7 +610,7 @@ describe('dropConnection ($disconnect)', () => {
   it('writes nothing for a connection that never became a node', async () => {
     ddb.on(GetCommand).resolves({});
 
-    await newStore().dropConnection('conn-1');
+    await newStore().dropConnection('conn-1', 5_000);
 
     expect(ddb.calls()).toHaveLength(1);
   });
@@ -635,7 +635,7 @@ describe('IAM contract', () => {
       .rejectsOnce(cancelled('None', 'None', 'ConditionalCheckFailed'))
       .resolves({});
 
-    await newStore().dropConnection('c');
+    await newStore().dropConnection('c', 5_000);
 
     expect(disconnectGrants).toEqual(expect.arrayContaining(usedCommands()));
     const itemKinds = ddb

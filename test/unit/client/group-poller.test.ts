@@ -143,3 +143,43 @@ it(`counts the network lost after ${LOST_AFTER_FAILURES} failed polls in a row, 
   expect(requests).toHaveLength(3);
   expect(lost).toHaveLength(1);
 });
+
+it('hands presence changes on in log order with the events, and reads on from nextSince', async () => {
+  const change = (nodeId: string, what: 'joined' | 'left', cursor: string) => ({
+    ...where,
+    nodeId,
+    change: what,
+    timestamp: '2026-01-05T09:00:00.000Z',
+    cursor,
+  });
+  const polls: Reply[] = [
+    result({
+      events: [event('a', 'n1', '5.0'), event('b', 'n1', '7.0')],
+      presence: [change('n2', 'joined', '6.0'), change('n1', 'left', '8.0')],
+      nodeStatuses: [],
+      // A status push at position 8 was read past too.
+      nextSince: '9.0',
+    }),
+    result({ events: [], presence: [], nodeStatuses: [], nextSince: '9.0' }),
+  ];
+  const { poller, requests, pushes } = pollerWith((request) =>
+    request.action === 'getEventsSince' ? result([]) : polls.shift()!,
+  );
+
+  poller.start();
+  await jest.advanceTimersByTimeAsync(0);
+  await jest.advanceTimersByTimeAsync(2_000);
+  poller.stop();
+
+  expect(requests.filter((r) => r.action === 'pollGroupData').map((r) => r.since)).toEqual(['', '9.0']);
+  expect(
+    pushes.map((push) =>
+      'batchEvent' in push
+        ? `events ${push.batchEvent.events.map((e) => e.name).join('')}`
+        : 'nodePresence' in push
+          ? `${push.nodePresence.nodeId} ${push.nodePresence.change}`
+          : '?',
+    ),
+  ).toEqual(['events a', 'n2 joined', 'events b', 'n1 left']);
+  expect(pushes.find((push) => 'nodePresence' in push)).not.toHaveProperty('nodePresence.cursor');
+});

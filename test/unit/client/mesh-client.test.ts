@@ -56,12 +56,15 @@ describe('MeshClient', () => {
           : { data: [node({ id: 'b' }), node({ id: 'c' })] },
       );
       ({ client } = await member(server));
+      // Entering the group read the member list already (all its pages).
+      await jest.advanceTimersByTimeAsync(20);
 
       const nodes = await settle(client.listNodesInGroup());
 
       expect(nodes.map((n) => n.id)).toEqual(['a', 'b', 'c']);
+      expect(client.members()).toEqual(['a', 'b', 'c', 'me']);
       const pages = server.requestsOf('listNodesInGroup');
-      expect(pages.map((r) => r.nextToken)).toEqual([undefined, 'p2']);
+      expect(pages.map((r) => r.nextToken)).toEqual([undefined, 'p2', undefined, 'p2']);
       expect(new Set(server.requests.map((r) => r.requestId)).size).toBe(server.requests.length);
     });
 
@@ -338,12 +341,13 @@ describe('MeshClient reconnect', () => {
     expect(after.map((r) => r.action)).toEqual([
       'joinGroup',
       'listGroupStatuses',
+      'listNodesInGroup',
       'reportDataByNode',
       'fireEventsByNode',
     ]);
     expect(after[0]).toMatchObject({ groupId: 'g1', domain: 'd1', nodeId: 'me' });
-    expect(after[2].data).toHaveLength(2);
-    expect(after[2].data).toEqual(
+    expect(after[3].data).toHaveLength(2);
+    expect(after[3].data).toEqual(
       expect.arrayContaining([
         { key: 'a', value: '1' },
         { key: 'b', value: '2' },

@@ -82,6 +82,16 @@ describe('PushReceiver', () => {
     expect(seqs()).toEqual(['n1:57', 'n1:58', 'n1:59']);
   });
 
+  it('starts a primed stream after the seq it was told, waiting for nothing before it', () => {
+    receiver.prime('n1', 'e1', 4);
+    for (const seq of [6, 4, 5]) receiver.receive(push(seq));
+    receiver.prime('n1', 'e1', 2); // an older position moves nothing back
+
+    expect(seqs()).toEqual(['n1:5', 'n1:6']);
+    expect(receiver.heldCount()).toBe(0);
+    expect(receiver.duplicatesDropped).toBe(1);
+  });
+
   it('delivers a dissolve at once, after what is held before it', () => {
     receiver.receive(push(1));
     receiver.receive(push(3));

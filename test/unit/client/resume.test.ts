@@ -37,6 +37,8 @@ function mirrorRecording(): { mirror: StatusMirror; events: string[] } {
     onStatus: () => undefined,
     onEvent: (event) => events.push(event.name),
     onDissolve: () => undefined,
+    onJoin: () => undefined,
+    onLeave: () => undefined,
   });
   return { mirror, events };
 }

@@ -6,7 +6,7 @@ import { runAction } from '#shared/core/actions';
 import type { Caller } from '#shared/core/model';
 import type { ErrorType } from '#shared/protocol/messages';
 import type { AnyRequest } from '#shared/protocol/requests';
-import type { Group, Node, NodeTokenGrant } from '#shared/protocol/types';
+import type { Group, Node, NodeTokenGrant, SenderPositions } from '#shared/protocol/types';
 import { fakeWorld, type FakeWorld } from './fakes';
 
 export const DOMAIN = 'school-1';
@@ -51,7 +51,7 @@ export function joinGroup(
   group: Group,
   nodeId: string,
   nodeToken?: string,
-): Promise<Node & NodeTokenGrant> {
+): Promise<Node & NodeTokenGrant & SenderPositions> {
   return send(world, connectionId, {
     action: 'joinGroup',
     groupId: group.id,

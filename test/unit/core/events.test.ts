@@ -87,7 +87,7 @@ describe('fireEventsByNode', () => {
     // Assess
     expect(world.publisher.calls).toHaveLength(2);
     const [push] = world.publisher.calls[1];
-    expect(push).toMatchObject({ type: 'message', from: 'member-1', seq: 2, batchEvent: message.batchEvent });
+    expect(push).toMatchObject({ type: 'message', from: 'member-1', seq: 3, batchEvent: message.batchEvent });
   });
 
   it('gives its seqs back when the log refused the batch as a whole (throttled), so the next batch takes them', async () => {
@@ -100,10 +100,10 @@ describe('fireEventsByNode', () => {
     await expect(refused).rejects.toBeInstanceOf(WriteNotApplied);
     await fire([{ eventName: 'again', firedAt: '2026-01-05T09:00:01.000Z' }]);
 
-    // Assess: seqs 1, 2 with no gap, as if the refused batch had never been sent.
+    // Assess: seqs 2, 3 (1 was its join) with no gap, as if the refused batch had never been sent.
     expect(world.publisher.pushes.map((push) => [batchOf(push).events[0].name, push.seq])).toEqual([
-      ['first', 1],
-      ['again', 2],
+      ['first', 2],
+      ['again', 3],
     ]);
   });
 
@@ -116,7 +116,7 @@ describe('fireEventsByNode', () => {
     await fire([{ eventName: 'next', firedAt: '2026-01-05T09:00:01.000Z' }]);
 
     // Assess
-    expect(world.publisher.pushes.map((push) => push.seq)).toEqual([2]);
+    expect(world.publisher.pushes.map((push) => push.seq)).toEqual([3]);
   });
 
   it('reads its group once, then uses one write and one publish per batch (the hot path)', async () => {
@@ -149,13 +149,13 @@ describe('fireEventsByNode', () => {
     const pushes = world.publisher.calls[1];
     expect(pushes.length).toBeGreaterThan(1);
     for (const push of pushes) expect(utf8Bytes(JSON.stringify(push))).toBeLessThanOrEqual(LIMITS.maxPushPayloadBytes);
-    expect(pushes.map((p) => p.seq)).toEqual(pushes.map((_, i) => 2 + i));
+    expect(pushes.map((p) => p.seq)).toEqual(pushes.map((_, i) => 3 + i));
     const names = pushes.flatMap((p) => batchOf(p).events.map((e) => e.name));
     expect(names).toEqual(events.map((e) => e.eventName));
     // The reply is one message too: for a split batch it lists the first push's events.
     expect(message.batchEvent?.events).toEqual(batchOf(pushes[0]).events);
     expect(utf8Bytes(JSON.stringify(message))).toBeLessThanOrEqual(LIMITS.maxPushPayloadBytes);
-    expect(world.store.peekNode({ groupId: group.id, domain: DOMAIN }, 'member-1')?.seq).toBe(1 + pushes.length);
+    expect(world.store.peekNode({ groupId: group.id, domain: DOMAIN }, 'member-1')?.seq).toBe(2 + pushes.length);
   });
 
   it('answers GroupNotFound, NodeNotFound and Unauthorized as the checks fail, and publishes nothing', async () => {

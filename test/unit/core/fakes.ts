@@ -15,6 +15,7 @@ import {
   type FlushRequest,
   type FlushTrigger,
   type IdGenerator,
+  type DueNode,
   type SeqRange,
   type MeshDeps,
   type MeshStore,
@@ -185,6 +186,10 @@ export class InMemoryMeshStore implements MeshStore {
 
   async removeNode(node: NodeRecord): Promise<void> {
     await this.enter('removeNode');
+    this.deleteNode(node);
+  }
+
+  private deleteNode(node: NodeRecord): void {
     const partition = this.partitions.get(groupPk(node));
     partition?.nodes.delete(node.nodeId);
     partition?.statusBytes.delete(node.nodeId);
@@ -222,6 +227,7 @@ export class InMemoryMeshStore implements MeshStore {
       throw new ConditionFailed('node gone or rebound');
     }
     stored.expiresAt = expiresAt;
+    if (stored.dropAt !== undefined) stored.dropAt = expiresAt;
     if (node.connectionId !== null) {
       partition?.subscriptions.set(node.connectionId, {
         connectionId: node.connectionId,
@@ -262,7 +268,7 @@ export class InMemoryMeshStore implements MeshStore {
     stored.seq -= seqs.count;
   }
 
-  async dropConnection(connectionId: string): Promise<void> {
+  async dropConnection(connectionId: string, dropAt: number): Promise<void> {
     await this.enter('dropConnection');
     const connection = this.connections.get(connectionId);
     if (connection === undefined) return;
@@ -270,7 +276,44 @@ export class InMemoryMeshStore implements MeshStore {
     const partition = this.partitions.get(groupPk(connection));
     partition?.subscriptions.delete(connectionId);
     const node = partition?.nodes.get(connection.nodeId);
-    if (node?.connectionId === connectionId) node.connectionId = null;
+    if (node?.connectionId !== connectionId) return;
+    node.connectionId = null;
+    if (node.dropAt !== undefined) node.dropAt = dropAt;
+  }
+
+  async listDueNodes(now: number): Promise<DueNode[]> {
+    await this.enter('listDueNodes');
+    const due: DueNode[] = [];
+    for (const partition of this.partitions.values()) {
+      for (const node of partition.nodes.values()) {
+        if (node.dropAt !== undefined && node.dropAt < now) {
+          due.push({ groupId: node.groupId, domain: node.domain, nodeId: node.nodeId, dropAt: node.dropAt });
+        }
+      }
+    }
+    return due.sort((a, b) => a.dropAt - b.dropAt);
+  }
+
+  async claimDrop(due: DueNode, retryAt: number): Promise<NodeRecord | undefined> {
+    await this.enter('claimDrop');
+    const stored = this.partitions.get(groupPk(due))?.nodes.get(due.nodeId);
+    if (stored === undefined || stored.dropAt !== due.dropAt) return undefined;
+    stored.seq += 1;
+    stored.dropAt = retryAt;
+    return copy(stored);
+  }
+
+  async removeDroppedNode(node: NodeRecord): Promise<boolean> {
+    await this.enter('removeDroppedNode');
+    const stored = this.partitions.get(groupPk(node))?.nodes.get(node.nodeId);
+    const unchanged =
+      stored !== undefined &&
+      stored.seq === node.seq &&
+      stored.epoch === node.epoch &&
+      stored.connectionId === node.connectionId;
+    if (!unchanged) return false;
+    this.deleteNode(stored);
+    return true;
   }
 
   async dropSubscriber(key: GroupKey, subscriber: Subscriber): Promise<void> {
@@ -325,13 +368,20 @@ export class InMemoryMeshStore implements MeshStore {
  * it (GroupDissolved).
  */
 export class RecordingPublisher implements PushPublisher {
+  /** The publishes of status, events and dissolves, in order. */
   readonly calls: Push[][] = [];
+  /** The publishes of presence pushes (joins, leaves, drops), kept apart so a test of the others counts only those. */
+  readonly presenceCalls: Push[][] = [];
   private failure?: Error;
   private readonly dissolved = new Set<string>();
   private readonly positions = new Map<string, number>();
 
   get pushes(): Push[] {
     return this.calls.flat();
+  }
+
+  get presencePushes(): Push[] {
+    return this.presenceCalls.flat();
   }
 
   failNext(error: Error): void {
@@ -346,7 +396,8 @@ export class RecordingPublisher implements PushPublisher {
     const group = groupPk(pushes[0]);
     if (this.dissolved.has(group)) throw new GroupDissolved('the group was dissolved');
     if (options.dissolve) this.dissolved.add(group);
-    this.calls.push(structuredClone(pushes));
+    const presence = pushes.every((push) => 'nodePresence' in push);
+    (presence ? this.presenceCalls : this.calls).push(structuredClone(pushes));
     // Positions as a group's log gives them: one above the last, per group.
     const first = this.positions.get(group) ?? 0;
     this.positions.set(group, first + pushes.length);

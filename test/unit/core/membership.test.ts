@@ -1,4 +1,4 @@
-import type { Group, LeaveGroupPayload, Node, NodeTokenGrant } from '#shared/protocol/types';
+import type { Group, LeaveGroupPayload, Node, NodeTokenGrant, SenderPositions } from '#shared/protocol/types';
 import { fakeWorld, type FakeWorld } from './fakes';
 import {
   createGroup,
@@ -22,7 +22,7 @@ describe('joinGroup', () => {
     const node = await joinGroup(world, 'c-1', group, 'member-1');
 
     // Assess
-    expect(node).toEqual<Node & NodeTokenGrant>({
+    expect(node).toEqual<Node & NodeTokenGrant & SenderPositions>({
       id: 'member-1',
       name: 'member-1',
       groupId: group.id,
@@ -31,6 +31,7 @@ describe('joinGroup', () => {
       heartbeatIntervalSeconds: 120,
       useWebSocket: true,
       nodeToken: 'node-token-2',
+      senders: [{ nodeId: 'host', epoch: 'epoch-1', seq: 0 }],
     });
   });
 
@@ -58,7 +59,7 @@ describe('joinGroup', () => {
     expect(world.store.peekNode(key(), 'poller')?.useWebSocket).toBe(false);
   });
 
-  it('creates the node with a new epoch, seq 0, no status and the member TTL, and subscribes the connection', async () => {
+  it('creates the node with a new epoch, seq 1 (its join), no status and the member TTL, and subscribes the connection', async () => {
     // Act
     await joinGroup(world, 'c-1', group, 'member-1');
 
@@ -66,7 +67,7 @@ describe('joinGroup', () => {
     const expiresAt = world.clock.now() + 600_000;
     expect(world.store.peekNode(key(), 'member-1')).toMatchObject({
       isHost: false,
-      seq: 0,
+      seq: 1,
       data: {},
       statusAt: null,
       connectionId: 'c-1',
@@ -142,7 +143,7 @@ describe('joinGroup', () => {
     expect(world.store.peekNode(key(), 'member-1')).toMatchObject({
       connectionId: 'c-new',
       epoch: before?.epoch,
-      seq: 1,
+      seq: before?.seq,
       data: { score: '10' },
     });
     const subscribed = world.store.peekSubscribers(key()).map((s) => s.connectionId);
@@ -179,7 +180,7 @@ describe('joinGroup', () => {
   it('needs the nodeToken for a node whose connection closed, too (the rejoin after a reconnect)', async () => {
     // Prepare
     const { nodeToken } = await joinGroup(world, 'c-old', group, 'member-1');
-    await world.store.dropConnection('c-old');
+    await world.store.dropConnection('c-old', world.clock.now() + 30_000);
 
     // Act
     const without = joinGroup(world, 'c-new', group, 'member-1');
@@ -215,7 +216,7 @@ describe('joinGroup', () => {
 
     // Assess
     const after = world.store.peekNode(key(), 'member-1');
-    expect(after).toMatchObject({ seq: 0, data: {}, statusAt: null, connectionId: 'c-2' });
+    expect(after).toMatchObject({ seq: 1, data: {}, statusAt: null, connectionId: 'c-2' });
     expect(after?.epoch).not.toBe(before?.epoch);
     expect(fresh.nodeToken).toBeDefined();
     expect(after?.tokenHash).not.toBe(before?.tokenHash);
@@ -234,7 +235,7 @@ describe('joinGroup', () => {
     // Assess
     expect(world.store.peekNode(key(), 'member-1')).toMatchObject({
       connectionId: 'c-new',
-      seq: 1,
+      seq: 2,
       data: { late: 'yes' },
     });
   });
@@ -258,7 +259,7 @@ describe('joinGroup: the member cap', () => {
     expect(world.store.peekNode(key, 'member-3')).toBeUndefined();
     expect(world.store.count('putNode')).toBe(writes);
     // A member that is a node already takes its place back, full or not.
-    await world.store.dropConnection('c-1');
+    await world.store.dropConnection('c-1', world.clock.now() + 30_000);
     await joinGroup(world, 'c-1b', group, 'member-1', nodeToken);
   });
 

@@ -1,5 +1,6 @@
 /** The MeshStore contracts (the store's, and its hot-path write's) on the in-memory fake the core's tests use. */
 import { describeMeshStoreContract } from '../../contract/mesh-store.contract';
+import { describeNodeDropsContract } from '../../contract/node-drops.contract';
 import { describeNodeUpdateContract } from '../../contract/node-update.contract';
 import { InMemoryMeshStore } from './fakes';
 
@@ -10,3 +11,4 @@ const subject = () => {
 };
 describeMeshStoreContract('in-memory fake', subject);
 describeNodeUpdateContract('in-memory fake', subject);
+describeNodeDropsContract('in-memory fake', subject);

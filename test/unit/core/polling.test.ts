@@ -16,6 +16,8 @@ let world: FakeWorld;
 let group: Group;
 beforeEach(async () => ({ world, group } = await groupWorld(3, { publishToLog: true })));
 const where = () => ({ groupId: group.id, domain: DOMAIN });
+/** The log's first positions: the three members' join presence pushes. */
+const JOINS = 3;
 const at = '2026-01-05T09:00:00.000Z';
 
 const fire = (nodeId: string, connectionId: string, names: string[], action = 'fireEventsByNode') =>
@@ -108,7 +110,7 @@ describe('getEventsSince', () => {
     // The fan-out seals posted pushes (a, b) into a page; the retention then drops it, b unread.
     const key = where();
     const head = world.log.headOf(key)!;
-    await world.log.seal(key, head.pageStart, head.page.slice(0, 2));
+    await world.log.seal(key, head.pageStart, head.page.slice(0, JOINS + 2));
     world.log.dropSealedPage(key, 0);
 
     await expectErrorType(since(a.cursor), 'CursorExpired');
@@ -142,15 +144,19 @@ describe('getPushesSince', () => {
     await fire('member-1', 'c-1', ['b']);
 
     const all = await pushesFrom(0);
-    const later = await pushesFrom(1);
+    const later = await pushesFrom(JOINS + 1);
 
-    expect(all.pushes.map((push) => [push.pos, push.from, 'nodeStatus' in push ? 'status' : 'events'])).toEqual([
-      [0, 'member-1', 'events'],
-      [1, 'member-2', 'status'],
-      [2, 'member-1', 'events'],
+    const kindOf = (push: object) => ['nodePresence', 'nodeStatus', 'batchEvent'].find((kind) => kind in push);
+    expect(all.pushes.map((push) => [push.pos, push.from, kindOf(push)])).toEqual([
+      [0, 'member-1', 'nodePresence'],
+      [1, 'member-2', 'nodePresence'],
+      [2, 'member-3', 'nodePresence'],
+      [3, 'member-1', 'batchEvent'],
+      [4, 'member-2', 'nodeStatus'],
+      [5, 'member-1', 'batchEvent'],
     ]);
-    expect(all.nextPos).toBe(3);
-    expect(later.pushes.map((push) => push.pos)).toEqual([1, 2]);
+    expect(all.nextPos).toBe(JOINS + 3);
+    expect(later.pushes.map((push) => push.pos)).toEqual([JOINS + 1, JOINS + 2]);
   });
 
   it('answers no pushes and the end from the end or past it, and CursorExpired below what the retention keeps', async () => {
@@ -159,13 +165,14 @@ describe('getPushesSince', () => {
     await fire('member-1', 'c-1', ['c']);
     const key = where();
     const head = world.log.headOf(key)!;
-    await world.log.seal(key, head.pageStart, head.page.slice(0, 2));
+    await world.log.seal(key, head.pageStart, head.page.slice(0, JOINS + 2));
     world.log.dropSealedPage(key, 0);
 
-    await expect(pushesFrom(3)).resolves.toEqual({ pushes: [], nextPos: 3 });
-    await expect(pushesFrom(Number.MAX_SAFE_INTEGER)).resolves.toEqual({ pushes: [], nextPos: 3 });
-    await expectErrorType(pushesFrom(1), 'CursorExpired');
-    await expect(pushesFrom(2)).resolves.toMatchObject({ pushes: [{ pos: 2 }], nextPos: 3 });
+    const end = JOINS + 3;
+    await expect(pushesFrom(end)).resolves.toEqual({ pushes: [], nextPos: end });
+    await expect(pushesFrom(Number.MAX_SAFE_INTEGER)).resolves.toEqual({ pushes: [], nextPos: end });
+    await expectErrorType(pushesFrom(end - 2), 'CursorExpired');
+    await expect(pushesFrom(end - 1)).resolves.toMatchObject({ pushes: [{ pos: end - 1 }], nextPos: end });
   });
 });
 
@@ -191,6 +198,38 @@ describe('pollGroupData', () => {
       expect.objectContaining({ nodeId: 'member-1', data: [{ key: 'x', value: '1' }] }),
     ]);
     expect(nextToken).toBeUndefined();
+  });
+});
+
+describe('pollGroupData presence', () => {
+  const poll = async (since: string) =>
+    (await runAction({ action: 'pollGroupData', ...where(), since }, caller('c-3'), world.deps)).data as PollGroupData;
+
+  it('answers the presence changes after the cursor in log order with the events, and nextSince past all it read', async () => {
+    const start = await poll('');
+    expect(start.presence.map((change) => [change.nodeId, change.change, change.cursor])).toEqual([
+      ['member-1', 'joined', '1.0'],
+      ['member-2', 'joined', '2.0'],
+      ['member-3', 'joined', '3.0'],
+    ]);
+    expect(start.nextSince).toBe('3.0');
+
+    await fire('member-1', 'c-1', ['a']);
+    await send(world, 'c-2', { action: 'leaveGroup', ...where(), nodeId: 'member-2' });
+    await send(world, 'c-1', { action: 'reportDataByNode', ...where(), nodeId: 'member-1', data: [] });
+    const next = await poll(start.nextSince);
+
+    expect(next.events.map((event) => [event.name, event.cursor])).toEqual([['a', '4.0']]);
+    expect(next.presence.map((change) => [change.nodeId, change.change, change.cursor])).toEqual([
+      ['member-2', 'left', '5.0'],
+    ]);
+    // Past the status push at position 5 too: nothing is read twice.
+    expect(next.nextSince).toBe('6.0');
+    await expect(poll(next.nextSince)).resolves.toMatchObject({ events: [], presence: [], nextSince: '6.0' });
+  });
+
+  it('keeps getEventsSince as Mesh v2 had it: events only, 100 of them a read', async () => {
+    await expect(since('')).resolves.toEqual([]);
   });
 });
 
