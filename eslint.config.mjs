@@ -35,6 +35,16 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
   },
   {
+    // The operator console runs in browsers; its build script (build.ts) runs in Node.
+    files: ['console/**/*.ts'],
+    ignores: ['console/build.ts'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
+    files: ['console/build.ts'],
+    languageOptions: { globals: globals.node },
+  },
+  {
     // Tests load a module afresh with require() inside jest.isolateModules, after mocking what it imports.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },

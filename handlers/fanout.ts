@@ -24,6 +24,8 @@ import {
   topicArn,
 } from '#shared/config';
 import { flushGroup, type FlushOutcome } from '#shared/core/fanout/flush';
+import { LogPublisher } from '#shared/core/fanout/publisher';
+import { RoundMonitor } from '#shared/core/fanout/round-monitor';
 import type { FlushDeps } from '#shared/core/ports';
 import { flushRequestOf, type SNSEvent, type SNSEventRecord } from '#shared/lambda/flush-event';
 import { logErrors } from '#shared/lambda/log-errors';
@@ -35,14 +37,21 @@ const metrics = createMetrics();
 
 const concurrency = fanoutConcurrency();
 const documentClient = createDocumentClient();
+const log = new DynamoGroupLog({
+  client: documentClient,
+  tableName: tableName(),
+  retentionSeconds: meshSettings().eventTtlSeconds,
+});
+const trigger = new SnsFlushTrigger({ client: createSnsClient(), topicArn: topicArn() });
 const deps: Omit<FlushDeps, 'owner'> = {
-  log: new DynamoGroupLog({
-    client: documentClient,
-    tableName: tableName(),
-    retentionSeconds: meshSettings().eventTtlSeconds,
-  }),
+  log,
   store: new DynamoMeshStore({ client: documentClient, tableName: tableName(), clock: systemClock }),
-  trigger: new SnsFlushTrigger({ client: createSnsClient(), topicArn: topicArn() }),
+  trigger,
+  // Rounds of watched groups go to the console's log (the watch mark comes with the head each round reads).
+  monitor: new RoundMonitor(
+    new LogPublisher({ log, trigger, clock: systemClock, ids: randomIds, fanout: fanoutSettings() }),
+    randomIds.token(),
+  ),
   notifier: new ManagementApiNotifier(createManagementApiClient(managementEndpoint(), concurrency)),
   clock: systemClock,
   fanout: fanoutSettings(),

@@ -8,12 +8,19 @@
  *               them) on the table (the unbind also sets the node's dropAt)
  *   request     DynamoDB GetItem, BatchGetItem, Query, PutItem, UpdateItem,
  *               DeleteItem, BatchWriteItem (+ transactions) on the table, and
- *               Query on the byDomain index (listGroupsByDomain); sns:Publish
- *               on the topic (flush requests); execute-api:ManageConnections
- *               POST and DELETE on this API's stage (a connection flooding
- *               far over its rate gets a last RateLimited frame and is closed)
+ *               Query on the byDomain index (listGroupsByDomain); Scan of the
+ *               byDomain index, which holds the group items alone (the
+ *               operator console's watchMesh lists every group; only an
+ *               admin's watch reads it);
+ *               sns:Publish on the topic (flush requests);
+ *               execute-api:ManageConnections POST and DELETE on this API's
+ *               stage (a connection flooding far over its rate gets a last
+ *               RateLimited frame and is closed)
  *   fanout      DynamoDB Query, UpdateItem, PutItem (sealed pages of the group
- *               log), DeleteItem (+ transactions) on the table; sns:Publish on
+ *               log), DeleteItem (+ transactions) on the table, and GetItem
+ *               (a watched group's round is appended to the console's log; an
+ *               append that finds the log's head full reads it back to seal a
+ *               page); sns:Publish on
  *               the topic (a long flush hands over, a failed round is retried,
  *               by a flush request); execute-api:ManageConnections POST on this
  *               API's stage
@@ -27,7 +34,9 @@
  *   authorize   nothing (it checks a credential with the keys it is given,
  *               or fetches them from the identity provider's public JWKS URL)
  *
- * Every function also writes to its own log group, and only there. The fanout
+ * Every function also writes to its own log group, and only there
+ * (ownLogsStatement; the console-site function, which serves the operator
+ * console's page, has that statement alone). The fanout
  * role's one other grant, sqs:SendMessage on the dead-letter queue (its failure
  * destination), is declared with that destination in components/fanout.ts.
  *
@@ -68,6 +77,8 @@ export interface FunctionContract {
   table: readonly string[];
   /** Indexes the function queries: dynamodb:Query on each index's own ARN. */
   queriesIndexes: readonly IndexName[];
+  /** Indexes the function scans whole: dynamodb:Scan on each index's own ARN. */
+  scansIndexes?: readonly IndexName[];
   /** sns:Publish on the push topic. */
   publishes: boolean;
   /** execute-api:ManageConnections on this API and stage, POST to @connections only. */
@@ -101,6 +112,8 @@ export const CONTRACT: Record<FunctionName, FunctionContract> = {
   request: {
     table: REQUEST_TABLE_ACTIONS,
     queriesIndexes: [BY_DOMAIN_INDEX, BY_NAME_INDEX],
+    // The console's watchMesh (DynamoConsoleStore.listAllGroups); the http function refuses console actions.
+    scansIndexes: [BY_DOMAIN_INDEX],
     publishes: true,
     postsToConnections: true,
     closesConnections: true,
@@ -113,8 +126,9 @@ export const CONTRACT: Record<FunctionName, FunctionContract> = {
     postsToConnections: false,
     closesConnections: false,
   },
+  // GetItem: LogPublisher's append of a console report reads a full head back (DynamoGroupLog.append).
   fanout: {
-    table: ['Query', 'UpdateItem', 'PutItem', 'DeleteItem', 'ConditionCheckItem'],
+    table: ['GetItem', 'Query', 'UpdateItem', 'PutItem', 'DeleteItem', 'ConditionCheckItem'],
     queriesIndexes: [],
     publishes: true,
     postsToConnections: true,
@@ -146,20 +160,24 @@ export function indexArn(tableArn: pulumi.Input<string>, index: IndexName): pulu
   return pulumi.interpolate`${tableArn}/index/${index}`;
 }
 
+/**
+ * A function's grant to write its log: the log group is created by the stack
+ * (with its retention), so the role needs no logs:CreateLogGroup and no "*"
+ * resource, only streams and events of its own group.
+ */
+export function ownLogsStatement(logGroupArn: pulumi.Input<string>): PolicyStatement {
+  return {
+    Sid: 'WriteOwnLogs',
+    Effect: 'Allow',
+    Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    Resource: [logGroupArn, pulumi.interpolate`${logGroupArn}:*`],
+  };
+}
+
 /** The statements of one function's role policy. */
 export function contractStatements(fn: FunctionName, r: ContractResources): PolicyStatement[] {
   const contract = CONTRACT[fn];
-  const statements: PolicyStatement[] = [
-    {
-      // The log group is created by the stack (with its retention), so the
-      // role needs no logs:CreateLogGroup and no "*" resource: only streams
-      // and events of its own group.
-      Sid: 'WriteOwnLogs',
-      Effect: 'Allow',
-      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      Resource: [r.logGroupArn, pulumi.interpolate`${r.logGroupArn}:*`],
-    },
-  ];
+  const statements: PolicyStatement[] = [ownLogsStatement(r.logGroupArn)];
   if (contract.table.length > 0) {
     statements.push({
       Sid: 'MeshTable',
@@ -175,6 +193,14 @@ export function contractStatements(fn: FunctionName, r: ContractResources): Poli
       Effect: 'Allow',
       Action: ['dynamodb:Query'],
       Resource: contract.queriesIndexes.map((index) => indexArn(r.tableArn, index)),
+    });
+  }
+  if (contract.scansIndexes !== undefined && contract.scansIndexes.length > 0) {
+    statements.push({
+      Sid: 'MeshIndexScans',
+      Effect: 'Allow',
+      Action: ['dynamodb:Scan'],
+      Resource: contract.scansIndexes.map((index) => indexArn(r.tableArn, index)),
     });
   }
   if (contract.publishes) {

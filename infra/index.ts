@@ -24,3 +24,5 @@ export const functionNames = mesh.functionNames;
 /** The CloudWatch dashboard of the mesh's metrics, and where to open it. */
 export const dashboardName = mesh.dashboardName;
 export const dashboardUrl = mesh.dashboardUrl;
+/** The operator console, https://{apiId}.execute-api.{region}.amazonaws.com/console/#wsUrl=…: open it and type the admin token. */
+export const consoleUrl = mesh.consoleUrl;

@@ -10,14 +10,23 @@
  *   table, WebSocket API, fan-out topic  ->  functions (their environment
  *   names the table, the topic and the API)  ->  SNS subscription, sweep
  *   schedule, the $connect authorizer when a credential is configured,
- *   routes and stage, the HTTPS endpoint (they need the functions)  ->  alarms
- *   and the dashboard
+ *   routes and stage, the HTTPS endpoint (they need the functions)  ->  the
+ *   operator console's page on the HTTPS endpoint's API (it names the
+ *   WebSocket stage's URL), alarms and the dashboard
  */
 import * as pulumi from '@pulumi/pulumi';
-import { assertBundlesBuilt, bundleFolder, FUNCTION_NAMES, type FunctionName } from './bundles';
+import {
+  assertBundlesBuilt,
+  bundleFolder,
+  CONSOLE_SITE_BUNDLE,
+  FUNCTION_NAMES,
+  type BundleName,
+  type FunctionName,
+} from './bundles';
 import { settingsEnvironment, type MeshConfig } from './config';
 import { MeshAlarms } from './components/alarms';
 import { ConnectAuthorizer } from './components/authorizer';
+import { ConsoleSite } from './components/console-site';
 import { MeshDashboard } from './components/dashboard';
 import { FanoutSubscription, FanoutTopic } from './components/fanout';
 import { HttpEndpoint } from './components/http-api';
@@ -38,13 +47,13 @@ import {
 } from '../shared/topology';
 import { authorizerConfigured, type MeshSecrets } from './secrets';
 
-/** The Lambda code of each function. */
-export type CodeSource = (fn: FunctionName) => pulumi.asset.Archive;
+/** The Lambda code of each function: a mesh function's bundle, or the console-site's. */
+export type CodeSource = (bundle: BundleName) => pulumi.asset.Archive;
 
 /** The bundles of `npm run build` as archives; throws "run npm run build first" when they are missing. */
 export function builtBundles(bundleDir?: string): CodeSource {
   assertBundlesBuilt(bundleDir);
-  return (fn) => new pulumi.asset.FileArchive(bundleFolder(fn, bundleDir));
+  return (bundle) => new pulumi.asset.FileArchive(bundleFolder(bundle, bundleDir));
 }
 
 export interface MeshOutputs {
@@ -63,6 +72,11 @@ export interface MeshOutputs {
   dashboardName: pulumi.Output<string>;
   /** The dashboard in the CloudWatch console. */
   dashboardUrl: pulumi.Output<string>;
+  /**
+   * The operator console: https://{httpApiId}.execute-api.{region}.amazonaws.com/console/#wsUrl={url},
+   * without the admin token, which the page asks for (components/console-site.ts).
+   */
+  consoleUrl: pulumi.Output<string>;
 }
 
 export function declareMesh(config: MeshConfig, code: CodeSource, secrets: MeshSecrets): MeshOutputs {
@@ -135,6 +149,14 @@ export function declareMesh(config: MeshConfig, code: CodeSource, secrets: MeshS
     logRetentionDays: config.logRetentionDays,
   });
 
+  // Deployed with or without mesh:adminToken (the component says why); the request function reads the token.
+  const consoleSite = new ConsoleSite('mesh-console', {
+    api: http.api,
+    code: code(CONSOLE_SITE_BUNDLE),
+    webSocketUrl: routes.url,
+    logRetentionDays: config.logRetentionDays,
+  });
+
   new MeshAlarms('mesh', {
     functions,
     deadLetterQueue: fanoutTopic.deadLetterQueue,
@@ -167,5 +189,6 @@ export function declareMesh(config: MeshConfig, code: CodeSource, secrets: MeshS
     ),
     dashboardName: dashboard.name,
     dashboardUrl: dashboard.url,
+    consoleUrl: consoleSite.url,
   };
 }

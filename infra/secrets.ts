@@ -7,6 +7,9 @@
  *                  address (MESH_DOMAIN_SECRET); at least 22 characters, e.g.
  *                  `openssl rand -base64 32`. Changing it moves every school
  *                  to a new domain (docs/security.md says when to rotate).
+ *   adminToken     optional: the operator console's credential
+ *                  (MESH_ADMIN_TOKEN), at least 22 characters; unset, the
+ *                  console's actions answer Unauthorized (docs/console.md).
  *   authApiKeys    optional: `name:key,...`, the API keys the $connect
  *                  authorizer accepts (MESH_AUTH_API_KEYS).
  *   authJwtSecret  optional: the HS256 key of the JWTs it accepts
@@ -14,7 +17,7 @@
  * Either optional one set turns the authorizer on (authorizerConfigured).
  */
 import * as pulumi from '@pulumi/pulumi';
-import { authSettings, ENV, MIN_DOMAIN_SECRET_LENGTH } from '../shared/config';
+import { adminToken, authSettings, ENV, MIN_DOMAIN_SECRET_LENGTH } from '../shared/config';
 import type { Secret } from '../shared/topology';
 import { MeshConfigError, type MeshConfig } from './config';
 
@@ -24,6 +27,7 @@ export type MeshSecrets = { domainSecret: pulumi.Output<string> } & Partial<Reco
 /** The `mesh:` key of each secret. */
 export const SECRET_KEYS = {
   domainSecret: 'domainSecret',
+  adminToken: 'adminToken',
   authApiKeys: 'authApiKeys',
   authJwtSecret: 'authJwtSecret',
 } as const satisfies Record<Secret, string>;
@@ -34,6 +38,16 @@ function checkedDomainSecret(value: string): string {
     throw new MeshConfigError(
       `mesh:${SECRET_KEYS.domainSecret} must be at least ${MIN_DOMAIN_SECRET_LENGTH} characters`,
     );
+  }
+  return value;
+}
+
+/** The console's admin token, checked as the request function will on cold start. */
+export function checkedAdminToken(value: string): string {
+  try {
+    adminToken({ [ENV.adminToken]: value });
+  } catch (error) {
+    throw new MeshConfigError(`mesh:${SECRET_KEYS.adminToken}: ${(error as Error).message}`);
   }
   return value;
 }
@@ -57,6 +71,8 @@ export function readSecrets(config: pulumi.Config = new pulumi.Config('mesh')): 
     const value = config.getSecret(SECRET_KEYS[key]);
     if (value !== undefined) secrets[key] = value.apply((text) => checkedAuthSecret(key, text));
   }
+  const admin = config.getSecret(SECRET_KEYS.adminToken);
+  if (admin !== undefined) secrets.adminToken = admin.apply(checkedAdminToken);
   return secrets;
 }
 

@@ -26,6 +26,7 @@ function summary(stack: Stack): string {
     '',
     `  Connect WebSocket clients to  ${stack.wsUrl}`,
     `  Polling clients POST to       ${stack.httpUrl}`,
+    `  Open the operator console at  ${stack.consoleUrl}`,
     '',
     '  Ctrl-C stops everything.',
     '',

@@ -15,6 +15,7 @@
  */
 import http from 'node:http';
 import { controlRequest } from './control';
+import type { Site } from './console-site';
 import { FaultInjector } from './faults';
 import type { Connections } from './gateway';
 import { type Log, describeError } from './log';
@@ -31,6 +32,8 @@ export interface ManagementOptions {
   stats: LocalStats;
   /** Faults to inject into PostToConnection; none when unset. */
   faults?: FaultInjector;
+  /** Static files served on GET (the operator console's page). */
+  site?: Site;
   log: Log;
 }
 
@@ -93,6 +96,12 @@ export class ManagementApi {
     const { connections, stats, stage } = this.options;
     const path = (req.url ?? '/').split('?')[0];
     const body = await readBody(req);
+
+    const file = req.method === 'GET' ? this.options.site?.(path) : undefined;
+    if (file) {
+      res.writeHead(200, { 'Content-Type': file.contentType, 'Cache-Control': 'no-store' }).end(file.body);
+      return;
+    }
 
     const control = controlRequest(req, path, body, { stats, faults: this.faults });
     if (control) {

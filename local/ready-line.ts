@@ -1,7 +1,7 @@
 /**
  * The one line a stack process prints on stdout once every part is up:
  *
- *   MESH_READY {"wsUrl":…,"httpUrl":…,"managementUrl":…,"statsUrl":…,"dynamodbUrl":…,"dynamodbPid":…,…}
+ *   MESH_READY {"wsUrl":…,"httpUrl":…,"managementUrl":…,"statsUrl":…,"consoleUrl":…,"dynamodbUrl":…,"dynamodbPid":…,…}
  *
  * Scripts and tests wait for it and read the stack's URLs from it, so its name
  * and its fields are a contract (local/README.md): main.ts and
@@ -23,6 +23,8 @@ export interface ReadyPayload {
   managementUrl: string;
   /** GET: the counters; POST {statsUrl}/reset zeroes them. */
   statsUrl: string;
+  /** Opens the operator console on this stack, its admin token in the URL's fragment. */
+  consoleUrl: string;
   snsUrl: string;
   /** DynamoDB Local (give it to another stack as MESH_DYNAMODB_ENDPOINT). */
   dynamodbUrl: string;
@@ -44,6 +46,7 @@ export function readyPayloadOf(stack: Stack): ReadyPayload {
     httpUrl: stack.httpUrl,
     managementUrl: stack.managementUrl,
     statsUrl: stack.statsUrl,
+    consoleUrl: stack.consoleUrl,
     snsUrl: stack.snsUrl,
     dynamodbUrl: stack.dynamodbUrl,
     tableName: stack.tableName,

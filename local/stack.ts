@@ -28,6 +28,7 @@ import { describeExit } from './dynamodb-engine';
 import { type FaultConfig, FaultInjector, faultsFromEnv } from './faults';
 import { type Functions, type StackHandlers, startFunctions, workerCountsFromEnv } from './functions';
 import { type Connections, Gateway, type RouteTable } from './gateway';
+import { consoleSite, consoleUrlOf } from './console-site';
 import { startHttpApi } from './http-api';
 import { type Log, consoleLog } from './log';
 import { startManagementApi } from './management';
@@ -115,6 +116,8 @@ export interface Stack {
   dynamodbPid?: number;
   /** GET: the counters as JSON; POST {statsUrl}/reset zeroes them. */
   statsUrl: string;
+  /** Opens the operator console on this stack (its admin token in the fragment). */
+  consoleUrl: string;
   /** GET/PUT/DELETE: the faults in force (faults.ts). */
   faultsUrl: string;
   faults: FaultInjector;
@@ -204,13 +207,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       getConnection: (id) => gateway?.getConnection(id),
       deleteConnection: (id) => gateway?.deleteConnection(id) ?? false,
     };
-    const [management, managementMs] = await timed(() =>
+    const [management, managementMs] = await timed(async () =>
       startManagementApi({
         port: options.managementPort ?? portFromEnv(LOCAL_ENV.managementPort, env) ?? 0,
         stage,
         connections,
         stats,
         faults,
+        site: await consoleSite(),
         log,
       }),
     );
@@ -251,6 +255,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...resourceEnvironment({ tableName, topicArn, managementEndpoint: managementUrl }),
       // A new secret each start unless the environment sets one (then domains stay the same across restarts).
       [ENV.domainSecret]: env[ENV.domainSecret] || randomBytes(32).toString('base64url'),
+      // The console's admin token likewise: the consoleUrl carries it.
+      [ENV.adminToken]: env[ENV.adminToken] || randomBytes(24).toString('base64url'),
       [LOCAL_ENV.stage]: stage,
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.engineUrl,
       AWS_ENDPOINT_URL_SNS: sns.url,
@@ -327,6 +333,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // Stopped before the gateway: no request reaches a stopping function.
     stoppers.push(() => httpApi.stop());
     parts.push({ name: 'HTTPS endpoint', url: httpApi.url, ms: httpMs, note: 'POST /, for polling clients' });
+    const statsUrl = `${management.baseUrl}/_local/stats`;
+    const consoleUrl = consoleUrlOf(management.baseUrl, { wsUrl: ws.url, adminToken: env[ENV.adminToken]!, statsUrl });
+    parts.push({
+      name: 'Console',
+      url: `${management.baseUrl}/console/`,
+      ms: 0,
+      note: 'the admin token is in consoleUrl',
+    });
 
     return {
       wsUrl: ws.url,
@@ -335,7 +349,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       snsUrl: sns.url,
       dynamodbUrl: dynamodb.engineUrl,
       dynamodbPid: dynamodb.pid,
-      statsUrl: `${management.baseUrl}/_local/stats`,
+      statsUrl,
+      consoleUrl,
       faultsUrl: `${management.baseUrl}/_local/faults`,
       faults,
       functions: started,

@@ -41,6 +41,7 @@ export const ENV = {
   connectionRefusalsBeforeClose: 'MESH_CONNECTION_REFUSALS_BEFORE_CLOSE',
   disconnectGraceSeconds: 'MESH_DISCONNECT_GRACE_SECONDS',
   domainSecret: 'MESH_DOMAIN_SECRET',
+  adminToken: 'MESH_ADMIN_TOKEN',
   allowedOrigins: 'MESH_ALLOWED_ORIGINS',
   authApiKeys: 'MESH_AUTH_API_KEYS',
   authJwtSecret: 'MESH_AUTH_JWT_SECRET',
@@ -94,6 +95,19 @@ export function domainSecret(env: Env = process.env): string {
   const value = required(env, ENV.domainSecret);
   if (value.length < MIN_DOMAIN_SECRET_LENGTH) {
     throw new ConfigError(`${ENV.domainSecret} must be at least ${MIN_DOMAIN_SECRET_LENGTH} characters`);
+  }
+  return value;
+}
+
+/**
+ * The operator console's admin token (MESH_ADMIN_TOKEN), at least 22
+ * characters; unset, the console is off (its actions answer Unauthorized).
+ */
+export function adminToken(env: Env = process.env): string | undefined {
+  const value = env[ENV.adminToken];
+  if (value === undefined || value === '') return undefined;
+  if (value.length < MIN_DOMAIN_SECRET_LENGTH) {
+    throw new ConfigError(`${ENV.adminToken} must be at least ${MIN_DOMAIN_SECRET_LENGTH} characters`);
   }
   return value;
 }

@@ -40,11 +40,12 @@ export type Resource = keyof typeof RESOURCE_ENV;
  */
 export const SECRET_ENV = {
   domainSecret: ENV.domainSecret,
+  adminToken: ENV.adminToken,
   authApiKeys: ENV.authApiKeys,
   authJwtSecret: ENV.authJwtSecret,
 } as const;
 export type Secret = keyof typeof SECRET_ENV;
-/** The secrets a deployment must have; the others switch a feature on when set (the authorizer's). */
+/** The secrets a deployment must have; the others switch a feature on when set (the console's, the authorizer's). */
 export const REQUIRED_SECRETS = ['domainSecret'] as const satisfies readonly Secret[];
 const SECRET_NAMES: readonly EnvName[] = Object.values(SECRET_ENV);
 
@@ -85,6 +86,7 @@ export const FUNCTIONS: Record<FunctionName, FunctionSpec> = {
       ENV.topicArn,
       ENV.managementEndpoint,
       ENV.domainSecret,
+      ENV.adminToken,
       ...FANOUT_SETTINGS_ENV,
       ...TIME_SETTINGS_ENV,
     ],

@@ -14,6 +14,9 @@
  *
  * HTTP API authorizers may cache their answers; the cache is off, so a
  * revoked credential stops working at once, as at $connect.
+ *
+ * The operator console's page shares this API (and its stage, throttle and
+ * access log): console-site.ts adds its two GET routes, outside the authorizer.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';

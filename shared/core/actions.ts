@@ -16,6 +16,7 @@ import { getNodeStatus, listGroupStatuses, listNodesInGroup } from './use-cases/
 import { fireEventsByNode } from './use-cases/events';
 import { reportDataByNode } from './use-cases/status';
 import { getEventsSince, getPushesSince, pollGroupData, recordEventsByNode } from './use-cases/polling';
+import { unwatchMesh, watchGroup, watchMesh } from './use-cases/console';
 
 /** What a result reply carries: `data`, and `nextToken` for list actions with more to read. */
 export interface ActionResult {
@@ -54,6 +55,9 @@ const ACTION_TABLE: { [A in Action]: Run<A> } = {
   getEventsSince: data(getEventsSince),
   pollGroupData,
   getPushesSince: data(getPushesSince),
+  watchMesh: data(watchMesh),
+  watchGroup: data(watchGroup),
+  unwatchMesh: data(unwatchMesh),
 };
 
 /**

@@ -6,6 +6,7 @@
 import type { KnownGroups } from './known-groups';
 import type { Push } from '../protocol/messages';
 import type { ConnectionRecord, GroupKey, GroupRecord, HostRecord, NodeRecord, Subscriber } from './model';
+import type { RoundMonitor } from './fanout/round-monitor';
 import type { FanoutSettings, MeshSettings } from './settings';
 
 /** Persistence of groups, nodes, status and connections. */
@@ -166,6 +167,8 @@ export interface LogHead {
   rate: number;
   /** Set by the one dissolve the group gets: no push is appended after it. */
   dissolvedAt?: number;
+  /** While a console watches (its lease, epoch ms): the fan-out reports each round (fanout/round-monitor.ts). */
+  watchedUntil?: number;
 }
 
 /** Sealed pushes from a position on (GroupLog.readRetained). */
@@ -306,6 +309,22 @@ export interface SeqRange {
   count: number;
 }
 
+/**
+ * What the operator console reads and writes beyond the MeshStore
+ * (use-cases/console.ts), only while someone watches.
+ */
+export interface ConsoleStore {
+  /** Every group item of every domain, expired ones included (the caller filters). */
+  listAllGroups(): Promise<GroupRecord[]>;
+  /** The connection is a viewer of the console's log until `expiresAt`; $disconnect removes it as it removes a member. */
+  putViewer(connectionId: string, expiresAt: number): Promise<void>;
+  /** The viewer is sent the group's pushes until `expiresAt` (a subscription that takes no member's place). */
+  putGroupViewer(key: GroupKey, connectionId: string, expiresAt: number): Promise<void>;
+  removeViewer(connectionId: string): Promise<void>;
+  /** The fan-out reports the group's rounds until `until`, or (null) no longer. A group with no log yet: nothing. */
+  markWatched(key: GroupKey, until: number | null): Promise<void>;
+}
+
 /** What every request use case is given. */
 export interface MeshDeps {
   store: MeshStore;
@@ -319,6 +338,9 @@ export interface MeshDeps {
   settings: MeshSettings;
   /** MESH_DOMAIN_SECRET: the key of createDomain's hash of the caller's address (source-domains.ts). */
   domainSecret: string;
+  /** The operator console's store, and the admin token its actions need (MESH_ADMIN_TOKEN); without either it is off. */
+  console?: ConsoleStore;
+  adminToken?: string;
 }
 
 /** What a flush of a group's log is given. */
@@ -336,4 +358,6 @@ export interface FlushDeps {
   owner: string;
   /** Waits `ms` (a timer in Lambda; tests pass a fake). */
   sleep(ms: number): Promise<void>;
+  /** Reports the rounds of watched groups to the console; absent, nothing is reported. */
+  monitor?: RoundMonitor;
 }

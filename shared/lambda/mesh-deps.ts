@@ -4,18 +4,19 @@
  * (handlers/http.ts) act on the same table, log and topic, so they build
  * them here, one way. A missing setting fails here, not on a request.
  */
+import { DynamoConsoleStore } from '#shared/adapters/dynamodb/console-store';
 import { DynamoGroupLog } from '#shared/adapters/dynamodb/log';
 import { DynamoMeshStore } from '#shared/adapters/dynamodb/store';
 import { createDocumentClient, createSnsClient } from '#shared/adapters/sdk-clients';
 import { SnsFlushTrigger } from '#shared/adapters/sns/flush-trigger';
 import { randomIds, systemClock } from '#shared/adapters/system';
-import { domainSecret, fanoutSettings, meshSettings, tableName, topicArn } from '#shared/config';
+import { adminToken, domainSecret, fanoutSettings, meshSettings, tableName, topicArn } from '#shared/config';
 import { LogPublisher } from '#shared/core/fanout/publisher';
 import { KnownGroups } from '#shared/core/known-groups';
 import type { MeshDeps } from '#shared/core/ports';
 import type { Logger } from './logger';
 
-export function createMeshDeps(logger: Logger): MeshDeps {
+export function createMeshDeps(logger: Logger, withConsole = false): MeshDeps {
   const documentClient = createDocumentClient();
   const settings = meshSettings();
   const log = new DynamoGroupLog({
@@ -44,5 +45,12 @@ export function createMeshDeps(logger: Logger): MeshDeps {
     ids: randomIds,
     settings,
     domainSecret: domainSecret(),
+    // The operator console: only the WebSocket's function has viewers (a connection to post to).
+    ...(withConsole
+      ? {
+          console: new DynamoConsoleStore({ client: documentClient, tableName: tableName(), now: () => Date.now() }),
+          adminToken: adminToken(),
+        }
+      : {}),
   };
 }

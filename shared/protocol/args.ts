@@ -57,6 +57,12 @@ export interface ActionArgs {
   pollGroupData: { groupId: string; domain: string; since: string };
   /** The group's pushes from log position `pos` on (a push's `pos`): what a client back from a drop missed. */
   getPushesSince: { groupId: string; domain: string; pos: number };
+  /** The operator console (shared/protocol/console.ts): a snapshot of the mesh, monitoring on for the lease. */
+  watchMesh: { adminToken: string };
+  /** The console: one group's full status, and its pushes to this viewer for the lease. */
+  watchGroup: { adminToken: string; groupId: string; domain: string };
+  /** The console: this viewer stops watching. */
+  unwatchMesh: { adminToken: string };
 }
 
 export type Action = keyof ActionArgs;

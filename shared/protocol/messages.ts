@@ -4,6 +4,7 @@
  * members of a group.
  */
 import type { Action } from './args';
+import type { MeshRound } from './console';
 import type { BatchEvent, GroupDissolvePayload, NodePresence, NodeStatus } from './types';
 
 /** Error types a client acts on (see docs/protocol.md). */
@@ -69,7 +70,9 @@ export type PushPayload =
   | { nodeStatus: NodeStatus }
   | { batchEvent: BatchEvent }
   | { groupDissolve: GroupDissolvePayload }
-  | { nodePresence: NodePresence };
+  | { nodePresence: NodePresence }
+  /** Only on the console's log, to its viewers (console.ts). */
+  | { meshRound: MeshRound };
 
 export type Push = { type: 'message'; groupId: string; domain: string } & PushOrder & PushPayload;
 

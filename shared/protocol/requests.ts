@@ -53,6 +53,9 @@ const eventsField = z
 /** A log cursor: "" or one the mesh gave (shared/core/event-log.ts checks it). */
 const sinceField = anyText('since', LIMITS.maxCursorLength);
 
+/** The deployment's admin token (MESH_ADMIN_TOKEN), which the console's actions need. */
+const adminTokenField = text('adminToken', LIMITS.maxNodeTokenLength);
+
 const request = <A extends string, S extends z.ZodRawShape>(action: A, shape: S) =>
   z.strictObject({
     action: z.literal(action),
@@ -154,6 +157,9 @@ export const requestSchemas = {
     domain: domainField,
     nextToken: nextTokenField,
   }),
+  watchMesh: request('watchMesh', { adminToken: adminTokenField }),
+  watchGroup: request('watchGroup', { adminToken: adminTokenField, groupId: groupIdField, domain: domainField }),
+  unwatchMesh: request('unwatchMesh', { adminToken: adminTokenField }),
 } as const;
 
 export const ACTIONS = Object.keys(requestSchemas) as Action[];

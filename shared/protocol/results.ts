@@ -1,5 +1,6 @@
 /** What the `data` of each action's result reply holds (the Mesh v2 shapes). */
 import type { Action } from './args';
+import type { MeshSnapshot } from './console';
 import type { Push } from './messages';
 import type {
   Group,
@@ -35,6 +36,9 @@ export interface ActionResults {
   getEventsSince: PolledEvent[];
   pollGroupData: PollGroupData;
   getPushesSince: PushesSince;
+  watchMesh: MeshSnapshot;
+  watchGroup: NodeStatus[];
+  unwatchMesh: { viewers: number };
 }
 
 /**

@@ -5,11 +5,13 @@
  * proxy integration (payload 2.0), guarded by the same authorizer function as
  * $connect, a throttled, access-logged `$default` stage, and permissions
  * scoped to that route and that authorizer. The http function's role has the
- * table and the topic, and no Management API.
+ * table and the topic, and no Management API. (The operator console's routes
+ * on the same API are test/infra/console-site.test.ts's.)
  */
 import type * as pulumi from '@pulumi/pulumi';
 import type { MeshOutputs } from '../../infra/program';
 import { ACCOUNT, HTTP_API_ID, installMocks, REGION, settled, valueOf, type Declared } from './mocks';
+import { CONSOLE_ROUTES } from '../../infra/components/console-site';
 
 const STAGE = 'school';
 const ORIGINS = 'https://school.example,https://editor.school.example';
@@ -18,6 +20,10 @@ let declared: Declared[];
 let outputs: MeshOutputs;
 const ofType = (type: string) => declared.filter((r) => r.type === type);
 const httpOfType = (type: string) => ofType(type).filter((r) => r.inputs.apiId === HTTP_API_ID || r.id === HTTP_API_ID);
+const consoleRouteKeys: readonly string[] = CONSOLE_ROUTES.map((route) => route.routeKey);
+/** The polling endpoint's routes: every route of the HTTP API but the console page's. */
+const pollingRoutes = () =>
+  httpOfType('aws:apigatewayv2/route:Route').filter((r) => !consoleRouteKeys.includes(r.inputs.routeKey));
 const functionOf = (fn: string) => ofType('aws:lambda/function:Function').find((r) => r.name === `mesh-${fn}`)!;
 const executionArn = `arn:aws:execute-api:${REGION}:${ACCOUNT}:${HTTP_API_ID}`;
 
@@ -56,7 +62,7 @@ describe('the HTTPS endpoint', () => {
   });
 
   it('has one route, POST /, to a payload-2.0 Lambda proxy integration of the http function', () => {
-    const routes = httpOfType('aws:apigatewayv2/route:Route');
+    const routes = pollingRoutes();
     expect(routes.map((r) => r.inputs.routeKey)).toEqual(['POST /']);
     const integration = httpOfType('aws:apigatewayv2/integration:Integration').find(
       (i) => `integrations/${i.id}` === routes[0].inputs.target,
@@ -78,13 +84,13 @@ describe('the HTTPS endpoint', () => {
       authorizerPayloadFormatVersion: '1.0',
       authorizerResultTtlInSeconds: 0,
     });
-    const [route] = httpOfType('aws:apigatewayv2/route:Route');
+    const [route] = pollingRoutes();
     expect(route.inputs).toMatchObject({ authorizationType: 'CUSTOM', authorizerId: authorizer.id });
   });
 
   it('lets API Gateway invoke the http function for this route only, and the authorizer as this authorizer only', () => {
-    const permissions = ofType('aws:lambda/permission:Permission').filter((p) =>
-      p.inputs.sourceArn.startsWith(`${executionArn}/`),
+    const permissions = ofType('aws:lambda/permission:Permission').filter(
+      (p) => p.inputs.sourceArn.startsWith(`${executionArn}/`) && !p.inputs.sourceArn.includes('/GET/console'),
     );
     const [authorizer] = httpOfType('aws:apigatewayv2/authorizer:Authorizer');
     expect(permissions.map((p) => [p.inputs.function, p.inputs.sourceArn]).sort()).toEqual(

@@ -7,6 +7,7 @@ import type * as pulumi from '@pulumi/pulumi';
 import {
   ACCOUNT,
   API_ID,
+  HTTP_API_ID,
   installMocks,
   isSecretInput,
   REGION,
@@ -244,6 +245,12 @@ describe('Lambda functions', () => {
     }
   });
 
+  it('give no function MESH_ADMIN_TOKEN when mesh:adminToken is unset: the console is off', () => {
+    for (const fn of FUNCTIONS) {
+      expect(functionOf(fn).inputs.environment.variables).not.toHaveProperty('MESH_ADMIN_TOKEN');
+    }
+  });
+
   it('give $connect the Origin allow-list of the config', () => {
     expect(functionOf('connect').inputs.environment.variables).toMatchObject({
       MESH_ALLOWED_ORIGINS: 'https://school.example',
@@ -321,34 +328,31 @@ describe('IAM: least privilege per the contract', () => {
     expect(actionsOf('disconnect', 'dynamodb:')).toEqual(
       ['dynamodb:ConditionCheckItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'].sort(),
     );
-    expect(actionsOf('request', 'dynamodb:')).toEqual(
-      [
-        'dynamodb:BatchGetItem',
-        'dynamodb:BatchWriteItem',
-        'dynamodb:ConditionCheckItem',
-        'dynamodb:DeleteItem',
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:Query',
-        'dynamodb:UpdateItem',
-      ].sort(),
-    );
-    // PutItem: the fan-out writes the group log's sealed pages.
-    expect(actionsOf('fanout', 'dynamodb:')).toEqual([
-      'dynamodb:ConditionCheckItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:PutItem',
-      'dynamodb:Query',
-      'dynamodb:UpdateItem',
-    ]);
-    expect(actionsOf('sweep', 'dynamodb:')).toEqual([
+    const requestActions = [
+      'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
       'dynamodb:ConditionCheckItem',
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',
       'dynamodb:UpdateItem',
-    ]);
+    ];
+    // Scan (of the byDomain index only, below): the console's watchMesh lists every group; http refuses console actions.
+    expect(actionsOf('request', 'dynamodb:')).toEqual([...requestActions, 'dynamodb:Scan'].sort());
+    expect(actionsOf('http', 'dynamodb:')).toEqual(requestActions.sort());
+    // Both append to a group log (PutItem: its sealed pages; GetItem: an append that finds the head full reads it):
+    // the fan-out its console reports, the sweeper its presence pushes.
+    const logWriterActions = [
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ];
+    expect(actionsOf('fanout', 'dynamodb:')).toEqual(logWriterActions);
+    expect(actionsOf('sweep', 'dynamodb:')).toEqual(logWriterActions);
   });
 
   /** Each DynamoDB resource of a function's role with the actions granted on it. */
@@ -368,14 +372,19 @@ describe('IAM: least privilege per the contract', () => {
     expect(dynamoGrants('connect')).toEqual({});
     expect(Object.keys(dynamoGrants('disconnect'))).toEqual([table]);
     expect(Object.keys(dynamoGrants('fanout'))).toEqual([table]);
-    for (const fn of ['request', 'http'] as const) {
-      expect(dynamoGrants(fn)).toEqual({
-        [table]: actionsOf(fn, 'dynamodb:'),
-        // listGroupsByDomain and searchGroupsByNamePrefix; nothing else of theirs reads an index.
-        [`${table}/index/byDomain`]: ['dynamodb:Query'],
-        [`${table}/index/byName`]: ['dynamodb:Query'],
-      });
-    }
+    const tableActions = actionsOf('http', 'dynamodb:');
+    // listGroupsByDomain and searchGroupsByNamePrefix; the request function also scans byDomain (the console's
+    // watchMesh: the index holds the group items alone), and nothing of theirs scans the table.
+    expect(dynamoGrants('http')).toEqual({
+      [table]: tableActions,
+      [`${table}/index/byDomain`]: ['dynamodb:Query'],
+      [`${table}/index/byName`]: ['dynamodb:Query'],
+    });
+    expect(dynamoGrants('request')).toEqual({
+      [table]: tableActions,
+      [`${table}/index/byDomain`]: ['dynamodb:Query', 'dynamodb:Scan'],
+      [`${table}/index/byName`]: ['dynamodb:Query'],
+    });
   });
 
   it('lets the sweeper query the byPending and byDrop indexes, read and write items, and nothing more on DynamoDB', () => {
@@ -772,5 +781,13 @@ describe('stack outputs', () => {
     expect(await valueOf(outputs.topicArn)).toBe(one('aws:sns/topic:Topic', 'mesh-pushes').state.arn);
     expect(await valueOf(outputs.topicName)).toBe('mesh-pushes');
     expect(Object.keys(await valueOf(outputs.functionNames)).sort()).toEqual([...FUNCTIONS].sort());
+  });
+
+  it("give the operator console's URL even without mesh:adminToken (the page then says the console is off)", async () => {
+    expect(await valueOf(outputs.consoleUrl)).toBe(
+      `https://${HTTP_API_ID}.execute-api.${REGION}.amazonaws.com/console/#wsUrl=${encodeURIComponent(
+        `wss://${API_ID}.execute-api.${REGION}.amazonaws.com/${STAGE}`,
+      )}`,
+    );
   });
 });

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FUNCTION_NAMES } from '../../infra/bundles';
+import { BUNDLE_NAMES } from '../../infra/bundles';
 
 const root = join(__dirname, '..', '..');
 const loader = join(__dirname, 'pulumi-loader.js');
@@ -18,9 +18,9 @@ let bundleDir: string;
 beforeAll(() => {
   // Stand-in bundles: the program only checks that they exist and archives them.
   bundleDir = mkdtempSync(join(tmpdir(), 'mesh-stub-bundles-'));
-  for (const fn of FUNCTION_NAMES) {
-    mkdirSync(join(bundleDir, fn));
-    writeFileSync(join(bundleDir, fn, 'index.js'), 'exports.handler = async () => ({});\n');
+  for (const name of BUNDLE_NAMES) {
+    mkdirSync(join(bundleDir, name));
+    writeFileSync(join(bundleDir, name, 'index.js'), 'exports.handler = async () => ({});\n');
   }
 });
 
@@ -46,8 +46,13 @@ it("runs infra/index.ts under Pulumi's loader and exports the stack outputs", ()
     url: 'wss://abc123.execute-api.us-east-1.amazonaws.com/dev',
     managementEndpoint: 'https://abc123.execute-api.us-east-1.amazonaws.com/dev',
   });
+  // The loader's mocks give every API the same endpoint; the hash names the WebSocket stage.
+  expect(result.outputs.consoleUrl).toMatch(
+    /\/console\/#wsUrl=wss%3A%2F%2Fabc123\.execute-api\.us-east-1\.amazonaws\.com%2Fdev$/,
+  );
   expect(Object.keys(result.outputs).sort()).toEqual(
     [
+      'consoleUrl',
       'dashboardName',
       'dashboardUrl',
       'deadLetterQueueUrl',

@@ -60,3 +60,25 @@ describe('the authorizer secrets', () => {
     );
   });
 });
+
+describe("the console's admin token", () => {
+  const domain = { 'mesh:domainSecret': 'a-domain-secret-of-the-secrets-test' };
+
+  it('is absent when unset: the console is then off', () => {
+    expect(secretsFrom(domain).adminToken).toBeUndefined();
+  });
+
+  it('is read as a secret output when set', async () => {
+    const secrets = secretsFrom({ ...domain, 'mesh:adminToken': 'an-admin-token-of-the-secrets-test' });
+
+    expect(await pulumi.isSecret(secrets.adminToken!)).toBe(true);
+    expect(await valueOf(secrets.adminToken!)).toBe('an-admin-token-of-the-secrets-test');
+  });
+
+  it('is checked as the request function will check it, naming the key', async () => {
+    const { checkedAdminToken } = await import('../../infra/secrets');
+
+    expect(() => checkedAdminToken('too-short')).toThrow(/mesh:adminToken: .*at least 22 characters/);
+    expect(checkedAdminToken('an-admin-token-of-the-secrets-test')).toBe('an-admin-token-of-the-secrets-test');
+  });
+});

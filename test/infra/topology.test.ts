@@ -9,6 +9,7 @@
 import type * as pulumi from '@pulumi/pulumi';
 import { installMocks, settled, type Declared, ofHttpApi } from './mocks';
 import { bundleEntryPoints } from '../../infra/build';
+import { CONSOLE_ROUTES } from '../../infra/components/console-site';
 import { FaultInjector } from '#local/faults';
 import { startFunctions, type Functions } from '#local/functions';
 import { silentLog } from '#local/log';
@@ -42,6 +43,9 @@ interface Deployment {
 
 /** A credential, so both deployments run the authorizer. */
 const API_KEYS = 'ops:an-api-key-of-the-topology-test-0123';
+/** An admin token, so the request function is given every variable it reads. */
+const ADMIN_TOKEN = 'an-admin-token-of-the-topology-test';
+const consoleRouteKeys: readonly string[] = CONSOLE_ROUTES.map((route) => route.routeKey);
 
 let declared: Declared[];
 let deployedEnvironment: Record<FunctionName, Record<string, string>>;
@@ -82,7 +86,10 @@ function deploymentDeclared(): Deployment {
   const [authorizer] = wsOfType('aws:apigatewayv2/authorizer:Authorizer');
   const guarded = wsOfType('aws:apigatewayv2/route:Route').find((route) => route.inputs.authorizerId === authorizer.id);
   const entries = bundleEntryPoints();
-  const httpRoutes = ofType('aws:apigatewayv2/route:Route').filter(ofHttpApi);
+  // The operator console's page shares the HTTP API; the local stack serves it on another port (local/console-site.ts).
+  const httpRoutes = ofType('aws:apigatewayv2/route:Route')
+    .filter(ofHttpApi)
+    .filter((route) => !consoleRouteKeys.includes(route.inputs.routeKey));
   if (httpRoutes.length !== 1) throw new Error(`the HTTP API has ${httpRoutes.length} routes, not one`);
   const httpIntegration = ofType('aws:apigatewayv2/integration:Integration').find(
     (i) => `integrations/${i.id}` === httpRoutes[0].inputs.target,
@@ -123,6 +130,7 @@ beforeAll(async () => {
     domainSecret: pulumiSdk.secret('a-domain-secret-of-the-topology-test'),
     authApiKeys: pulumiSdk.secret(API_KEYS),
     authJwtSecret: pulumiSdk.secret('an-hs256-secret-of-the-topology-test-0123456'),
+    adminToken: pulumiSdk.secret(ADMIN_TOKEN),
   });
   await settled();
   deployed = deploymentDeclared();

@@ -109,6 +109,7 @@ export function toHead(item: Item): LogHead {
     roundAt: numberOf(item.roundAt),
     rate: numberOf(item.rate),
     dissolvedAt: typeof item.dissolvedAt === 'number' ? item.dissolvedAt : undefined,
+    watchedUntil: typeof item.watchedUntil === 'number' ? item.watchedUntil : undefined,
   };
 }
 

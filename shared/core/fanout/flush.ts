@@ -21,6 +21,7 @@ import { isSubscriberLive } from '../liveness';
 import type { FlushDeps, FlushRequest, LogHead } from '../ports';
 import { framesByReceiver, inSenderOrder, roundPushOf, withLogPosition } from './frames';
 import { postFrames } from './post';
+import { RoundMonitor } from './round-monitor';
 import { nextRate, windowFor } from './window';
 
 export const FLUSH_LIMITS = {
@@ -102,6 +103,8 @@ export async function flushGroup(request: FlushRequest, deps: FlushDeps): Promis
     outcome.retries += posted.retries;
     outcome.abandoned += posted.abandoned;
     const roundAt = clock.now();
+    if (deps.monitor && RoundMonitor.watches(head, roundAt))
+      await deps.monitor.report(key, { pushes: texts, ...posted }, roundAt);
     const rate = nextRate(head.rate, head.roundAt, roundAt, texts.length, fanout);
     const handOver = roundAt - started >= fanout.maxFlushMs;
     const step = await deps.log.advance(key, {

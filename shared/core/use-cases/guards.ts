@@ -9,6 +9,7 @@ import { GroupNotFound, Unauthorized, ValidationError } from '../errors';
 import { isGroupLive, isNodeLive, requireLiveGroup, requireLiveNode, requireOwnNode } from '../liveness';
 import type { Caller, ConnectionRecord, GroupKey, GroupRecord, NodeRecord } from '../model';
 import type { Push } from '../../protocol/messages';
+import { isViewerConnection } from '../viewers';
 import { type MeshDeps, type NodeChange } from '../ports';
 import { ConditionFailed, GroupDissolved, WriteNotApplied } from '../store-errors';
 
@@ -137,6 +138,9 @@ export async function requireFreeConnection(
   target: GroupKey & { nodeId: string },
 ): Promise<void> {
   if (connection === undefined || sameNode(connection, target)) return;
+  if (isViewerConnection(connection)) {
+    throw new ValidationError('this connection watches the console: a node needs a connection of its own');
+  }
   const { group, node } = await deps.store.getGroupAndNode(keyOf(connection), connection.nodeId);
   const now = deps.clock.now();
   const bound =

@@ -12,6 +12,7 @@ import { issueNodeToken, requireBoundOrToken } from '../node-tokens';
 import type { MeshDeps } from '../ports';
 import { presentNode } from '../presenters';
 import { allNodesOf } from '../paging';
+import { isViewer } from '../viewers';
 import { presencePush } from '../presence';
 import { keyOf, loadActor, publishPushes, requireFreeConnection, retryOnConflict, updateOwnNode } from './guards';
 
@@ -114,7 +115,9 @@ async function announceJoin(deps: MeshDeps, caller: Caller, node: NodeRecord): P
 async function requireRoomForMember(deps: MeshDeps, key: GroupKey): Promise<void> {
   const now = deps.clock.now();
   const max = deps.settings.maxMembersPerGroup;
-  const members = (await deps.store.listSubscribers(key)).filter((subscriber) => isSubscriberLive(subscriber, now));
+  const members = (await deps.store.listSubscribers(key)).filter(
+    (subscriber) => isSubscriberLive(subscriber, now) && !isViewer(subscriber),
+  );
   if (members.length >= max) throw new LimitExceeded(`the group is full: it has ${max} members, the most it takes`);
 }
 

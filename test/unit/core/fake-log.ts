@@ -39,6 +39,17 @@ export class InMemoryGroupLog implements GroupLog {
     return entry ? structuredClone(entry.head) : undefined;
   }
 
+  /**
+   * Sets the head's watch mark, or removes it (null), when the group has a
+   * head: the console store's write of the same item (fake-console.ts).
+   */
+  setWatchedUntil(key: GroupKey, until: number | null): void {
+    const head = this.groups.get(id(key))?.head;
+    if (head === undefined) return;
+    if (until === null) delete head.watchedUntil;
+    else head.watchedUntil = until;
+  }
+
   /** Every push ever appended and still kept, in position order. */
   allPushes(key: GroupKey): string[] {
     const entry = this.groups.get(id(key));

@@ -26,6 +26,7 @@ import { ConditionFailed, GroupDissolved } from '#shared/core/store-errors';
 import { LogPublisher } from '#shared/core/fanout/publisher';
 import { KnownGroups } from '#shared/core/known-groups';
 import { DEFAULT_FANOUT, DEFAULT_SETTINGS, type FanoutSettings, type MeshSettings } from '#shared/core/settings';
+import { InMemoryConsoleStore } from './fake-console';
 import { InMemoryGroupLog } from './fake-log';
 
 const groupPk = (key: GroupKey) => `${key.groupId}@${key.domain}`;
@@ -94,6 +95,23 @@ export class InMemoryMeshStore implements MeshStore {
   /** Writes a subscription directly (a row left by a connection that is gone). */
   seedSubscriber(key: GroupKey, subscriber: Subscriber): void {
     this.partition(key).subscriptions.set(subscriber.connectionId, copy(subscriber));
+  }
+
+  // ---- direct access for the console store's fake (fake-console.ts), the table's other writer ----
+
+  /** Every group item, of every domain, expired or not (the console's Scan). */
+  peekGroups(): GroupRecord[] {
+    return copy([...this.partitions.values()].flatMap((p) => (p.group === undefined ? [] : [p.group])));
+  }
+
+  seedConnection(record: ConnectionRecord): void {
+    this.connections.set(record.connectionId, copy(record));
+  }
+
+  /** Deletes a subscription and the connection's record, as a transaction of two deletes would. */
+  deleteSubscriberAndConnection(key: GroupKey, connectionId: string): void {
+    this.partitions.get(groupPk(key))?.subscriptions.delete(connectionId);
+    this.connections.delete(connectionId);
   }
 
   // ---- reads --------------------------------------------------------------------
@@ -534,6 +552,8 @@ export interface FakeWorld {
   publisher: RecordingPublisher;
   notifier: FakeNotifier;
   log: InMemoryGroupLog;
+  /** The console's store over the same store and log; in `deps` only when the world has an admin token. */
+  console: InMemoryConsoleStore;
   trigger: RecordingTrigger;
   clock: ManualClock;
   ids: SequentialIds;
@@ -552,12 +572,15 @@ export function fakeWorld(
     concurrency?: number;
     /** Requests append to `log` through the real LogPublisher (polling reads it), not to the recording publisher. */
     publishToLog?: boolean;
+    /** MESH_ADMIN_TOKEN: the console is on, `deps` gets the console store and this token. */
+    adminToken?: string;
   } = {},
 ): FakeWorld {
   const store = new InMemoryMeshStore();
   const publisher = new RecordingPublisher();
   const notifier = new FakeNotifier();
   const log = new InMemoryGroupLog((key) => store.listSubscribers(key));
+  const consoleStore = new InMemoryConsoleStore(store, log);
   const trigger = new RecordingTrigger();
   const clock = new ManualClock();
   const ids = new SequentialIds();
@@ -568,6 +591,7 @@ export function fakeWorld(
     publisher,
     notifier,
     log,
+    console: consoleStore,
     trigger,
     clock,
     ids,
@@ -582,6 +606,7 @@ export function fakeWorld(
       ids,
       settings,
       domainSecret: FAKE_DOMAIN_SECRET,
+      ...(options.adminToken === undefined ? {} : { console: consoleStore, adminToken: options.adminToken }),
     },
     flushDeps: {
       log,

@@ -10,6 +10,7 @@ const payload: ReadyPayload = {
   httpUrl: 'http://127.0.0.1:3002/',
   managementUrl: 'http://127.0.0.1:4000/local',
   statsUrl: 'http://127.0.0.1:4000/_local/stats',
+  consoleUrl: 'http://127.0.0.1:4000/console/#wsUrl=ws%3A%2F%2F127.0.0.1%3A3001&adminToken=t&statsUrl=x',
   snsUrl: 'http://127.0.0.1:4001',
   dynamodbUrl: 'http://127.0.0.1:8000',
   tableName: 'mesh',
