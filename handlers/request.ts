@@ -32,7 +32,7 @@ import type { ErrorReply, ResultReply } from '#shared/protocol/messages';
 import { parseRequest } from '#shared/protocol/requests';
 
 const logger = createLogger({ function: 'request' });
-const deps = createMeshDeps(logger, true);
+const deps = createMeshDeps(logger, { withConsole: true });
 const metrics = new RequestMetrics('websocket');
 
 // Per container, as KnownGroups: shared/core/rate-limit.ts says what that means in AWS.

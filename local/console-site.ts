@@ -7,6 +7,7 @@
  * which never leaves the browser.
  */
 import { buildConsole, CONSOLE_FILES } from '../console/build';
+import { CONSOLE_PATH } from '../handlers/console-site';
 
 export interface StaticFile {
   contentType: string;
@@ -20,13 +21,13 @@ export async function consoleSite(): Promise<Site> {
   const built = await buildConsole();
   const files = new Map<string, StaticFile>();
   for (const file of CONSOLE_FILES)
-    files.set(`/console/${file.name}`, { contentType: file.contentType, body: built[file.part] });
-  files.set('/console/', files.get('/console/index.html')!);
+    files.set(`${CONSOLE_PATH}/${file.name}`, { contentType: file.contentType, body: built[file.part] });
+  files.set(`${CONSOLE_PATH}/`, files.get(`${CONSOLE_PATH}/index.html`)!);
   return (path) => files.get(path);
 }
 
 /** The URL that opens the console on this stack. */
 export function consoleUrlOf(baseUrl: string, parts: { wsUrl: string; adminToken: string; statsUrl: string }): string {
   const fragment = new URLSearchParams({ wsUrl: parts.wsUrl, adminToken: parts.adminToken, statsUrl: parts.statsUrl });
-  return `${baseUrl}/console/#${fragment.toString()}`;
+  return `${baseUrl}${CONSOLE_PATH}/#${fragment.toString()}`;
 }

@@ -16,7 +16,12 @@ import { KnownGroups } from '#shared/core/known-groups';
 import type { MeshDeps } from '#shared/core/ports';
 import type { Logger } from './logger';
 
-export function createMeshDeps(logger: Logger, withConsole = false): MeshDeps {
+export interface MeshDepsOptions {
+  /** The operator console's store and admin token: only the WebSocket's function has viewers (a connection to post to). */
+  withConsole?: boolean;
+}
+
+export function createMeshDeps(logger: Logger, { withConsole = false }: MeshDepsOptions = {}): MeshDeps {
   const documentClient = createDocumentClient();
   const settings = meshSettings();
   const log = new DynamoGroupLog({
@@ -45,10 +50,13 @@ export function createMeshDeps(logger: Logger, withConsole = false): MeshDeps {
     ids: randomIds,
     settings,
     domainSecret: domainSecret(),
-    // The operator console: only the WebSocket's function has viewers (a connection to post to).
     ...(withConsole
       ? {
-          console: new DynamoConsoleStore({ client: documentClient, tableName: tableName(), now: () => Date.now() }),
+          console: new DynamoConsoleStore({
+            client: documentClient,
+            tableName: tableName(),
+            now: () => systemClock.now(),
+          }),
           adminToken: adminToken(),
         }
       : {}),

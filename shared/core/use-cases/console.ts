@@ -9,7 +9,7 @@
  * and they lapse with the lease (or go with the last viewer). See
  * docs/console.md.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   CONSOLE_LOG,
   type ConsoleGroup,
@@ -61,6 +61,7 @@ export async function watchGroup(
   deps: MeshDeps,
 ): Promise<NodeStatus[]> {
   const console = requireViewer(request, caller, deps);
+  await requireNoNode(caller, deps);
   const key = keyOf(request);
   const now = deps.clock.now();
   requireLiveGroup(await deps.store.getGroup(key), now, deps.settings);
@@ -107,11 +108,10 @@ async function requireNoNode(caller: Caller, deps: MeshDeps): Promise<void> {
   await requireFreeConnection(deps, caller, connection, { ...CONSOLE_LOG, nodeId: VIEWER_NODE_ID });
 }
 
-/** Compares in time independent of where the texts differ. */
+/** Compares in time independent of where the texts differ, and of their lengths (their digests are compared). */
 function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given, 'utf8');
-  const b = Buffer.from(expected, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
+  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }
 
 async function liveViewers(deps: MeshDeps, now: number): Promise<number> {

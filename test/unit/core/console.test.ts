@@ -112,6 +112,15 @@ describe('a connection is a node or a viewer, never both', () => {
     expect(world.store.peekSubscribers(CONSOLE_LOG)).toEqual([]);
   });
 
+  it("refuses watchGroup from a member's connection, and leaves its subscription a member's", async () => {
+    const group = await groupWithMember('a');
+
+    await expectErrorType(watchGroup(group, 'c-a-1'), 'ValidationError');
+
+    const subscription = world.store.peekSubscribers(keyOf(group)).find((s) => s.connectionId === 'c-a-1');
+    expect(subscription?.nodeId).toBe('member-a');
+  });
+
   it("refuses createGroup and joinGroup from a viewer's connection, and it stays a viewer", async () => {
     const group = await groupWithMember('a');
     await watchMesh();
