@@ -171,14 +171,16 @@ describe('calls per action (host + 2 members)', () => {
     expect(connect.snsRequests).toBe(0);
   });
 
-  it('coalesce a burst: pushes of one window reach each member in one frame, for one query and one write of the flush', async () => {
+  it('coalesce a burst: its pushes reach each member in fewer frames than pushes, for fewer queries and flush requests', async () => {
     const { group, domain, host, members } = await openGroup(clients, { members: 3 });
     const key = { groupId: group.id, domain };
     const [a, b, c] = members;
     await settledStats();
     await resetStats();
 
-    // Six reports, three from each of two members, sent at once: they land in one window.
+    // Six reports, three from each of two members, sent at once. The first is posted at once (the group was idle);
+    // the others gather in the rounds that follow, a window (at least 50 ms) apart: how many rounds depends on
+    // how fast this machine appends them, never one per push.
     await Promise.all(
       [a, b].flatMap((member) =>
         [1, 2, 3].map((n) =>
@@ -215,7 +217,7 @@ describe('calls per action (host + 2 members)', () => {
     expect(counts.postToConnection).toBeLessThan(18);
     expect(counts.dynamodb.Query ?? 0).toBeLessThan(6);
     expect(counts.snsRequests).toBeLessThan(6);
-    expect(host.pushFrames).toBeLessThanOrEqual(4);
+    expect(host.pushFrames).toBeLessThan(6);
     // The six reports read no node: each is proven by its own conditional write.
     expect(counts.dynamodb.BatchGetItem ?? 0).toBe(0);
   });
