@@ -8,11 +8,11 @@
 import type { ConsoleGroup, MeshSnapshot } from '#shared/protocol/console';
 import type { Push } from '#shared/protocol/messages';
 import type { NodeStatus } from '#shared/protocol/types';
-import { createLatencyChart } from './charts';
+import { type Chart, createLatencyChart } from './charts';
 import { ConsoleConnection, type ConsoleRequestError } from './connection';
 import { isConsolePush, PositionFilter, roundOf } from './mesh-rounds';
 import type { ConsoleParams } from './params';
-import { groupKeyOf, RoundBuckets } from './rates';
+import { groupKeyOf, type LatencySeries, RoundBuckets } from './rates';
 import { ServerClock } from './server-clock';
 import { pollStats } from './stack-stats';
 import { StatusBoard } from './status-board';
@@ -25,6 +25,8 @@ import { type GroupRef, MeshWatcher } from './watcher';
 
 /** How often the charts and the ages are redrawn. */
 const TICK_MS = 1000;
+/** How soon after a round or a snapshot arrives the charts are redrawn, ahead of the tick (at most this often). */
+const PROMPT_REDRAW_MS = 150;
 
 export interface LiveConsoleOptions {
   params: ConsoleParams;
@@ -46,6 +48,9 @@ export class LiveConsole {
   private board: StatusBoard | null = null;
   private stopStats: () => void = () => undefined;
   private ticker: ReturnType<typeof setInterval> | undefined;
+  private promptRedraw: ReturnType<typeof setTimeout> | undefined;
+  /** Made once the page is in the document (a chart measures its box). */
+  private latency: Chart<LatencySeries> | null = null;
 
   constructor(
     private readonly root: HTMLElement,
@@ -88,17 +93,9 @@ export class LiveConsole {
       this.members.element,
       h('section', { class: 'groups-section' }, h('h2', {}, 'Groups'), this.groups.element),
     );
-    const latency = createLatencyChart(this.latencyBox);
+    this.latency = createLatencyChart(this.latencyBox);
     this.connection.start();
-    this.ticker = setInterval(() => {
-      const now = this.clock.now();
-      const second = this.clock.second();
-      this.buckets.prune(second);
-      latency.update(this.buckets.latency(second));
-      this.groups.plot((key) => this.buckets.groupRates(key, second));
-      this.groups.tick(now);
-      this.statusBar.tick(now);
-    }, TICK_MS);
+    this.ticker = setInterval(() => this.redraw(), TICK_MS);
     const statsUrl = this.options.params.statsUrl;
     if (statsUrl !== undefined) {
       this.stopStats = pollStats({
@@ -115,6 +112,7 @@ export class LiveConsole {
   /** The page is going: the server is told this viewer left, so the last one out turns monitoring off at once. */
   stop(): void {
     clearInterval(this.ticker);
+    clearTimeout(this.promptRedraw);
     this.stopStats();
     this.watcher.stop();
     this.connection.stop();
@@ -125,6 +123,7 @@ export class LiveConsole {
       const round = roundOf(push);
       if (round !== null && this.positions.isNew(push.pos) && this.buckets.add(round)) {
         this.counters.setRounds(this.buckets.totals());
+        this.redrawSoon();
       }
       return;
     }
@@ -138,6 +137,7 @@ export class LiveConsole {
     this.statusBar.setSnapshot(snapshot, now);
     this.statusBar.setFailure('');
     this.groups.update(snapshot.groups, now);
+    this.redrawSoon(); // A new group's chart and rates show at once, not at the next tick.
     const board = this.board;
     if (board === null) return;
     const opened = snapshot.groups.find((group) => board.isAbout(group));
@@ -147,6 +147,26 @@ export class LiveConsole {
     }
     board.applyNodes(opened.nodes.map((node) => node.nodeId));
     this.members.invalidate();
+  }
+
+  /** The charts from the buckets, and every age and time to expiry. */
+  private redraw(): void {
+    const now = this.clock.now();
+    const second = this.clock.second();
+    this.buckets.prune(second);
+    this.latency?.update(this.buckets.latency(second));
+    this.groups.plot((key) => this.buckets.groupRates(key, second));
+    this.groups.tick(now);
+    this.statusBar.tick(now);
+  }
+
+  /** A redraw within PROMPT_REDRAW_MS, however many rounds arrive until then: a busy mesh redraws a few times a second. */
+  private redrawSoon(): void {
+    if (this.promptRedraw !== undefined) return;
+    this.promptRedraw = setTimeout(() => {
+      this.promptRedraw = undefined;
+      this.redraw();
+    }, PROMPT_REDRAW_MS);
   }
 
   private showGroupStatuses(group: GroupRef, statuses: NodeStatus[]): void {
