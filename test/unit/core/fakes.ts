@@ -23,7 +23,7 @@ import {
   type PushPublisher,
 } from '#shared/core/ports';
 import { ConditionFailed, GroupDissolved } from '#shared/core/store-errors';
-import { LogPublisher } from '#shared/core/fanout/publisher';
+import { LogPublisher, type LogPublisherDeps } from '#shared/core/fanout/publisher';
 import { KnownGroups } from '#shared/core/known-groups';
 import { DEFAULT_FANOUT, DEFAULT_SETTINGS, type FanoutSettings, type MeshSettings } from '#shared/core/settings';
 import { InMemoryConsoleStore } from './fake-console';
@@ -565,6 +565,15 @@ export interface FakeWorld {
 }
 
 /** A fresh world with Mesh v2's default settings unless overridden. */
+/** A LogPublisher on the world's log, trigger, clock, ids and fan-out settings (as the request handler builds it). */
+export function logPublisherOf(
+  world: Pick<FakeWorld, 'log' | 'trigger' | 'clock' | 'ids' | 'fanout'>,
+  extra: Pick<LogPublisherDeps, 'onFlushRequestFailed'> = {},
+): LogPublisher {
+  const { log, trigger, clock, ids, fanout } = world;
+  return new LogPublisher({ log, trigger, clock, ids, fanout, ...extra });
+}
+
 export function fakeWorld(
   options: {
     settings?: Partial<MeshSettings>;
@@ -599,7 +608,7 @@ export function fakeWorld(
     fanout,
     deps: {
       store,
-      publisher: options.publishToLog ? new LogPublisher({ log, trigger, clock, ids, fanout }) : publisher,
+      publisher: options.publishToLog ? logPublisherOf({ log, trigger, clock, ids, fanout }) : publisher,
       events: log,
       knownGroups: new KnownGroups(),
       clock,

@@ -5,7 +5,7 @@
  */
 import { flushGroup, FLUSH_LIMITS } from '#shared/core/fanout/flush';
 import { POST_RETRY } from '#shared/core/fanout/post';
-import { LogPublisher } from '#shared/core/fanout/publisher';
+import type { LogPublisher } from '#shared/core/fanout/publisher';
 import { sweepStalledFlushes } from '#shared/core/fanout/sweep';
 import { windowFor } from '#shared/core/fanout/window';
 import type { GroupKey } from '#shared/core/model';
@@ -13,7 +13,7 @@ import { type FlushRequest } from '#shared/core/ports';
 import { GroupDissolved } from '#shared/core/store-errors';
 import type { Push } from '#shared/protocol/messages';
 import { createGroup, joinGroup } from './driver';
-import { fakeWorld, type FakeWorld } from './fakes';
+import { fakeWorld, type FakeWorld, logPublisherOf } from './fakes';
 
 let key: GroupKey;
 
@@ -24,14 +24,7 @@ let flushFailures: unknown[];
 beforeEach(async () => {
   world = fakeWorld();
   flushFailures = [];
-  publisher = new LogPublisher({
-    log: world.log,
-    trigger: world.trigger,
-    clock: world.clock,
-    ids: world.ids,
-    fanout: world.fanout,
-    onFlushRequestFailed: (_key, error) => flushFailures.push(error),
-  });
+  publisher = logPublisherOf(world, { onFlushRequestFailed: (_key, error) => flushFailures.push(error) });
   const group = await createGroup(world, 'c-a', 'a');
   await joinGroup(world, 'c-b', group, 'b');
   await joinGroup(world, 'c-c', group, 'c');

@@ -4,14 +4,14 @@
  * group only while its log head carries a live watch mark.
  */
 import { flushGroup } from '#shared/core/fanout/flush';
-import { LogPublisher } from '#shared/core/fanout/publisher';
+import type { LogPublisher } from '#shared/core/fanout/publisher';
 import { RoundMonitor } from '#shared/core/fanout/round-monitor';
 import type { GroupKey } from '#shared/core/model';
 import type { FlushDeps } from '#shared/core/ports';
 import { CONSOLE_LOG, type MeshRound, WATCH_LEASE_SECONDS } from '#shared/protocol/console';
 import type { Push } from '#shared/protocol/messages';
 import { createGroup, joinGroup } from './driver';
-import { fakeWorld, type FakeWorld, RecordingPublisher } from './fakes';
+import { fakeWorld, type FakeWorld, logPublisherOf, RecordingPublisher } from './fakes';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -108,13 +108,7 @@ describe('a flush of a watched group', () => {
 
   beforeEach(async () => {
     world = fakeWorld();
-    publisher = new LogPublisher({
-      log: world.log,
-      trigger: world.trigger,
-      clock: world.clock,
-      ids: world.ids,
-      fanout: world.fanout,
-    });
+    publisher = logPublisherOf(world);
     const group = await createGroup(world, 'c-a', 'a');
     await joinGroup(world, 'c-b', group, 'b');
     await joinGroup(world, 'c-c', group, 'c');
