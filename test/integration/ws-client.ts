@@ -85,25 +85,20 @@ export async function openGroup(
     const client = await clients.open(options.url);
     const nodeId = uniqueId(`member${i + 1}`);
     const node = await client.call('joinGroup', { groupId: group.id, domain, nodeId });
+    await takeJoinPresence(nodeId, [host, ...members.map((earlier) => earlier.client)]);
     members.push({ client, nodeId, node });
   }
-  await takeJoinPresence(host, members);
   return { domain, group, host, hostId, members };
 }
 
 /**
- * Each member's join is pushed to the host and to the members that joined
- * before it (its `joined` presence push, the member's seq 1): waits for those
- * and takes them, so a test starts from a group whose pushes so far are all
- * received, and sees only what it causes itself.
+ * A member's join is pushed to whoever is subscribed when its round runs
+ * (its `joined` presence push, the member's seq 1): the host and the members
+ * before it. Waits for it at each and takes it before the next member joins,
+ * so no later member can be sent it, and a test starts from a group whose
+ * pushes so far are all received and sees only what it causes itself.
  */
-async function takeJoinPresence(host: ProtocolSocket, members: Member[]): Promise<void> {
-  const isJoinOf = (nodeId: string) => (push: Push) => 'nodePresence' in push && push.from === nodeId;
-  await Promise.all(
-    members.flatMap((member, i) =>
-      [host, ...members.slice(0, i).map((earlier) => earlier.client)].map((receiver) =>
-        receiver.nextPush(isJoinOf(member.nodeId)),
-      ),
-    ),
-  );
+async function takeJoinPresence(nodeId: string, receivers: ProtocolSocket[]): Promise<void> {
+  const isJoin = (push: Push) => 'nodePresence' in push && push.from === nodeId;
+  await Promise.all(receivers.map((receiver) => receiver.nextPush(isJoin)));
 }
