@@ -220,8 +220,17 @@ export class MeshClient extends TypedEmitter<MeshClientEvents> {
     const inDomain = domain ?? this.membership.domain;
     if (!inDomain) throw new MeshError('ValidationError', 'joinGroup needs a domain (argument or option)');
     const nodeToken = this.membership.tokenFor({ role: 'member', domain: inDomain, groupId, nodeId: this.nodeId });
-    const node = (await this.call('joinGroup', { groupId, domain: inDomain, nodeId: this.nodeId, nodeToken })).data;
+    this.mirror.expectEntry({ groupId, domain: inDomain });
+    let node: ActionResults['joinGroup'];
+    try {
+      node = (await this.call('joinGroup', { groupId, domain: inDomain, nodeId: this.nodeId, nodeToken })).data;
+    } catch (error) {
+      this.mirror.takeEarly();
+      throw error;
+    }
+    const early = this.mirror.takeEarly();
     this.membership.enterAsMember(node);
+    this.mirror.admitEarly(early, node);
     await this.membership.loadStatuses(this.call);
     return node;
   }

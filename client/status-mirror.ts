@@ -39,6 +39,9 @@ export interface GroupRef {
   domain: string;
 }
 
+/** Pushes kept for a join whose reply has not come: far more than a group sends in the reply's round trip. */
+const MAX_EARLY_PUSHES = 1000;
+
 export class StatusMirror {
   private readonly remote = new Map<string, Record<string, string>>();
   /** The timestamp of each node's newest status seen, so an old snapshot cannot undo a newer push. */
@@ -55,6 +58,8 @@ export class StatusMirror {
   floorPos: number | null = null;
   /** Live pushes that came while a catch-up reads the log: let in after it, in order. */
   private held: Push[] | null = null;
+  /** Pushes of the group a join is waiting on, come before its reply (`expectEntry`). */
+  private early: { group: GroupRef; pushes: Push[] } | null = null;
 
   constructor(private readonly options: StatusMirrorOptions) {
     this.receiver = new PushReceiver({
@@ -96,8 +101,42 @@ export class StatusMirror {
   /** A push from the server; counted always, used only when it is about `group` and not our own. */
   receive(push: Push, group: GroupRef | null): void {
     this.pushesReceived += 1;
+    if (!group) return this.keepEarly(push);
+    this.use(push, group);
+  }
+
+  /**
+   * A join is on its way to `group`. The server subscribes the node before it
+   * answers, and pushes take another path than the reply, so the first pushes
+   * of the others can come before it: they are kept until `admitEarly`.
+   * Dropping them would leave the receiver waiting the gap timeout for each
+   * sender's next push.
+   */
+  expectEntry(group: GroupRef): void {
+    this.early = { group, pushes: [] };
+  }
+
+  /** The pushes kept since `expectEntry`, taken (and no longer kept): the join's reply came, or it failed. */
+  takeEarly(): Push[] {
+    const pushes = this.early?.pushes ?? [];
+    this.early = null;
+    return pushes;
+  }
+
+  /** Uses the pushes `takeEarly` gave, once the join's `senders` have primed the receiver, in the order they came. */
+  admitEarly(pushes: Push[], group: GroupRef): void {
+    for (const push of pushes) this.use(push, group);
+  }
+
+  private keepEarly(push: Push): void {
+    const early = this.early;
+    if (!early || push.groupId !== early.group.groupId || push.domain !== early.group.domain) return;
+    if (early.pushes.length < MAX_EARLY_PUSHES) early.pushes.push(push);
+  }
+
+  private use(push: Push, group: GroupRef): void {
     // Stragglers of a group we are no longer in, and our own messages, are ignored.
-    if (!group || push.groupId !== group.groupId || push.domain !== group.domain) return;
+    if (push.groupId !== group.groupId || push.domain !== group.domain) return;
     if (typeof push.pos === 'number') this.lastPos = Math.max(this.lastPos ?? push.pos, push.pos);
     if (push.from === this.options.nodeId) return;
     if (this.held) this.held.push(push);

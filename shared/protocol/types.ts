@@ -29,9 +29,11 @@ export interface NodeTokenGrant {
 
 /**
  * In the reply of the joinGroup that created a node (not in Mesh v2): every
- * other live node's push sequence as it stood just before the join. A
- * receiver starts each sender there, so it waits for none of the pushes a
- * sender made before it came (its `joined` presence push among them).
+ * other live node's push sequence, read once the node was subscribed. A
+ * receiver starts each sender there: it waits for none of the pushes a
+ * sender made before, and every push a sender makes after is posted to it.
+ * Pushes travel apart from replies, so some of those can come before this
+ * reply; a receiver keeps them until it has the reply (MeshClient does).
  */
 export interface SenderPositions {
   senders?: SenderSeq[];

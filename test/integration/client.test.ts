@@ -69,6 +69,30 @@ describe('MeshClient against the local stack', () => {
     expect(host.remoteData()[host.nodeId]).toBeUndefined();
   });
 
+  it("members that join at once get each other's first status at once, none waiting the gap timeout", async () => {
+    // Arrange: ten members join together, as a class does when the teacher says "join".
+    const domain = uniqueDomain('client-joins');
+    const host = newClient('host', { domain });
+    const group = await host.createGroup('joining together');
+    const members = Array.from({ length: 10 }, (_, i) => newClient(`joiner${i + 1}`, { domain }));
+    await Promise.all(members.map((member) => member.joinGroup(group.id, domain)));
+
+    // Act: each sends its first status.
+    const sentAt = Date.now();
+    for (const member of members) member.setData({ ready: 'yes' });
+    const everyoneReady = () =>
+      members.every((member) =>
+        members.every((other) => other === member || member.remoteData()[other.nodeId]?.ready === 'yes'),
+      );
+    await waitFor("every member's status at every other member", everyoneReady);
+    const tookMs = Date.now() - sentAt;
+    measured(`10 members joined at once: every first status everywhere ${tookMs} ms after sending`);
+
+    // Assess: no receiver skipped a seq, so none held a push for the gap timeout (1 s).
+    for (const member of members) expect(member.stats().seqsSkipped).toBe(0);
+    expect(tookMs).toBeLessThan(1000);
+  });
+
   it('delivers 1,000 events fired over one second complete and in order, in a handful of messages', async () => {
     const { host, members } = await meshOf(2);
     const received = members.map(record);

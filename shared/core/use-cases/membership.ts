@@ -49,8 +49,6 @@ export async function joinGroup(
     if (live !== undefined) requireBoundOrToken(live, caller.connectionId, request.nodeToken);
     await requireFreeConnection(deps, caller, connection, { ...key, nodeId: request.nodeId });
     if (live === undefined) await requireRoomForMember(deps, key);
-    // Read before the write: a push a sender makes from here on has a higher seq, and reaches the new node.
-    const senders = live === undefined ? await sendersOf(deps, key, request.nodeId) : undefined;
     // A node says how it receives; one that does not takes the group's way (a rejoin keeps its own).
     // Over HTTPS there is no socket to push to: the node polls, whatever it says.
     const useWebSocket = caller.overHttps ? false : (request.useWebSocket ?? live?.useWebSocket ?? group.useWebSocket);
@@ -58,6 +56,11 @@ export async function joinGroup(
     node.useWebSocket = useWebSocket;
     // ConditionFailed: the group went away or a concurrent write changed the node; read again.
     await deps.store.putNode(node, previousConnectionId);
+    // Read after the write, which subscribed the connection: a push a sender makes after this read is
+    // appended after the subscription, so every round that carries it posts it here. Read before the
+    // write, a round between the two would carry it past the new node, which would then hold that
+    // sender's next push for the gap timeout.
+    const senders = live === undefined ? await sendersOf(deps, key, request.nodeId) : undefined;
     if (live === undefined) await announceJoin(deps, caller, node);
     const presented = presentNode(node, group, deps.settings);
     return { ...presented, ...(nodeToken === undefined ? {} : { nodeToken }), ...(senders ? { senders } : {}) };

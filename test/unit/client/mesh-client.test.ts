@@ -1,6 +1,7 @@
 import { MeshClient, type MeshClientOptions } from '#client/index';
 import { MeshError } from '#client/errors';
 import { FakeServer, group, node, onFakeTime, status, T0, type Request } from './fake-server';
+import type { NodePresence } from '#shared/protocol/types';
 
 /** Advances fake time 1 ms at a time until `promise` settles. */
 async function settle<T>(promise: Promise<T>, maxMs = 1000): Promise<T> {
@@ -34,6 +35,10 @@ async function host(server = new FakeServer(), options: Partial<MeshClientOption
   const client = newClient(server, options);
   await settle(client.createGroup('room'));
   return { server, client };
+}
+
+function presence(nodeId: string): NodePresence {
+  return { groupId: 'g1', domain: 'd1', nodeId, change: 'joined', timestamp: new Date().toISOString() };
 }
 
 const eventsSent = (server: FakeServer) =>
@@ -172,6 +177,42 @@ describe('MeshClient', () => {
 
       expect(got).toEqual(['a1', 'a2', 'b1', 'c1', 'd1']);
       expect(client.stats()).toMatchObject({ duplicatesDropped: 1, batchCopiesDropped: 1 });
+    });
+
+    it("uses the others' pushes that come before its join's reply, after the reply's senders", async () => {
+      const server = new FakeServer();
+      // The server subscribes the node before it answers: a's join (seq 1) and first status (seq 2) come first.
+      server.on('joinGroup', (r) => {
+        server.push('a', { nodePresence: presence('a') });
+        server.push('a', { nodeStatus: status('a', { x: '1' }) });
+        server.push('b', { nodeStatus: status('b', { y: '1' }) }, { groupId: 'other', domain: 'd1' });
+        return {
+          data: { ...server.nodeInfo, id: r.nodeId as string, senders: [{ nodeId: 'a', epoch: 'e1', seq: 1 }] },
+        };
+      });
+      client = newClient(server);
+
+      await settle(client.joinGroup('g1', 'd1'));
+      server.push('a', { nodeStatus: status('a', { x: '2' }) });
+
+      // Seq 1 was before the join (the senders say so), seq 2 after: used at once, nothing skipped or waited for.
+      expect(client.remoteData()).toEqual({ a: { x: '2' } });
+      expect(client.stats()).toMatchObject({ seqsSkipped: 0, duplicatesDropped: 1 });
+    });
+
+    it('keeps nothing of the pushes that came while a join failed', async () => {
+      const server = new FakeServer();
+      server.on('joinGroup', () => {
+        server.push('a', { nodeStatus: status('a', { x: '1' }) });
+        return { error: 'GroupNotFound' };
+      });
+      client = newClient(server);
+      await expect(settle(client.joinGroup('g1', 'd1'))).rejects.toMatchObject({ errorType: 'GroupNotFound' });
+
+      server.on('joinGroup', (r) => ({ data: { ...server.nodeInfo, id: r.nodeId as string } }));
+      await settle(client.joinGroup('g1', 'd1'));
+
+      expect(client.remoteData()).toEqual({});
     });
 
     it('ignores pushes of another group', async () => {

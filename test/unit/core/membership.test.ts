@@ -1,3 +1,5 @@
+import { flushGroup } from '#shared/core/fanout/flush';
+import type { Push } from '#shared/protocol/messages';
 import type { Group, LeaveGroupPayload, Node, NodeTokenGrant, SenderPositions } from '#shared/protocol/types';
 import { fakeWorld, type FakeWorld } from './fakes';
 import {
@@ -344,3 +346,48 @@ describe('leaveGroup', () => {
     expect(node.groupId).toBe(other.id);
   });
 });
+
+describe('joinGroup while the others push', () => {
+  it('leaves the joiner waiting for no push: one a sender makes while the join is under way is posted to it or counted in its senders', async () => {
+    // Arrange: a group whose pushes go through the log and the fan-out, with a member that will push.
+    const { world, group } = await groupWorld(1, { publishToLog: true });
+    await deliverFlushes(world);
+    world.notifier.posts.length = 0;
+    // The sender's push and a round of the fan-out fall between the join's reads and its writes.
+    const listNodes = world.store.listNodes.bind(world.store);
+    let pushed = false;
+    world.store.listNodes = async (...args) => {
+      const page = await listNodes(...args);
+      if (!pushed) {
+        pushed = true;
+        await report(world, 'c-1', group, 'member-1', { score: '1' });
+        await deliverFlushes(world);
+      }
+      return page;
+    };
+
+    // Act
+    const joined = await joinGroup(world, 'c-2', group, 'member-2');
+
+    // Assess: member-1's push was seq 2 (its join was 1); member-2 either got it or starts member-1 after it.
+    expect(pushed).toBe(true);
+    const told = joined.senders?.find((sender) => sender.nodeId === 'member-1')?.seq ?? 0;
+    const posted = world.notifier.posts
+      .filter((post) => post.connectionId === 'c-2')
+      .flatMap((post) => pushesOf(post.frame))
+      .filter((push) => push.from === 'member-1')
+      .map((push) => push.seq);
+    expect(told >= 2 || posted.includes(2)).toBe(true);
+  });
+});
+
+/** Runs every flush request made so far, as SNS would deliver them. */
+async function deliverFlushes(world: FakeWorld): Promise<void> {
+  for (const request of world.trigger.take()) await flushGroup(request, world.flushDeps);
+}
+
+/** The pushes a posted frame carries. */
+function pushesOf(frame: string): Push[] {
+  const parsed = JSON.parse(frame);
+  return parsed.type === 'messages' ? parsed.messages : [parsed];
+}
