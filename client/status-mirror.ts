@@ -58,7 +58,7 @@ export class StatusMirror {
   floorPos: number | null = null;
   /** Live pushes that came while a catch-up reads the log: let in after it, in order. */
   private held: Push[] | null = null;
-  /** Pushes of the group a join is waiting on, come before its reply (`expectEntry`). */
+  /** Pushes of the group a join is waiting on, come before its reply (`entering`). */
   private early: { group: GroupRef; pushes: Push[] } | null = null;
 
   constructor(private readonly options: StatusMirrorOptions) {
@@ -106,24 +106,24 @@ export class StatusMirror {
   }
 
   /**
-   * A join is on its way to `group`. The server subscribes the node before it
+   * Runs a join's request to `group`. The server subscribes the node before it
    * answers, and pushes take another path than the reply, so the first pushes
-   * of the others can come before it: they are kept until `admitEarly`.
-   * Dropping them would leave the receiver waiting the gap timeout for each
-   * sender's next push.
+   * of the others can come before it: they are kept and returned with the
+   * reply, for `admitEarly` once the reply's `senders` have primed the
+   * receiver. Dropping them would leave the receiver waiting the gap timeout
+   * for each sender's next push.
    */
-  expectEntry(group: GroupRef): void {
-    this.early = { group, pushes: [] };
+  async entering<T>(group: GroupRef, join: () => Promise<T>): Promise<{ reply: T; early: Push[] }> {
+    const early = { group, pushes: [] as Push[] };
+    this.early = early;
+    try {
+      return { reply: await join(), early: early.pushes };
+    } finally {
+      if (this.early === early) this.early = null;
+    }
   }
 
-  /** The pushes kept since `expectEntry`, taken (and no longer kept): the join's reply came, or it failed. */
-  takeEarly(): Push[] {
-    const pushes = this.early?.pushes ?? [];
-    this.early = null;
-    return pushes;
-  }
-
-  /** Uses the pushes `takeEarly` gave, once the join's `senders` have primed the receiver, in the order they came. */
+  /** Uses the pushes `entering` kept, in the order they came. */
   admitEarly(pushes: Push[], group: GroupRef): void {
     for (const push of pushes) this.use(push, group);
   }
