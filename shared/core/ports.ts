@@ -161,7 +161,7 @@ export interface LogHead {
   flushOwner?: string;
   /** When the flush was requested or last made progress (epoch ms). */
   flushAt?: number;
-  /** When the last round was posted (epoch ms; 0 before any). */
+  /** When the last round that posted began (its read, epoch ms; 0 before any): the window runs from it. */
   roundAt: number;
   /** The group's push rate as the fan-out last estimated it (pushes/s), which sets its window. */
   rate: number;
@@ -186,6 +186,20 @@ export interface Appended {
   flushAt: number;
   roundAt: number;
   rate: number;
+}
+
+/** One round's move of a group's log (GroupLog.advance). */
+export interface AdvanceStep {
+  owner: string;
+  from: number;
+  to: number;
+  /** The time of the advance: the flush's progress mark. */
+  now: number;
+  /** When the round began (its read); the head's `roundAt` when the cursor moves. */
+  roundAt: number;
+  rate: number;
+  release?: boolean;
+  disown?: boolean;
 }
 
 /**
@@ -234,15 +248,13 @@ export interface GroupLog {
   claim(key: GroupKey, token: string, owner: string, now: number, staleBefore: number): Promise<boolean>;
   /**
    * After a round: moves the cursor from `from` to `to` (the owner's only),
-   * refreshes the flush mark and records the round. With `release`, also ends
+   * refreshes the flush mark (at `now`) and, when the cursor moves, records the
+   * round's start (`roundAt`) and the rate estimate. With `release`, also ends
    * the flush if nothing was appended past `to`. With `disown`, frees the flush
    * for the next invocation of the same token (a handover). 'lost' when
    * another invocation took the flush over.
    */
-  advance(
-    key: GroupKey,
-    step: { owner: string; from: number; to: number; now: number; rate: number; release?: boolean; disown?: boolean },
-  ): Promise<'released' | 'advanced' | 'lost'>;
+  advance(key: GroupKey, step: AdvanceStep): Promise<'released' | 'advanced' | 'lost'>;
   /**
    * Starts a new flush of a group whose flush looks dead (no progress since
    * `staleBefore`), replacing its token with `token` (and only if the token is

@@ -167,7 +167,7 @@ export function describeConsoleStoreContract(name: string, subject: () => Consol
 
       await log.append(key, [push(2)], { now: NOW + 1, token: 't2' });
       await log.claim(key, 't1', 'o1', NOW + 2, NOW - TTL);
-      await log.advance(key, { owner: 'o1', from: 0, to: 2, now: NOW + 3, rate: 1, release: true });
+      await log.advance(key, { owner: 'o1', from: 0, to: 2, now: NOW + 3, roundAt: NOW + 2, rate: 1, release: true });
 
       expect((await log.read(key)).head).toMatchObject({ cursor: 2, pos: 2, watchedUntil: NOW + TTL });
     });

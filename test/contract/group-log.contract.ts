@@ -61,17 +61,17 @@ export function describeGroupLogContract(name: string, subject: () => GroupLogSu
       await log.append(key, [push(1), push(2)], { now, token: 't1' });
       await log.claim(key, 't1', 'o1', now, now - 1000);
 
-      expect(await log.advance(key, { owner: 'o2', from: 0, to: 2, now, rate: 1 })).toBe('lost');
-      expect(await log.advance(key, { owner: 'o1', from: 0, to: 1, now: now + 10, rate: 3, release: true })).toBe(
-        'advanced',
-      );
-      expect(await log.advance(key, { owner: 'o1', from: 0, to: 2, now, rate: 1 })).toBe('lost');
-      expect(await log.advance(key, { owner: 'o1', from: 1, to: 2, now: now + 20, rate: 4, release: true })).toBe(
-        'released',
-      );
+      expect(await log.advance(key, { owner: 'o2', from: 0, to: 2, now, roundAt: now, rate: 1 })).toBe('lost');
+      const first = { owner: 'o1', from: 0, to: 1, now: now + 10, roundAt: now + 5, rate: 3, release: true };
+      expect(await log.advance(key, first)).toBe('advanced');
+      // The flush's mark is the advance's time; the round is recorded at its start.
+      expect((await log.read(key)).head).toMatchObject({ cursor: 1, flushAt: now + 10, roundAt: now + 5, rate: 3 });
+      expect(await log.advance(key, { owner: 'o1', from: 0, to: 2, now, roundAt: now, rate: 1 })).toBe('lost');
+      const last = { owner: 'o1', from: 1, to: 2, now: now + 20, roundAt: now + 15, rate: 4, release: true };
+      expect(await log.advance(key, last)).toBe('released');
 
       const { head } = await log.read(key);
-      expect(head).toMatchObject({ cursor: 2, roundAt: now + 20, rate: 4 });
+      expect(head).toMatchObject({ cursor: 2, roundAt: now + 15, rate: 4 });
       expect(head?.flushToken).toBeUndefined();
       expect(head?.flushOwner).toBeUndefined();
       // The next append starts a new flush.
@@ -81,9 +81,9 @@ export function describeGroupLogContract(name: string, subject: () => GroupLogSu
     it('hands over: a disowned flush is claimed by the next invocation of the same token', async () => {
       await log.append(key, [push(1), push(2)], { now, token: 't1' });
       await log.claim(key, 't1', 'o1', now, now - 1000);
-      expect(await log.advance(key, { owner: 'o1', from: 0, to: 1, now: now + 1, rate: 1, disown: true })).toBe(
-        'advanced',
-      );
+      expect(
+        await log.advance(key, { owner: 'o1', from: 0, to: 1, now: now + 1, roundAt: now, rate: 1, disown: true }),
+      ).toBe('advanced');
       expect(await log.claim(key, 't1', 'o2', now + 2, now - 1000)).toBe(true);
     });
 
@@ -95,7 +95,9 @@ export function describeGroupLogContract(name: string, subject: () => GroupLogSu
       expect(await log.restart(key, 't2', { now: now + 6000, staleBefore: now + 1000, expected: 'wrong' })).toBe(false);
       expect(await log.restart(key, 't2', { now: now + 6000, staleBefore: now + 1000, expected: 't1' })).toBe(true);
       expect(await log.restart(key, 't3', { now: now + 6000, staleBefore: now + 1000 })).toBe(false);
-      expect(await log.advance(key, { owner: 'o1', from: 0, to: 1, now: now + 6001, rate: 1 })).toBe('lost');
+      expect(
+        await log.advance(key, { owner: 'o1', from: 0, to: 1, now: now + 6001, roundAt: now + 6000, rate: 1 }),
+      ).toBe('lost');
       expect(await log.claim(key, 't2', 'o2', now + 6002, now + 1000)).toBe(true);
     });
 
@@ -149,7 +151,7 @@ export function describeGroupLogContract(name: string, subject: () => GroupLogSu
       expect(await listed(now)).toBe(false);
       expect(await listed(now + 1)).toBe(true);
       await log.claim(key, 't1', 'o1', now, now - 1000);
-      await log.advance(key, { owner: 'o1', from: 0, to: 1, now, rate: 1, release: true });
+      await log.advance(key, { owner: 'o1', from: 0, to: 1, now, roundAt: now, rate: 1, release: true });
       expect(await listed(now + 1)).toBe(false);
     });
   });

@@ -10,7 +10,7 @@
  *     flushToken  present while a flush is requested or running
  *     flushOwner  the invocation running it
  *     flushAt     when the flush was requested or last made progress (epoch ms)
- *     roundAt     when the last round was posted; rate, the push rate estimate
+ *     roundAt     when the last round that posted began; rate, the push rate estimate
  *     dissolvedAt set by the group's one dissolve: no append after it
  *     gsi2pk/sk   present while a flush is requested: the byPending index
  *                 (P#{shard} / {pendingSince}#[groupId,domain]), the sweeper's list
@@ -33,7 +33,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { GroupKey, Subscriber } from '#shared/core/model';
 import { contiguousFrom } from '#shared/core/event-log';
-import { type Appended, type GroupLog, type LogHead, type RetainedPushes } from '#shared/core/ports';
+import { type AdvanceStep, type Appended, type GroupLog, type LogHead, type RetainedPushes } from '#shared/core/ports';
 import { GroupDissolved } from '#shared/core/store-errors';
 import { utf8Bytes } from '#shared/protocol/limits';
 import {
@@ -203,17 +203,14 @@ export class DynamoGroupLog implements GroupLog {
     return claimed !== undefined;
   }
 
-  async advance(
-    key: GroupKey,
-    step: { owner: string; from: number; to: number; now: number; rate: number; release?: boolean; disown?: boolean },
-  ): Promise<'released' | 'advanced' | 'lost'> {
+  async advance(key: GroupKey, step: AdvanceStep): Promise<'released' | 'advanced' | 'lost'> {
     const names: Record<string, string> = { '#cursor': 'cursor', '#owner': 'flushOwner', '#flushAt': 'flushAt' };
     const values: Record<string, unknown> = { ':owner': step.owner, ':from': step.from, ':to': step.to };
     const sets = ['#cursor = :to'];
     if (step.to > step.from) {
       Object.assign(names, { '#roundAt': 'roundAt', '#rate': 'rate' });
-      Object.assign(values, { ':now': step.now, ':rate': step.rate });
-      sets.push('#roundAt = :now', '#rate = :rate');
+      Object.assign(values, { ':roundAt': step.roundAt, ':rate': step.rate });
+      sets.push('#roundAt = :roundAt', '#rate = :rate');
     }
     const condition = '#owner = :owner AND #cursor = :from';
     if (step.release) {

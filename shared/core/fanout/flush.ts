@@ -75,6 +75,7 @@ export async function flushGroup(request: FlushRequest, deps: FlushDeps): Promis
     // Never longer than the longest window: `due` may come from another machine's clock.
     const wait = Math.min(due - clock.now(), fanout.windowMaxMs);
     if (wait > 0) await deps.sleep(wait);
+    const roundStart = clock.now();
     const { head, subscribers } = await deps.log.read(key);
     if (head === undefined) return { ...outcome, ended: 'no-log' };
     if (head.flushOwner !== deps.owner) return { ...outcome, ended: 'lost' };
@@ -87,6 +88,7 @@ export async function flushGroup(request: FlushRequest, deps: FlushDeps): Promis
         from: head.cursor,
         to,
         now,
+        roundAt: roundStart,
         rate: head.rate,
         release: true,
       });
@@ -102,16 +104,17 @@ export async function flushGroup(request: FlushRequest, deps: FlushDeps): Promis
     outcome.gone += posted.gone;
     outcome.retries += posted.retries;
     outcome.abandoned += posted.abandoned;
-    const roundAt = clock.now();
-    if (deps.monitor && RoundMonitor.watches(head, roundAt))
-      await deps.monitor.report(key, { pushes: texts, ...posted }, roundAt);
-    const rate = nextRate(head.rate, head.roundAt, roundAt, texts.length, fanout);
-    const handOver = roundAt - started >= fanout.maxFlushMs;
+    const postedAt = clock.now();
+    if (deps.monitor && RoundMonitor.watches(head, postedAt))
+      await deps.monitor.report(key, { pushes: texts, ...posted }, postedAt);
+    const rate = nextRate(head.rate, head.roundAt, roundStart, texts.length, fanout);
+    const handOver = postedAt - started >= fanout.maxFlushMs;
     const step = await deps.log.advance(key, {
       owner: deps.owner,
       from: head.cursor,
       to,
-      now: roundAt,
+      now: postedAt,
+      roundAt: roundStart,
       rate,
       release: to === head.pos,
       disown: handOver,
@@ -120,7 +123,8 @@ export async function flushGroup(request: FlushRequest, deps: FlushDeps): Promis
     await sealPosted(key, head, to, deps);
     if (step === 'released') return outcome;
     const backlog = head.pos - to > 0 && texts.length >= FLUSH_LIMITS.maxPushesPerRound;
-    due = backlog ? roundAt : roundAt + windowFor(rate, fanout);
+    // The window runs from this round's start, its posts' time included (window.ts).
+    due = backlog ? postedAt : roundStart + windowFor(rate, fanout);
     if (handOver) {
       // A long flush goes on in a new invocation (Lambda's timeout bounds this one).
       await deps.trigger.requestFlush({ type: 'flush', ...key, token: request.token, at: due });

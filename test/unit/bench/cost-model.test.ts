@@ -19,8 +19,8 @@ const counted: WindowCalls = {
 
 describe('designRounds', () => {
   it('makes one round per adaptive window for a busy group and one per push for a sparse one', () => {
-    // 17 pushes/s → a 340 ms window → 1000/340 rounds a second; 1 push/s → the 50 ms floor, one round per push.
-    expect(designRounds(10, 60, 17, DEFAULT_FANOUT)).toBeCloseTo(10 * 60 * (1000 / 340));
+    // 17 pushes/s → a 391 ms window → 1000/391 rounds a second; 1 push/s → the 50 ms floor, one round per push.
+    expect(designRounds(10, 60, 17, DEFAULT_FANOUT)).toBeCloseTo(10 * 60 * (1000 / 391));
     expect(designRounds(10, 60, 1, DEFAULT_FANOUT)).toBe(600);
     expect(designRounds(10, 60, 0, DEFAULT_FANOUT)).toBe(0);
   });

@@ -7,7 +7,7 @@
  */
 import type { GroupKey, Subscriber } from '#shared/core/model';
 import { contiguousFrom } from '#shared/core/event-log';
-import { type Appended, type GroupLog, type LogHead, type RetainedPushes } from '#shared/core/ports';
+import { type AdvanceStep, type Appended, type GroupLog, type LogHead, type RetainedPushes } from '#shared/core/ports';
 import { GroupDissolved } from '#shared/core/store-errors';
 
 interface Page {
@@ -147,16 +147,13 @@ export class InMemoryGroupLog implements GroupLog {
     return true;
   }
 
-  async advance(
-    key: GroupKey,
-    step: { owner: string; from: number; to: number; now: number; rate: number; release?: boolean; disown?: boolean },
-  ): Promise<'released' | 'advanced' | 'lost'> {
+  async advance(key: GroupKey, step: AdvanceStep): Promise<'released' | 'advanced' | 'lost'> {
     this.enter('advance');
     const head = this.groups.get(id(key))?.head;
     if (head === undefined || head.flushOwner !== step.owner || head.cursor !== step.from) return 'lost';
     head.cursor = step.to;
     if (step.to > step.from) {
-      head.roundAt = step.now;
+      head.roundAt = step.roundAt;
       head.rate = step.rate;
     }
     if (step.release && head.pos === step.to) {

@@ -283,6 +283,45 @@ describe('rounds', () => {
     expect(received('c-a').filter((p) => p.startsWith('c'))).toHaveLength(60);
   });
 
+  it('runs the window from the start of a round: the time its posts take is part of the next wait', async () => {
+    const postsMs = 30;
+    const roundStarts: number[] = [];
+    const sleeps: number[] = [];
+    let slowRoundsLeft = 1;
+    const read = world.log.read.bind(world.log);
+    world.log.read = (k: GroupKey) => {
+      roundStarts.push(world.clock.now());
+      return read(k);
+    };
+    const deps = {
+      ...world.flushDeps,
+      notifier: {
+        post: async (connectionId: string, frame: string) => {
+          if (connectionId === 'c-b' && slowRoundsLeft > 0) {
+            slowRoundsLeft -= 1;
+            world.clock.advance(postsMs);
+            await publisher.publish([push('c')]);
+          }
+          return world.notifier.post(connectionId, frame);
+        },
+      },
+      sleep: async (ms: number) => {
+        sleeps.push(ms);
+        world.clock.advance(ms);
+      },
+    };
+    await publisher.publish([push('a')]);
+    const [request] = world.trigger.take();
+
+    await flushGroup(request, deps);
+
+    const window = world.fanout.windowMinMs; // a group's first rounds: its estimate starts low
+    expect(sleeps[0]).toBe(window - postsMs);
+    expect(roundStarts[1] - roundStarts[0]).toBe(window);
+    expect(world.log.headOf(key)?.roundAt).toBe(roundStarts[1]);
+    expect(received('c-a')).toEqual(['c1']);
+  });
+
   it('posts a backlog over the round limit in rounds that follow at once, in order', async () => {
     const pushes = Array.from({ length: FLUSH_LIMITS.maxPushesPerRound + 20 }, () => push('a'));
     for (const p of pushes) await publisher.publish([p]);
