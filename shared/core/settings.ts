@@ -52,8 +52,8 @@ export const DEFAULT_SETTINGS: MeshSettings = {
 };
 
 /**
- * How the fan-out gathers a group's pushes into rounds (shared/core/flush.ts).
- * The window between two rounds of a group adapts to its push rate between
+ * How the fan-out gathers a group's pushes into rounds (shared/core/fanout/flush.ts).
+ * The window between the starts of two rounds of a group adapts to its push rate between
  * the two bounds: a sparse group is posted to at once, a busy one gets one
  * frame per member per window however many pushes it carries.
  */

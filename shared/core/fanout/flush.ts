@@ -1,6 +1,6 @@
 /**
- * A group's flush: rounds of read, post, advance, one window apart, from the
- * log's cursor until the cursor reaches the log's end.
+ * A group's flush: rounds of read, post, advance, each one window after the
+ * last began, from the log's cursor until the cursor reaches the log's end.
  *
  * Exactly one invocation posts a group's rounds at a time. The append that
  * finds no flush requested sets a flush token and publishes a request naming
